@@ -1,0 +1,73 @@
+"""Machine and version facts stamped on every benchmark result, and the markdown writer."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import pathlib
+import platform
+import subprocess
+from importlib import metadata
+
+RESULTS = pathlib.Path(__file__).resolve().parent / "results"
+
+
+def describe_machine() -> str:
+    """One line: date, CPU, cores, memory, Python, key package versions, Chromium."""
+    cpu = "unknown CPU"
+    try:
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        memory = int(pathlib.Path("/proc/meminfo").read_text().split()[1]) / 2**20
+    except OSError:
+        memory = float("nan")
+    try:
+        chromium = subprocess.run(
+            ["/usr/bin/chromium", "--version"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+    except OSError:
+        chromium = "no chromium"
+    versions = ", ".join(
+        f"{name} {_version(name)}" for name in ("mi-widgets", "torch", "transformers", "anywidget", "playwright")
+    )
+    return (
+        f"{datetime.date.today().isoformat()}; {cpu}, {os.cpu_count()} cores, {memory:.0f} GiB; "
+        f"Python {platform.python_version()}; {versions}; {chromium}"
+    )
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def write_results(name: str, title: str, rows: list[dict]) -> pathlib.Path:
+    """Write ``rows`` as a markdown table to ``results/<name>.md``; returns the path."""
+    RESULTS.mkdir(exist_ok=True)
+    columns = list(rows[0])
+    lines = [
+        f"# {title}",
+        "",
+        f"Machine: {describe_machine()}",
+        "",
+        "| " + " | ".join(columns) + " |",
+        "|" + "---|" * len(columns),
+    ]
+    for row in rows:
+        lines.append("| " + " | ".join(_cell(row[c]) for c in columns) + " |")
+    path = RESULTS / f"{name}.md"
+    path.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return path
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 100 else f"{value:.0f}"
+    return str(value)

@@ -1,0 +1,132 @@
+"""AttentionView at real sequence lengths, in headless Chromium, from exported files.
+
+Measures, per size: export bytes per attention value (base64 included), Python build time
+(view + export), navigation -> every heatmap painted, head switch (input event -> repainted),
+layer switch for the lazily loaded 12-layer case, and the JS heap. Writes a markdown table to
+``benchmarks/results/attention.md`` and prints it.
+
+    python benchmarks/attention.py            # all sizes (a few minutes)
+    python benchmarks/attention.py --quick    # N = 256 only
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import statistics
+import sys
+import tempfile
+import time
+
+import torch
+
+import mi_widgets as mw
+from benchmarks._environment import write_results
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+SIZES = [(1, 12, 256), (1, 12, 1024), (1, 12, 2048), (12, 12, 1024)]
+
+#: Clicks a head thumbnail and resolves with the ms until the view says it repainted it.
+SWITCH = """async ([selector, attribute, value, action]) => {
+  const root = document.querySelector('.mi-attention-view');
+  const start = performance.now();
+  const done = new Promise((resolve) => {
+    const observer = new MutationObserver(() => {
+      if (root.getAttribute(attribute) === value) { observer.disconnect(); resolve(); }
+    });
+    observer.observe(root, {attributes: true});
+  });
+  if (action === 'click') document.querySelector(selector).dispatchEvent(new MouseEvent('click', {bubbles: true}));
+  else { const s = document.querySelector(selector); s.value = value; s.dispatchEvent(new Event('change', {bubbles: true})); }
+  await done;
+  await new Promise((r) => requestAnimationFrame(() => r()));
+  return performance.now() - start;
+}"""
+
+
+def causal_attention(n_layers: int, n_heads: int, n: int) -> torch.Tensor:
+    """Random causal softmax attention ``[layer, head, N, N]`` (seeded), built per layer."""
+    generator = torch.Generator().manual_seed(0)
+    mask = torch.ones(n, n, dtype=torch.bool).triu(1)
+    layers = []
+    for _ in range(n_layers):  # one layer at a time bounds the float32 scratch memory
+        scores = torch.randn(n_heads, n, n, generator=generator) * 3
+        layers.append(scores.masked_fill_(mask, float("-inf")).softmax(-1))
+    return torch.stack(layers)
+
+
+def measure(browser, n_layers: int, n_heads: int, n: int, workdir: pathlib.Path) -> dict:
+    attention = causal_attention(n_layers, n_heads, n)
+    tokens = [f" tok{i}" for i in range(n)]
+    path = workdir / f"attention_{n_layers}x{n_heads}x{n}.html"
+    start = time.perf_counter()
+    view = mw.AttentionView(attention=attention, tokens=tokens)
+    mw.to_html(view, path)
+    build = time.perf_counter() - start
+    del attention
+    values = n_layers * n_heads * n * n
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    aborted: list[str] = []
+    context.route("**/*", lambda r: (aborted.append(r.request.url), r.abort())
+                  if r.request.url.startswith("http") else r.continue_())
+    page = context.new_page()
+    start = time.perf_counter()
+    page.goto(path.as_uri(), timeout=180_000)
+    page.wait_for_selector(".mi-attention-view[data-ready='true']", timeout=180_000)
+    first_paint = time.perf_counter() - start
+
+    switches = []
+    for i in range(1, 11):
+        head = i % n_heads
+        switches.append(page.evaluate(
+            SWITCH, [f".mi-head-thumb[data-head='{head}']", "data-painted-head", str(head), "click"]
+        ))
+    layer_switches = []
+    for layer in range(1, min(n_layers, 6)):
+        layer_switches.append(page.evaluate(
+            SWITCH, [".mi-layer-select", "data-painted-layer", str(layer), "select"]
+        ))
+    cdp = context.new_cdp_session(page)
+    cdp.send("HeapProfiler.collectGarbage")
+    cdp.send("Performance.enable")
+    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    heap = metrics.get("JSHeapUsedSize", float("nan")) / 2**20
+    context.close()
+    return {
+        "size": f"{n_layers} x {n_heads} x {n}",
+        "file MB": path.stat().st_size / 2**20,
+        "bytes/value": path.stat().st_size / values,
+        "build s": build,
+        "first paint s": first_paint,
+        "head switch ms (median of 10)": statistics.median(switches),
+        "head switch ms (max)": max(switches),
+        "layer switch ms (median)": statistics.median(layer_switches) if layer_switches else None,
+        "JS heap MB": heap,
+        "requests": len(aborted),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="only N = 256")
+    arguments = parser.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    sizes = SIZES[:1] if arguments.quick else SIZES
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        for size in sizes:
+            rows.append(measure(browser, *size, pathlib.Path(tmp)))
+            print(rows[-1], file=sys.stderr)
+        browser.close()
+    write_results("attention", "AttentionView, exported and opened offline in Chromium", rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

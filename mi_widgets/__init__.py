@@ -1,0 +1,15 @@
+"""mi_widgets: interactive mechanistic-interpretability views for Jupyter.
+
+>>> import mi_widgets as mw
+>>> trace = mw.trace(model, tokenizer, "When Mary and John went to the store")  # doctest: +SKIP
+>>> view = mw.AttentionView(trace)                                               # doctest: +SKIP
+>>> mw.to_html(view, "attention.html")                                           # doctest: +SKIP
+"""
+
+from .capture import Trace, trace
+from .export import to_html
+from .widgets import AttentionView
+
+__version__ = "0.1.0"
+
+__all__ = ["AttentionView", "Trace", "to_html", "trace"]

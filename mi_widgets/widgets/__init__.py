@@ -1,0 +1,5 @@
+"""One anywidget class per view."""
+
+from .attention import AttentionView
+
+__all__ = ["AttentionView"]

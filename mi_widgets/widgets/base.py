@@ -1,0 +1,73 @@
+"""Shared base of every view: the built ES module and lazy, binary data slices."""
+
+from __future__ import annotations
+
+import pathlib
+import uuid
+from typing import Any, ClassVar
+
+import anywidget
+import traitlets
+
+from ._serialization import EncodedArray, split_header
+
+STATIC_DIR = pathlib.Path(__file__).resolve().parent.parent / "static"
+
+#: Traits every anywidget has; they are not part of a view's own state.
+_FRAMEWORK_TRAITS = frozenset(anywidget.AnyWidget.class_trait_names(sync=True))
+
+
+def static_file(name: str) -> pathlib.Path:
+    """Path of a built front-end file, with a clear error when the build has not run."""
+    path = STATIC_DIR / name
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} is missing: the front end is not built. Install the package with "
+            "`pip install .` (which runs the build) or run `npm ci && npm run build` in js/."
+        )
+    return path
+
+
+class SlicedView(anywidget.AnyWidget):
+    """An anywidget whose heavy data is split into named slices of encoded arrays.
+
+    ``_slices`` holds the slices sent with the widget; the page asks for any other slice with
+    a custom message ``{"type": "slice", "key", "id"}`` and gets the header as JSON and the
+    bytes as a binary buffer. Subclasses set ``_module`` (the built file ``static/<_module>.js``)
+    and implement :meth:`slice_keys` and :meth:`encode_slice`.
+    """
+
+    _module: ClassVar[str]
+    _slices = traitlets.Dict().tag(sync=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(_esm=static_file(f"{self._module}.js"), **kwargs)
+        self.on_msg(self._on_custom_message)
+
+    def slice_keys(self) -> list[str]:
+        """Every slice this view can serve, the most useful first (the current selection)."""
+        raise NotImplementedError
+
+    def encode_slice(self, key: str) -> EncodedArray:
+        """The encoded array of slice ``key``."""
+        raise NotImplementedError
+
+    def view_state(self) -> dict[str, Any]:
+        """The view's own synced trait values (no framework traits, no slices)."""
+        state = self.get_state()
+        return {
+            key: value
+            for key, value in state.items()
+            if key not in _FRAMEWORK_TRAITS and key != "_slices"
+        }
+
+    def _on_custom_message(self, _widget: Any, content: Any, _buffers: list[Any]) -> None:
+        if not isinstance(content, dict) or content.get("type") != "slice":
+            return
+        key, request_id = content.get("key"), content.get("id", str(uuid.uuid4()))
+        reply = {"type": "slice", "id": request_id, "key": key}
+        if key not in self.slice_keys():
+            self.send({**reply, "missing": True, "reason": f"this view has no slice {key!r}"})
+            return
+        header, data = split_header(self.encode_slice(key))
+        self.send({**reply, "array": header}, buffers=[data])

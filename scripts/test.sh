@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install everything on a fresh machine (Debian, Python >= 3.10, node, npm; run as root or
+# with sudo for apt) and run every test: ruff, TypeScript checks, vitest, the wheel check,
+# pytest (unit, notebooks, real-browser tests in Chromium and JupyterLab).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export HF_HUB_OFFLINE=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+if [ ! -x /usr/bin/chromium ]; then
+  echo "== installing Debian's chromium"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+echo "== python environment"
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install -q torch==2.13.0          # the CPU wheel; install it before anything else
+.venv/bin/pip install -q -e ".[test]"           # runs the front-end build (npm) through hatch
+
+echo "== front end: typecheck, vitest"
+(cd js && npm ci --no-audit --no-fund --loglevel=error && npm run -s typecheck && npm test --silent)
+
+echo "== lint"
+.venv/bin/ruff check mi_widgets tests scripts benchmarks
+
+echo "== wheel contains the built front end"
+rm -rf dist && .venv/bin/pip wheel -q --no-deps -w dist .
+.venv/bin/python - <<'PY'
+import glob, zipfile
+names = zipfile.ZipFile(glob.glob("dist/mi_widgets-*.whl")[0]).namelist()
+for needed in ("mi_widgets/static/attention.js", "mi_widgets/static/standalone.js"):
+    assert needed in names, f"{needed} missing from the wheel"
+print("wheel ok:", len(names), "files")
+PY
+
+echo "== pytest"
+.venv/bin/python -m pytest "$@"
