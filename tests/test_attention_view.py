@@ -66,7 +66,7 @@ def test_past_the_budget_only_the_current_layer_is_sent_and_the_rest_on_request(
 
 def test_float32_precision_keeps_exact_values():
     attention = random_causal_attention(1, 2, 6)
-    view = make(attention=attention, precision="float32")
+    view = make(attention=attention, n=6, precision="float32")
     assert view._slices["layer:0"]["dtype"] == "float32"
     np.testing.assert_array_equal(view.attention, attention)
 

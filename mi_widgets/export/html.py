@@ -144,7 +144,7 @@ _PAGE = """<!DOCTYPE html>
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' blob:; style-src 'unsafe-inline'; img-src data: blob:">
 <title>{title}</title>
 <style>
-body {{ margin: 16px; font-family: system-ui, sans-serif; }}
+body {{ margin: 16px; font-family: system-ui, sans-serif; background: #ffffff; color: #1f2328; }}
 body[data-jp-theme-light="false"] {{ background: #111418; color: #e6e6e6; }}
 .mi-widgets-view {{ margin-bottom: 24px; }}
 </style>

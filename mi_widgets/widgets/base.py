@@ -33,15 +33,16 @@ class SlicedView(anywidget.AnyWidget):
 
     ``_slices`` holds the slices sent with the widget; the page asks for any other slice with
     a custom message ``{"type": "slice", "key", "id"}`` and gets the header as JSON and the
-    bytes as a binary buffer. Subclasses set ``_module`` (the built file ``static/<_module>.js``)
-    and implement :meth:`slice_keys` and :meth:`encode_slice`.
+    bytes as a binary buffer. Subclasses set ``_module`` and ``_esm = STATIC_DIR / f"{_module}.js"``
+    (the built file) and implement :meth:`slice_keys` and :meth:`encode_slice`.
     """
 
     _module: ClassVar[str]
     _slices = traitlets.Dict().tag(sync=True)
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(_esm=static_file(f"{self._module}.js"), **kwargs)
+        static_file(f"{self._module}.js")  # a clear error when the front end is not built
+        super().__init__(**kwargs)
         self.on_msg(self._on_custom_message)
 
     def slice_keys(self) -> list[str]:

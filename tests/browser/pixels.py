@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import base64
+import pathlib
+import re
+
 import numpy as np
 
 _READ_CANVAS = """(el) => {
   const ctx = el.getContext("2d");
   const data = ctx.getImageData(0, 0, el.width, el.height).data;
-  return {width: el.width, height: el.height, pixels: Array.from(data)};
+  let binary = "";
+  for (let i = 0; i < data.length; i += 0x8000) {
+    binary += String.fromCharCode.apply(null, data.subarray(i, i + 0x8000));
+  }
+  return {width: el.width, height: el.height, pixels: btoa(binary)};
 }"""
 
 
 def canvas_rgba(page, selector: str) -> np.ndarray:
     """The canvas's pixels as ``[height, width, 4]`` uint8."""
     result = page.locator(selector).first.evaluate(_READ_CANVAS)
-    return np.array(result["pixels"], dtype=np.uint8).reshape(result["height"], result["width"], 4)
+    pixels = np.frombuffer(base64.b64decode(result["pixels"]), dtype=np.uint8)
+    return pixels.reshape(result["height"], result["width"], 4)
 
 
 def cell_colors(rgba: np.ndarray, n: int) -> np.ndarray:
@@ -33,3 +42,22 @@ def cell_center(page, selector: str, n: int, row: int, col: int) -> tuple[float,
     """Page coordinates of the centre of cell (row, col) of an ``n x n`` heatmap canvas."""
     box = page.locator(selector).first.bounding_box()
     return box["x"] + (col + 0.5) * box["width"] / n, box["y"] + (row + 0.5) * box["height"] / n
+
+
+_COLORMAP_TS = pathlib.Path(__file__).resolve().parents[2] / "js" / "src" / "lib" / "colormap.ts"
+
+
+def probability_colors(dark: bool) -> np.ndarray:
+    """The 256 colours the views use for probabilities ``i / 255``: ``[256, 3]`` ints.
+
+    Recomputed from the colour stops in ``js/src/lib/colormap.ts`` (linear interpolation
+    in sRGB, rounded half up), so a test can say which exact pixel a value must give.
+    """
+    name = "DARK_STOPS" if dark else "LIGHT_STOPS"
+    block = re.search(name + r"[^=]*=\s*\[(.*?)\];", _COLORMAP_TS.read_text(), re.S).group(1)
+    stops = [(float(t), hex_) for t, hex_ in re.findall(r"\[\s*([\d.]+)\s*,\s*\"#([0-9a-fA-F]{6})\"\s*\]", block)]
+    positions = np.array([t for t, _ in stops])
+    rgb = np.array([[int(h[i : i + 2], 16) for i in (0, 2, 4)] for _, h in stops], dtype=float)
+    t = np.arange(256) / 255
+    channels = [np.interp(t, positions, rgb[:, c]) for c in range(3)]
+    return np.floor(np.stack(channels, axis=1) + 0.5).astype(int)

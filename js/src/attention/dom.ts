@@ -1,0 +1,135 @@
+/**
+ * The DOM skeleton of the attention view (no data yet).
+ */
+
+import { KEY_HELP } from "../lib/keyboard";
+import { saveButton } from "../lib/png";
+import { Tooltip } from "../lib/tooltip";
+import { ATTENTION_CSS } from "./styles";
+
+export interface AttentionDom {
+  root: HTMLDivElement;
+  title: HTMLSpanElement;
+  subtitle: HTMLSpanElement;
+  layerSelect: HTMLSelectElement;
+  status: HTMLSpanElement;
+  save: HTMLButtonElement;
+  heads: HTMLDivElement;
+  missing: HTMLDivElement;
+  body: HTMLDivElement;
+  queryLabels: HTMLDivElement;
+  keyLabels: HTMLDivElement;
+  corner: HTMLDivElement;
+  /** Holds the main heatmap and the overlay; pointer events are handled here. */
+  stack: HTMLDivElement;
+  main: HTMLCanvasElement;
+  overlay: HTMLCanvasElement;
+  strip: HTMLDivElement;
+  tooltip: Tooltip;
+}
+
+function make<K extends keyof HTMLElementTagNameMap>(
+  doc: Document,
+  tag: K,
+  className: string,
+  parent?: HTMLElement,
+): HTMLElementTagNameMap[K] {
+  const el = doc.createElement(tag);
+  if (className) el.className = className;
+  parent?.appendChild(el);
+  return el;
+}
+
+/** Build the view's elements; `onSave` is the save-PNG action. */
+export function buildDom(doc: Document, onSave: () => void): AttentionDom {
+  const root = make(doc, "div", "mi-root mi-attention-view");
+  root.tabIndex = 0;
+  root.dataset.lmSuppressShortcuts = "true";
+  root.setAttribute("role", "group");
+  const style = make(doc, "style", "", root);
+  style.textContent = ATTENTION_CSS;
+
+  const header = make(doc, "div", "mi-header", root);
+  const title = make(doc, "span", "mi-title", header);
+  const layerSelect = make(doc, "select", "mi-layer-select", header);
+  layerSelect.setAttribute("aria-label", "Layer");
+  const subtitle = make(doc, "span", "mi-subtitle", header);
+  const status = make(doc, "span", "mi-status", header);
+  make(doc, "span", "mi-spacer", header);
+  const save = saveButton(doc, onSave);
+  header.appendChild(save);
+  const help = make(doc, "div", "mi-help", root);
+  help.textContent = KEY_HELP;
+
+  const heads = make(doc, "div", "mi-heads", root);
+  heads.setAttribute("aria-label", "Heads of this layer");
+  // In the page only while a layer is missing (see `showMissing`).
+  const missing = make(doc, "div", "mi-missing");
+  missing.setAttribute("role", "status");
+
+  const body = make(doc, "div", "mi-body", root);
+  const scroll = make(doc, "div", "mi-scroll", body);
+  const grid = make(doc, "div", "mi-grid", scroll);
+  const corner = make(doc, "div", "mi-corner", grid);
+  const keyLabels = make(doc, "div", "mi-key-labels", grid);
+  const queryLabels = make(doc, "div", "mi-query-labels", grid);
+  const stack = make(doc, "div", "mi-canvas-stack", grid);
+  const main = make(doc, "canvas", "mi-heatmap-main", stack);
+  main.width = main.height = 0;
+  main.setAttribute("role", "img");
+  const overlay = make(doc, "canvas", "mi-heatmap-overlay", stack);
+  overlay.width = overlay.height = 0;
+  const caption = make(doc, "div", "mi-axis-caption", body);
+  caption.textContent = "rows: query token · columns: key token (attended to)";
+
+  const strip = make(doc, "div", "mi-token-strip", root);
+  strip.setAttribute("aria-label", "Tokens, coloured by the attention the query token pays to them");
+  const tooltip = new Tooltip(root);
+  return {
+    root, title, subtitle, layerSelect, status, save, heads, missing, body,
+    queryLabels, keyLabels, corner, stack, main, overlay, strip, tooltip,
+  };
+}
+
+/** Show `text` as the missing-data message (before the thumbnails), or remove it (null). */
+export function showMissing(dom: AttentionDom, text: string | null): void {
+  if (text === null) {
+    dom.missing.remove();
+    return;
+  }
+  dom.missing.textContent = text;
+  if (dom.missing.parentNode !== dom.root) dom.heads.before(dom.missing);
+}
+
+/** Rebuild the layer `<select>` options `Layer 0..L-1`. */
+export function setLayerOptions(select: HTMLSelectElement, nLayers: number, layer: number): void {
+  if (select.options.length !== nLayers) {
+    select.replaceChildren();
+    for (let i = 0; i < nLayers; i++) {
+      const option = select.ownerDocument.createElement("option");
+      option.value = String(i);
+      option.textContent = `Layer ${i}`;
+      select.appendChild(option);
+    }
+  }
+  select.value = String(layer);
+}
+
+/** Rebuild the head thumbnails (`canvas.mi-head-thumb[data-head]` with a `H<h>` label). */
+export function buildThumbs(container: HTMLDivElement, nHeads: number): HTMLCanvasElement[] {
+  const doc = container.ownerDocument;
+  container.replaceChildren();
+  const canvases: HTMLCanvasElement[] = [];
+  for (let h = 0; h < nHeads; h++) {
+    const item = make(doc, "div", "mi-head", container);
+    item.dataset.head = String(h);
+    item.title = `Head ${h}`;
+    const canvas = make(doc, "canvas", "mi-head-thumb", item);
+    canvas.dataset.head = String(h);
+    canvas.width = canvas.height = 1;
+    const label = make(doc, "span", "mi-head-label", item);
+    label.textContent = `H${h}`;
+    canvases.push(canvas);
+  }
+  return canvases;
+}

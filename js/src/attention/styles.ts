@@ -1,0 +1,99 @@
+/**
+ * Styles of the attention view (scoped under `.mi-attention-view`).
+ */
+
+import { THEME_CSS } from "../lib/theme";
+import { TOKEN_CSS } from "../lib/tokens";
+import { TOOLTIP_CSS } from "../lib/tooltip";
+
+const VIEW_CSS = `
+.mi-attention-view {
+  position: relative;
+  box-sizing: border-box;
+  padding: 8px 10px 10px;
+  font-size: 13px;
+  line-height: 1.35;
+  border-radius: 4px;
+  outline: none;
+  max-width: 100%;
+}
+.mi-attention-view:focus-visible { outline: 2px solid var(--mi-accent); outline-offset: -2px; }
+.mi-attention-view .mi-header { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 12px; }
+.mi-attention-view .mi-title { font-weight: 600; font-size: 14px; }
+.mi-attention-view .mi-subtitle { color: var(--mi-muted); }
+.mi-attention-view .mi-status { color: var(--mi-muted); font-style: italic; }
+.mi-attention-view .mi-spacer { flex: 1 1 auto; }
+.mi-attention-view select, .mi-attention-view button {
+  font: inherit;
+  color: var(--mi-fg);
+  background: var(--mi-panel);
+  border: 1px solid var(--mi-border);
+  border-radius: 3px;
+  padding: 2px 6px;
+}
+.mi-attention-view button { cursor: pointer; }
+.mi-attention-view .mi-help { color: var(--mi-muted); font-size: 11.5px; margin: 2px 0 8px; }
+.mi-attention-view .mi-heads { display: flex; flex-wrap: wrap; gap: 6px; margin-bottom: 10px; }
+.mi-attention-view .mi-head {
+  display: flex; flex-direction: column; align-items: center;
+  cursor: pointer; font-size: 11px; color: var(--mi-muted);
+}
+.mi-attention-view .mi-head.mi-selected { color: var(--mi-fg); font-weight: 600; }
+.mi-attention-view .mi-head-thumb {
+  width: 56px; height: 56px;
+  image-rendering: pixelated;
+  border: 1px solid var(--mi-border);
+  margin: 2px;
+}
+.mi-attention-view .mi-head-thumb.mi-selected { outline: 2px solid var(--mi-accent); outline-offset: 1px; }
+.mi-attention-view .mi-scroll {
+  max-width: min(100%, 620px);
+  max-height: 600px;
+  overflow: auto;
+  width: max-content;
+}
+.mi-attention-view .mi-grid { display: grid; grid-template-columns: auto auto; grid-template-rows: auto auto; }
+.mi-attention-view .mi-key-labels { display: flex; align-items: flex-end; }
+.mi-attention-view .mi-query-labels { display: flex; flex-direction: column; align-items: flex-end; }
+.mi-attention-view .mi-axis-label {
+  overflow: hidden; text-overflow: ellipsis; white-space: pre;
+  color: var(--mi-fg); cursor: pointer; box-sizing: border-box;
+}
+.mi-attention-view .mi-query-labels .mi-axis-label { max-width: 120px; text-align: right; padding-right: 4px; }
+.mi-attention-view .mi-key-labels .mi-axis-label {
+  max-height: 100px; writing-mode: vertical-rl; transform: rotate(180deg);
+  text-align: left; padding-top: 4px;
+}
+.mi-attention-view .mi-axis-label.mi-hover { background: var(--mi-hover); }
+.mi-attention-view .mi-axis-label.mi-locked { color: var(--mi-accent); font-weight: 700; }
+.mi-attention-view .mi-canvas-stack { position: relative; line-height: 0; }
+.mi-attention-view .mi-heatmap-main { display: block; image-rendering: pixelated; }
+.mi-attention-view .mi-heatmap-main, .mi-attention-view .mi-heatmap-overlay { max-width: none; max-height: none; }
+.mi-attention-view .mi-heatmap-overlay { position: absolute; left: 0; top: 0; cursor: crosshair; }
+.mi-attention-view .mi-axis-caption { color: var(--mi-muted); font-size: 11px; margin: 4px 0 8px; }
+.mi-attention-view.mi-loading .mi-heads, .mi-attention-view.mi-loading .mi-body { opacity: 0.35; }
+.mi-attention-view .mi-missing {
+  padding: 14px 12px; margin: 6px 0 10px;
+  border: 1px dashed var(--mi-border); border-radius: 4px;
+  color: var(--mi-fg); background: var(--mi-panel);
+}
+.mi-attention-view [hidden] { display: none; }
+.mi-attention-view .mi-token-strip {
+  display: flex; flex-wrap: wrap; gap: 2px;
+  max-height: 180px; overflow: auto;
+  padding: 4px 0; border-top: 1px solid var(--mi-border);
+}
+.mi-attention-view .mi-token-chunk {
+  display: flex; flex-wrap: wrap; gap: 2px; width: 100%;
+  content-visibility: auto; contain-intrinsic-size: auto 400px;
+}
+.mi-attention-view .mi-token {
+  padding: 1px 3px; border-radius: 2px; cursor: pointer;
+  border: 1px solid var(--mi-border); font-size: 12px; line-height: 1.4;
+}
+.mi-attention-view .mi-token.mi-hover { box-shadow: 0 0 0 1px var(--mi-accent); }
+.mi-attention-view .mi-token.mi-query { outline: 2px solid var(--mi-accent); outline-offset: 0; }
+.mi-attention-view .mi-token.mi-locked { font-weight: 700; }
+`;
+
+export const ATTENTION_CSS = THEME_CSS + TOKEN_CSS + TOOLTIP_CSS + VIEW_CSS;
