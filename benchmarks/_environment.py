@@ -6,10 +6,11 @@ import datetime
 import os
 import pathlib
 import platform
+import re
 import subprocess
 from importlib import metadata
 
-RESULTS = pathlib.Path(__file__).resolve().parent / "results"
+RESULTS = pathlib.Path(__file__).resolve().parent / "RESULTS.md"
 
 
 def describe_machine() -> str:
@@ -30,7 +31,8 @@ def describe_machine() -> str:
     except OSError:
         chromium = "no chromium"
     versions = ", ".join(
-        f"{name} {_version(name)}" for name in ("mi-widgets", "torch", "transformers", "anywidget", "playwright")
+        f"{name} {_version(name)}"
+        for name in ("mi-widgets", "torch", "transformers", "anywidget", "playwright")
     )
     return (
         f"{datetime.date.today().isoformat()}; {cpu}, {os.cpu_count()} cores, {memory:.0f} GiB; "
@@ -45,24 +47,29 @@ def _version(name: str) -> str:
         return "not installed"
 
 
-def write_results(name: str, title: str, rows: list[dict]) -> pathlib.Path:
-    """Write ``rows`` as a markdown table to ``results/<name>.md``; returns the path."""
-    RESULTS.mkdir(exist_ok=True)
+def write_results(name: str, title: str, rows: list[dict], notes: str = "") -> pathlib.Path:
+    """Replace section ``name`` of ``RESULTS.md`` with ``rows`` as a markdown table."""
     columns = list(rows[0])
     lines = [
-        f"# {title}",
+        f"<!-- {name}:start -->",
+        f"## {title}",
         "",
-        f"Machine: {describe_machine()}",
+        f"`python -m benchmarks.{name}` — {describe_machine()}",
         "",
         "| " + " | ".join(columns) + " |",
         "|" + "---|" * len(columns),
+        *("| " + " | ".join(_cell(row[c]) for c in columns) + " |" for row in rows),
     ]
-    for row in rows:
-        lines.append("| " + " | ".join(_cell(row[c]) for c in columns) + " |")
-    path = RESULTS / f"{name}.md"
-    path.write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
-    return path
+    if notes:
+        lines += ["", notes.strip()]
+    lines.append(f"<!-- {name}:end -->")
+    section = "\n".join(lines)
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+    pattern = re.compile(rf"<!-- {name}:start -->.*?<!-- {name}:end -->", re.S)
+    text = pattern.sub(lambda _: section, text) if pattern.search(text) else f"{text}\n{section}\n"
+    RESULTS.write_text(text)
+    print(section)
+    return RESULTS
 
 
 def _cell(value) -> str:

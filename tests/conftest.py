@@ -44,8 +44,13 @@ def tiny_gpt2():
     bpe.train_from_iterator(text, trainer)
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token="<|endoftext|>")
     config = GPT2Config(
-        n_layer=2, n_head=4, n_embd=32, vocab_size=bpe.get_vocab_size(), n_positions=64,
-        bos_token_id=0, eos_token_id=0,
+        n_layer=2,
+        n_head=4,
+        n_embd=32,
+        vocab_size=bpe.get_vocab_size(),
+        n_positions=64,
+        bos_token_id=0,
+        eos_token_id=0,
     )
     model = AutoModelForCausalLM.from_config(config).eval()
     return model, tokenizer
@@ -53,10 +58,14 @@ def tiny_gpt2():
 
 def identity_attention(n_layers: int, n_heads: int, n_tokens: int) -> np.ndarray:
     """Every query attends only to itself: ``[layer, head, N, N]`` identity matrices."""
-    return np.broadcast_to(np.eye(n_tokens, dtype=np.float32), (n_layers, n_heads, n_tokens, n_tokens)).copy()
+    return np.broadcast_to(
+        np.eye(n_tokens, dtype=np.float32), (n_layers, n_heads, n_tokens, n_tokens)
+    ).copy()
 
 
-def random_causal_attention(n_layers: int, n_heads: int, n_tokens: int, seed: int = 0) -> np.ndarray:
+def random_causal_attention(
+    n_layers: int, n_heads: int, n_tokens: int, seed: int = 0
+) -> np.ndarray:
     """Row-normalised random causal attention ``[layer, head, N, N]``."""
     generator = torch.Generator().manual_seed(seed)
     scores = torch.randn(n_layers, n_heads, n_tokens, n_tokens, generator=generator)

@@ -88,13 +88,29 @@ def test_selection_traits_are_validated():
 @pytest.mark.parametrize(
     ("attention", "tokens", "message"),
     [
-        (np.zeros((2, 2)), ["a", "b"], r"shape \[layer, head, N, N\] or \[head, N, N\], got 2 dimensions"),
+        (
+            np.zeros((2, 2)),
+            ["a", "b"],
+            r"shape \[layer, head, N, N\] or \[head, N, N\], got 2 dimensions",
+        ),
         (np.zeros((1, 1, 2, 3)), ["a", "b"], r"square .* got shape \[1, 1, 2, 3\]"),
         (np.zeros((1, 1, 0, 0)), [], r"empty .* need at least one token"),
-        (np.full((1, 1, 2, 2), np.nan), ["a", "b"], r"non-finite value nan at index \[0, 0, 0, 0\]"),
+        (
+            np.full((1, 1, 2, 2), np.nan),
+            ["a", "b"],
+            r"non-finite value nan at index \[0, 0, 0, 0\]",
+        ),
         (np.full((1, 1, 2, 2), np.inf), ["a", "b"], "non-finite value inf"),
-        (np.full((1, 1, 2, 2), -0.5), ["a", "b"], r"value -0.5 .* expected probabilities in \[0, 1\]"),
-        (np.full((1, 1, 2, 2), 1.5), ["a", "b"], r"value 1.5 .* expected probabilities in \[0, 1\]"),
+        (
+            np.full((1, 1, 2, 2), -0.5),
+            ["a", "b"],
+            r"value -0.5 .* expected probabilities in \[0, 1\]",
+        ),
+        (
+            np.full((1, 1, 2, 2), 1.5),
+            ["a", "b"],
+            r"value 1.5 .* expected probabilities in \[0, 1\]",
+        ),
         (np.eye(3)[None, None], ["a", "b"], r"tokens has 2 entries but the attention covers N = 3"),
     ],
 )
@@ -111,7 +127,7 @@ def test_bad_arguments_are_clear_errors():
         mw.AttentionView(attention=attention, tokens="ab")
     with pytest.raises(TypeError, match="needs a Trace, or both attention= and tokens="):
         mw.AttentionView(attention=attention)
-    with pytest.raises(TypeError, match="trace must be a mi_widgets.Trace"):
+    with pytest.raises(TypeError, match=r"trace must be a mi_widgets\.Trace"):
         mw.AttentionView(attention)
     with pytest.raises(ValueError, match="causal=True but the attention has non-zero values"):
         mw.AttentionView(attention=np.full((1, 1, 2, 2), 0.5), tokens=["a", "b"], causal=True)

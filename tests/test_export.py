@@ -12,8 +12,14 @@ from tests.conftest import HOSTILE_TOKENS, random_causal_attention
 
 def read_data(path):
     text = path.read_text(encoding="utf-8")
-    data = re.search(r'<script type="application/json" id="mi-widgets-data">(.*?)</script>', text, re.S)
-    blobs = dict(re.findall(r'<script type="application/octet-stream" id="mi-blob-(b\d+)">([^<]*)</script>', text))
+    data = re.search(
+        r'<script type="application/json" id="mi-widgets-data">(.*?)</script>', text, re.S
+    )
+    blobs = dict(
+        re.findall(
+            r'<script type="application/octet-stream" id="mi-blob-(b\d+)">([^<]*)</script>', text
+        )
+    )
     return text, json.loads(data.group(1)), blobs
 
 
@@ -52,7 +58,10 @@ def test_budget_keeps_the_current_layer_and_drops_the_rest(tmp_path):
 
 
 def test_several_views_share_one_module(tmp_path):
-    views = [mw.AttentionView(attention=random_causal_attention(1, 1, 3, seed=s), tokens=list("abc")) for s in range(3)]
+    views = [
+        mw.AttentionView(attention=random_causal_attention(1, 1, 3, seed=s), tokens=list("abc"))
+        for s in range(3)
+    ]
     text, data, _ = read_data(mw.to_html(views, tmp_path / "c.html", theme="dark"))
     assert [v["id"] for v in data["views"]] == ["mi-view-0", "mi-view-1", "mi-view-2"]
     assert list(data["modules"]) == ["attention"] and data["theme"] == "dark"

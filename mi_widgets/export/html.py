@@ -121,6 +121,7 @@ class _Document:
             blobs=blobs,
             containers=containers,
             runtime=runtime,
+            csp=_CONTENT_SECURITY_POLICY,
         )
 
 
@@ -136,12 +137,18 @@ def _script_json(value: Any) -> str:
     )
 
 
+#: The page may run its own inline code and Blob-URL modules, and load nothing from anywhere.
+_CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'unsafe-inline' blob:; style-src 'unsafe-inline'; "
+    "img-src data: blob:"
+)
+
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' blob:; style-src 'unsafe-inline'; img-src data: blob:">
+<meta http-equiv="Content-Security-Policy" content="{csp}">
 <title>{title}</title>
 <style>
 body {{ margin: 16px; font-family: system-ui, sans-serif; background: #ffffff; color: #1f2328; }}

@@ -126,9 +126,11 @@ class AttentionView(SlicedView):
 
     def _initial_slices(self, max_bytes: int) -> dict[str, EncodedArray]:
         per_layer = self._layer_nbytes()
-        keys = self.slice_keys() if per_layer * self.n_layers <= max_bytes else [
-            self._layer_key(self.layer)
-        ]
+        keys = (
+            self.slice_keys()
+            if per_layer * self.n_layers <= max_bytes
+            else [self._layer_key(self.layer)]
+        )
         return {key: self.encode_slice(key) for key in keys}
 
     def _layer_nbytes(self) -> int:

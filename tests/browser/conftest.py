@@ -1,33 +1,14 @@
-"""One Chromium and one JupyterLab server shared by every browser test.
-
-Chromium is Debian's (``/usr/bin/chromium``), driven by Playwright; it is never downloaded.
-"""
+"""One Chromium and one JupyterLab server shared by every browser test."""
 
 from __future__ import annotations
 
-import json
-import os
 import pathlib
-import secrets
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
 
-CHROMIUM = os.environ.get("MI_WIDGETS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+from tests.browser.harness import JupyterLab, LiveNotebook, OfflinePage, launch_chromium
+
 SCREENSHOTS = pathlib.Path(__file__).resolve().parents[1] / "screenshots"
 
 pytestmark = pytest.mark.browser
@@ -37,45 +18,10 @@ pytestmark = pytest.mark.browser
 def browser():
     from playwright.sync_api import sync_playwright
 
-    if not pathlib.Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         yield browser
         browser.close()
-
-
-class OfflinePage:
-    """A page whose every http(s) request is aborted and recorded."""
-
-    def __init__(self, browser, color_scheme: str = "light") -> None:
-        self.context = browser.new_context(
-            color_scheme=color_scheme, accept_downloads=True, viewport={"width": 1200, "height": 900}
-        )
-        self.requests: list[str] = []
-        self.dialogs: list[str] = []
-        self.errors: list[str] = []
-        self.context.route("**/*", self._route)
-        self.page = self.context.new_page()
-        self.page.on("dialog", self._on_dialog)
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-
-    def _route(self, route) -> None:
-        url = route.request.url
-        if url.startswith(("file:", "blob:", "data:")):
-            route.continue_()
-        else:
-            self.requests.append(url)
-            route.abort()
-
-    def _on_dialog(self, dialog) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    def open(self, path: pathlib.Path, ready: str = ".mi-attention-view[data-ready='true']"):
-        self.page.goto(path.resolve().as_uri())
-        self.page.wait_for_selector(ready, timeout=30_000)
-        return self.page
 
 
 @pytest.fixture
@@ -92,144 +38,11 @@ def offline(browser) -> Iterator[callable]:
         page.context.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class JupyterLab:
-    """A JupyterLab server on a free port, with its own config, runtime and notebook dirs."""
-
-    def __init__(self, root: pathlib.Path) -> None:
-        self.root = root
-        self.notebooks = root / "notebooks"
-        self.notebooks.mkdir()
-        config = root / "config"
-        (config / "labconfig").mkdir(parents=True)
-        (config / "labconfig" / "page_config.json").write_text(
-            json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
-        )
-        self.port = _free_port()
-        self.token = secrets.token_hex(16)
-        env = {
-            **os.environ,
-            "JUPYTER_CONFIG_DIR": str(config),
-            "JUPYTER_RUNTIME_DIR": str(root / "runtime"),
-            "HF_HUB_OFFLINE": "1",
-        }
-        self.log = open(root / "jupyter.log", "w")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [
-                sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
-                f"--port={self.port}", f"--IdentityProvider.token={self.token}",
-                f"--ServerApp.root_dir={self.notebooks}", "--allow-root",
-                "--LabApp.news_url=None", "--LabApp.extension_manager=readonly",
-                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-                "--LabApp.expose_app_in_browser=True",
-            ],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )
-        self._wait_ready()
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def _wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        url = f"{self.base}/api/status?token={self.token}"
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited: {(self.root / 'jupyter.log').read_text()}")
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        raise TimeoutError("jupyter lab did not answer within 60 s")
-
-    def write_notebook(self, name: str, cells: list[str]) -> str:
-        notebook = {
-            "cells": [
-                {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
-                 "source": source}
-                for source in cells
-            ],
-            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                        "language": "python"}},
-            "nbformat": 4,
-            "nbformat_minor": 5,
-        }
-        (self.notebooks / name).write_text(json.dumps(notebook))
-        return f"{self.base}/lab/tree/{name}?token={self.token}&reset"
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
-
-
 @pytest.fixture(scope="session")
 def jupyterlab(tmp_path_factory) -> Iterator[JupyterLab]:
     server = JupyterLab(tmp_path_factory.mktemp("jupyterlab"))
     yield server
     server.stop()
-
-
-#: Runs code in the notebook's kernel from the page; resolves to the code's stdout.
-RUN_IN_KERNEL = """async (code) => {
-  const panel = window.jupyterapp.shell.currentWidget;
-  const kernel = panel.sessionContext.session.kernel;
-  const future = kernel.requestExecute({code});
-  let out = "";
-  future.onIOPub = (msg) => {
-    if (msg.header.msg_type === "stream") out += msg.content.text;
-    if (msg.header.msg_type === "error") out += "ERROR " + msg.content.ename + ": " + msg.content.evalue;
-  };
-  await future.done;
-  return out;
-}"""
-
-
-class LiveNotebook:
-    """A notebook open in JupyterLab whose cells have run."""
-
-    def __init__(self, browser, lab: JupyterLab, name: str, cells: list[str]) -> None:
-        self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.dialogs: list[str] = []
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
-        self.page.goto(lab.write_notebook(name, cells))
-        self.page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60_000)
-        self.page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-
-    def run(self, code: str) -> str:
-        """Run ``code`` in the kernel; returns its stdout (errors are raised)."""
-        out = self.page.evaluate(RUN_IN_KERNEL, code)
-        if out.startswith("ERROR") or "\nERROR " in out:
-            raise AssertionError(out)
-        return out
-
-    def wait_for_kernel_value(self, expression: str, expected: str, timeout: float = 10) -> str:
-        """Poll ``print(expression)`` in the kernel until it prints ``expected``."""
-        deadline = time.monotonic() + timeout
-        value = ""
-        while time.monotonic() < deadline:
-            value = self.run(f"print({expression})").strip()
-            if value == expected:
-                return value
-            time.sleep(0.2)
-        raise AssertionError(f"{expression} is {value!r} in the kernel, expected {expected!r}")
-
-    def close(self) -> None:
-        self.context.close()
 
 
 @pytest.fixture

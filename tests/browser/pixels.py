@@ -55,7 +55,10 @@ def probability_colors(dark: bool) -> np.ndarray:
     """
     name = "DARK_STOPS" if dark else "LIGHT_STOPS"
     block = re.search(name + r"[^=]*=\s*\[(.*?)\];", _COLORMAP_TS.read_text(), re.S).group(1)
-    stops = [(float(t), hex_) for t, hex_ in re.findall(r"\[\s*([\d.]+)\s*,\s*\"#([0-9a-fA-F]{6})\"\s*\]", block)]
+    stops = [
+        (float(t), hex_)
+        for t, hex_ in re.findall(r"\[\s*([\d.]+)\s*,\s*\"#([0-9a-fA-F]{6})\"\s*\]", block)
+    ]
     positions = np.array([t for t, _ in stops])
     rgb = np.array([[int(h[i : i + 2], 16) for i in (0, 2, 4)] for _, h in stops], dtype=float)
     t = np.arange(256) / 255

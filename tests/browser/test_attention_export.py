@@ -23,7 +23,9 @@ pytestmark = pytest.mark.browser
 MAIN = ".mi-heatmap-main"
 
 
-def export(tmp_path, name="view.html", theme="light", max_bytes=mw.export.html.DEFAULT_MAX_BYTES, **kwargs):
+def export(
+    tmp_path, name="view.html", theme="light", max_bytes=mw.export.html.DEFAULT_MAX_BYTES, **kwargs
+):
     path = tmp_path / name
     mw.to_html(mw.AttentionView(**kwargs), path, theme=theme, max_bytes=max_bytes)
     return path
@@ -38,7 +40,9 @@ def previous_token_attention(n_heads: int, n: int) -> np.ndarray:
 
 def test_identity_attention_paints_a_hot_diagonal_offline(offline, tmp_path):
     n = 8
-    path = export(tmp_path, attention=identity_attention(2, 3, n), tokens=[f"t{i}" for i in range(n)])
+    path = export(
+        tmp_path, attention=identity_attention(2, 3, n), tokens=[f"t{i}" for i in range(n)]
+    )
     session = offline()
     page = session.open(path)
     colors = cell_colors(canvas_rgba(page, MAIN), n)
@@ -98,7 +102,9 @@ def test_click_locks_a_query_and_colours_the_strip(offline, tmp_path):
     page.mouse.click(*cell_center(page, MAIN, n, 4, 0))
     page.mouse.move(10, 10)
     strip = page.locator(".mi-token-strip .mi-token")
-    backgrounds = [strip.nth(i).evaluate("e => getComputedStyle(e).backgroundColor") for i in range(n)]
+    backgrounds = [
+        strip.nth(i).evaluate("e => getComputedStyle(e).backgroundColor") for i in range(n)
+    ]
     assert backgrounds[3] != backgrounds[0], "query 4 attends to key 3 only"
     assert len({backgrounds[i] for i in (0, 1, 2, 4, 5)}) == 1
     page.keyboard.press("Escape")
@@ -136,10 +142,12 @@ def test_layers_past_the_budget_are_marked_missing(offline, tmp_path):
 
 def test_save_png_downloads_the_picture(offline, tmp_path):
     n = 10
-    page = offline().open(export(tmp_path, attention=identity_attention(1, 2, n), tokens=list("abcdefghij")))
+    page = offline().open(
+        export(tmp_path, attention=identity_attention(1, 2, n), tokens=list("abcdefghij"))
+    )
     with page.expect_download() as download_info:
         page.locator(".mi-save-png").click()
-    png = (tmp_path / "saved.png")
+    png = tmp_path / "saved.png"
     download_info.value.save_as(png)
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
@@ -170,12 +178,31 @@ def test_hostile_tokens_show_literally_and_run_nothing(offline, tmp_path):
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_themes_paint_readable_colours(offline, tmp_path, theme):
     n = 14
-    tokens = "When Mary and John went to the store , John gave a drink to".split(" ")[:n]
+    tokens = [
+        "When",
+        "Mary",
+        "and",
+        "John",
+        "went",
+        "to",
+        "the",
+        "store",
+        ",",
+        "John",
+        "gave",
+        "a",
+        "drink",
+        "to",
+    ][:n]
     tokens += [f"x{i}" for i in range(n - len(tokens))]
-    path = export(tmp_path, theme=theme, attention=random_causal_attention(2, 4, n, seed=5), tokens=tokens)
+    path = export(
+        tmp_path, theme=theme, attention=random_causal_attention(2, 4, n, seed=5), tokens=tokens
+    )
     page = offline("dark" if theme == "dark" else "light").open(path)
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
-    channels = [int(c) for c in background[background.index("(") + 1 : background.index(")")].split(",")[:3]]
+    channels = [
+        int(c) for c in background[background.index("(") + 1 : background.index(")")].split(",")[:3]
+    ]
     assert (sum(channels) / 3 < 80) == (theme == "dark"), background
     colors = cell_colors(canvas_rgba(page, MAIN), n)
     zero = colors[0, n - 1]

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from tests.browser.conftest import SCREENSHOTS
 from tests.browser.pixels import (
     canvas_rgba,
     cell_center,
@@ -120,3 +121,28 @@ view
     shown = view.locator(".mi-token-strip .mi-token").all_text_contents()
     assert shown[0] == HOSTILE_TOKENS[0] and shown[1] == HOSTILE_TOKENS[1]
     assert nb.dialogs == [] and nb.errors == []
+
+
+def test_view_follows_the_jupyterlab_theme(notebook):
+    page = notebook.page
+    light, dark = probability_colors(dark=False), probability_colors(dark=True)
+    identity = np.eye(N, dtype=int) * 255
+    np.testing.assert_array_equal(cell_colors(canvas_rgba(page, MAIN), N), light[identity])
+    change_theme = "name => window.jupyterapp.commands.execute('apputils:change-theme', {theme: name})"
+    page.evaluate(change_theme, "JupyterLab Dark")
+    try:
+        page.wait_for_selector("body[data-jp-theme-light='false']", state="attached")
+        page.wait_for_function(
+            """([color]) => {
+                 const c = document.querySelector('.mi-heatmap-main');
+                 const p = c.getContext('2d').getImageData(1, 1, 1, 1).data;
+                 return p[0] === color[0] && p[1] === color[1] && p[2] === color[2];
+               }""",
+            arg=[dark[255].tolist()],
+        )
+        np.testing.assert_array_equal(cell_colors(canvas_rgba(page, MAIN), N), dark[identity])
+        SCREENSHOTS.mkdir(exist_ok=True)
+        page.locator(".mi-attention-view").screenshot(path=str(SCREENSHOTS / "attention_live_dark.png"))
+    finally:
+        page.evaluate(change_theme, "JupyterLab Light")
+        page.wait_for_selector("body[data-jp-theme-light='true']", state="attached")

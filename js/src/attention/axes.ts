@@ -3,9 +3,15 @@
  * Only drawn when cells are at least `MIN_LABEL_CELL` pixels.
  */
 
-import { renderToken } from "../lib/tokens";
+import { renderToken, tokenDisplay } from "../lib/tokens";
 
 export const MIN_LABEL_CELL = 10;
+
+/** Height of the rotated key labels: fits the longest label (monospace estimate), 24..100 px. */
+export function keyLabelHeight(tokens: readonly string[], fontPx: number): number {
+  const longest = Math.max(1, ...tokens.map((t) => Array.from(tokenDisplay(t).text).length));
+  return Math.round(Math.min(100, Math.max(24, longest * fontPx * 0.7 + 10)));
+}
 
 export class AxisLabels {
   private rows: HTMLDivElement[] = [];
@@ -30,6 +36,7 @@ export class AxisLabels {
       this.top.replaceChildren();
       this.rows = [];
       this.cols = [];
+      this.top.style.removeProperty("height");
       return;
     }
     const font = `${Math.min(12, cell - 2)}px`;
@@ -50,6 +57,7 @@ export class AxisLabels {
     };
     this.rows = Array.from({ length: n }, (_, i) => make(i, "query"));
     this.cols = Array.from({ length: n }, (_, i) => make(i, "key"));
+    this.top.style.height = `${keyLabelHeight(tokens.slice(0, n), Math.min(12, cell - 2))}px`;
     this.left.replaceChildren(...this.rows);
     this.top.replaceChildren(...this.cols);
   }

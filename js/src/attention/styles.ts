@@ -53,7 +53,7 @@ const VIEW_CSS = `
   width: max-content;
 }
 .mi-attention-view .mi-grid { display: grid; grid-template-columns: auto auto; grid-template-rows: auto auto; }
-.mi-attention-view .mi-key-labels { display: flex; align-items: flex-end; }
+.mi-attention-view .mi-key-labels { display: flex; align-items: stretch; }
 .mi-attention-view .mi-query-labels { display: flex; flex-direction: column; align-items: flex-end; }
 .mi-attention-view .mi-axis-label {
   overflow: hidden; text-overflow: ellipsis; white-space: pre;
@@ -61,8 +61,8 @@ const VIEW_CSS = `
 }
 .mi-attention-view .mi-query-labels .mi-axis-label { max-width: 120px; text-align: right; padding-right: 4px; }
 .mi-attention-view .mi-key-labels .mi-axis-label {
-  max-height: 100px; writing-mode: vertical-rl; transform: rotate(180deg);
-  text-align: left; padding-top: 4px;
+  height: 100%; writing-mode: vertical-rl; transform: rotate(180deg);
+  text-align: left; padding-top: 4px; flex: none;
 }
 .mi-attention-view .mi-axis-label.mi-hover { background: var(--mi-hover); }
 .mi-attention-view .mi-axis-label.mi-locked { color: var(--mi-accent); font-weight: 700; }
