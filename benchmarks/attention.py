@@ -23,6 +23,8 @@ import torch
 import mi_widgets as mw
 from benchmarks._environment import write_results
 
+REPO = pathlib.Path(__file__).resolve().parents[1]
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -66,6 +68,15 @@ layer's embedded slice on demand. *JS heap* excludes the typed-array backing sto
 *array buffers*. Targets at 1 × 12 × 1024 (issue): ≤ 1.1 bytes/value, first paint ≤ 1.5 s,
 head switch ≤ 50 ms. For scale, the issue reports CircuitsVis and BertViz never finishing at
 N = 1024 (> 120 s, 175–350 MB pages) and CircuitsVis needing 54 s to render N = 256.
+"""
+
+
+LIVE_NOTES = """
+12 layers × 12 heads × N = 1024 is 75 MB of uint8 lower triangles, past the default 32 MiB
+budget: the widget carries the current layer only and the page asks the kernel for each other
+layer (custom message, binary buffer) when it is shown. *cell run -> painted*: from the kernel
+being idle with the cell queued to the view painted (includes building the synthetic attention
+in the kernel). *layer fetched from kernel*: select event to repainted, kernel round trip included.
 """
 
 
@@ -137,6 +148,55 @@ def measure(browser, n_layers: int, n_heads: int, n: int, workdir: pathlib.Path)
         "JS heap MB": usage["usedSize"] / 2**20,
         "array buffers MB": usage.get("backingStorageSize", float("nan")) / 2**20,
         "requests": len(aborted),
+    }
+
+
+LIVE_CELL = """
+import sys
+sys.path.insert(0, {repo!r})
+import mi_widgets as mw
+from benchmarks.attention import causal_attention
+attention = causal_attention({layers}, {heads}, {n})
+view = mw.AttentionView(attention=attention, tokens=[f" tok{{i}}" for i in range({n})])
+view
+"""
+
+
+def measure_live(browser, n_layers: int, n_heads: int, n: int, workdir: pathlib.Path) -> dict:
+    """The same view in a live JupyterLab: layers past the budget come from the kernel."""
+    from tests.browser.harness import JupyterLab, LiveNotebook
+
+    lab = JupyterLab(workdir / "lab")
+    try:
+        cell = LIVE_CELL.format(repo=str(REPO), layers=n_layers, heads=n_heads, n=n)
+        start = time.perf_counter()
+        notebook = LiveNotebook(browser, lab, "bench.ipynb", [cell])
+        kernel_ready = time.perf_counter()
+        page = notebook.page
+        page.wait_for_selector(".mi-attention-view[data-ready='true']", timeout=300_000)
+        first_paint = time.perf_counter() - kernel_ready
+        up_front = float(notebook.run("print(sum(len(s['data']) for s in view._slices.values()))"))
+        heads = [
+            page.evaluate(
+                SWITCH, [f".mi-head-thumb[data-head='{h}']", "data-painted-head", str(h), "click"]
+            )
+            for h in (1, 2, 3, 4, 5)
+        ]
+        layers = [
+            page.evaluate(SWITCH, [".mi-layer-select", "data-painted-layer", str(layer), "select"])
+            for layer in (1, 2, 3, 4, 5)
+        ]
+        notebook.close()
+    finally:
+        lab.stop()
+    return {
+        "size": f"{n_layers} x {n_heads} x {n}",
+        "sent with the widget MB": up_front / 2**20,
+        "kernel start s": kernel_ready - start,
+        "cell run -> painted s": first_paint,
+        "head switch ms (median)": statistics.median(heads),
+        "layer fetched from kernel ms (median)": statistics.median(layers),
+        "layer fetched from kernel ms (max)": max(layers),
     }
 
 
