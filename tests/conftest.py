@@ -71,3 +71,58 @@ def random_causal_attention(
     scores = torch.randn(n_layers, n_heads, n_tokens, n_tokens, generator=generator)
     mask = torch.ones(n_tokens, n_tokens, dtype=torch.bool).triu(1)
     return scores.masked_fill(mask, float("-inf")).softmax(-1).numpy()
+
+
+@pytest.fixture(scope="session")
+def tiny_family_models(tiny_gpt2):
+    """One tiny random model per supported Hugging Face family, all using tiny_gpt2's tokenizer.
+
+    Keys: ``gpt2``, ``gpt2_base`` (GPT2Model), ``gpt_neox``, ``llama``, ``mistral``, ``qwen2``
+    (grouped-query attention: 4 query heads, 2 key/value heads), ``bert`` (BertForMaskedLM) and
+    ``bert_base`` (BertModel). 2 layers, 4 heads, d_model 32, d_mlp 64, context 64. They stay in
+    training mode with dropout on, as built from config: a trace must turn dropout off itself.
+    """
+    import transformers as T
+
+    _, tokenizer = tiny_gpt2
+    vocab = len(tokenizer)
+    torch.manual_seed(1)
+    sizes = {"num_hidden_layers": 2, "num_attention_heads": 4, "hidden_size": 32}
+    sizes |= {"intermediate_size": 64, "vocab_size": vocab, "max_position_embeddings": 64}
+    decoder = {"bos_token_id": 0, "eos_token_id": 0}
+    gated = {**sizes, **decoder, "num_key_value_heads": 2, "hidden_act": "silu"}
+    gpt2 = T.GPT2Config(
+        n_layer=2,
+        n_head=4,
+        n_embd=32,
+        n_inner=64,
+        vocab_size=vocab,
+        n_positions=64,
+        activation_function="gelu_new",
+        **decoder,
+    )
+    bert = T.BertConfig(**sizes, hidden_act="gelu")
+    causal = T.AutoModelForCausalLM.from_config
+    return {
+        "gpt2": causal(gpt2),
+        "gpt2_base": T.GPT2Model(gpt2),
+        "gpt_neox": causal(
+            T.GPTNeoXConfig(
+                **sizes, **decoder, hidden_act="gelu", hidden_dropout=0.1, attention_dropout=0.1
+            )
+        ),
+        "llama": causal(T.LlamaConfig(**gated, attention_dropout=0.1)),
+        "mistral": causal(T.MistralConfig(**gated, attention_dropout=0.1)),
+        "qwen2": causal(T.Qwen2Config(**gated, attention_dropout=0.1)),
+        "bert": T.BertForMaskedLM(bert),
+        "bert_base": T.BertModel(bert),
+    }
+
+
+@pytest.fixture
+def torch_single_thread():
+    """One torch thread for the test: tiny models run faster than with threads contending."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

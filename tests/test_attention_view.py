@@ -24,6 +24,13 @@ def test_from_trace(tiny_gpt2):
     assert np.abs(view.attention - trace.attention.numpy()).max() <= 1 / 510 + 1e-6
 
 
+def test_trace_without_attention_is_a_clear_error(tiny_gpt2):
+    model, tokenizer = tiny_gpt2
+    trace = mw.trace(model, tokenizer, "Mary and John", kinds={"resid"})
+    with pytest.raises(ValueError, match="trace has no attention"):
+        mw.AttentionView(trace)
+
+
 def test_small_views_send_every_layer_up_front_as_lower_triangles():
     attention = random_causal_attention(2, 3, 5)
     view = make(attention=attention)

@@ -1,6 +1,8 @@
 """Run a model once and record what the views need."""
 
-from .huggingface import SUPPORTED_MODEL_TYPES, trace
-from .trace import Trace
+from .families import SUPPORTED_MODEL_TYPES, Family, detect
+from .options import KINDS
+from .trace import TopK, Trace
+from .tracing import trace
 
-__all__ = ["SUPPORTED_MODEL_TYPES", "Trace", "trace"]
+__all__ = ["KINDS", "SUPPORTED_MODEL_TYPES", "Family", "TopK", "Trace", "detect", "trace"]

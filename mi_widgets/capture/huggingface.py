@@ -1,103 +1,110 @@
-"""Capture from Hugging Face ``transformers`` models."""
+"""Capture from Hugging Face ``transformers`` models of the supported families."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import torch
 
+from .batch import Batch, pad_id, pad_right, split, tokenize
+from .families import SUPPORTED_MODEL_TYPES, detect
+from .hooks import capture_mode, eager_attention, recording
+from .options import Options, check_options
 from .trace import Trace
 
-#: ``config.model_type`` values whose capture is implemented and tested, with their family.
-SUPPORTED_MODEL_TYPES = {"gpt2": "GPT-2"}
+__all__ = ["SUPPORTED_MODEL_TYPES", "capture", "eager_attention"]
 
 
-def trace(model: torch.nn.Module, tokenizer, text: str) -> Trace:
-    """Run ``model`` once on ``text`` and record tokens and attention patterns.
+def capture(
+    model: torch.nn.Module, tokenizer, texts: Sequence[str], *, batched: bool, **options
+) -> list[Trace]:
+    """Run ``model`` once on the right-padded ``texts``; one :class:`Trace` per text.
 
-    Args:
-        model: a Hugging Face causal LM of a supported family (see ``SUPPORTED_MODEL_TYPES``).
-        tokenizer: its tokenizer (a ``PreTrainedTokenizer`` or ``PreTrainedTokenizerFast``).
-        text: the prompt; must be non-empty and fit the model's context.
-
-    Returns:
-        A :class:`Trace` with ``attention`` of shape ``[layer, head, query_pos, key_pos]``.
-
-    The model runs with eager attention for the capture (the default ``sdpa`` kernel returns
-    no attention probabilities) and gets its previous setting back afterwards.
-
-    Example:
-        >>> trace = mw.trace(model, tokenizer, "When Mary and John went to the store")
-        >>> trace.attention.shape    # doctest: +SKIP
-        torch.Size([2, 4, 9, 9])
+    ``options`` are those of :func:`mi_widgets.trace` (checked here against the model).
     """
-    _check_supported(model)
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str, got {type(text).__name__}")
-    if not text:
-        raise ValueError("text is empty: give at least one character to trace")
-    encoded = tokenizer(text, return_tensors="pt")
-    input_ids = encoded["input_ids"]
-    n_tokens = input_ids.shape[1]
-    if n_tokens == 0:
-        raise ValueError(f"text {text[:40]!r} produced no tokens")
-    context = _context_length(model)
-    if context is not None and n_tokens > context:
-        raise ValueError(
-            f"text is {n_tokens} tokens long but {type(model).__name__} takes at most "
-            f"{context}; shorten the text"
-        )
-    device = next(model.parameters()).device
-    with _eager_attention(model), torch.no_grad():
-        output = model(
-            input_ids=input_ids.to(device),
-            attention_mask=encoded["attention_mask"].to(device),
-            output_attentions=True,
-        )
-    attention = torch.stack([layer[0] for layer in output.attentions]).float().cpu()
-    ids = input_ids[0].cpu()
-    tokens = tokenizer.batch_decode(ids[:, None].tolist(), clean_up_tokenization_spaces=False)
-    return Trace(
-        tokens=tokens,
-        input_ids=ids,
-        attention=attention,
-        causal=True,
-        model_name=type(model).__name__,
+    family = detect(model)
+    if tokenizer is None:
+        raise TypeError(f"tokenizer is None: {type(model).__name__} needs its tokenizer")
+    name = type(model).__name__
+    context = context_length(model)
+    checked = check_options(
+        n_layers=len(family.block_list(model)), model_name=name, context=context, **options
+    )
+    sequences = tokenize(
+        tokenizer, texts, batched=batched, model_name=name, context=context, options=checked
+    )
+    input_ids, attention_mask = pad_right(sequences, pad_id(tokenizer))
+    batch = _run(model, family, input_ids, attention_mask, checked)
+    return split(
+        batch,
+        tokenizer=tokenizer,
+        options=checked,
+        causal=family.causal,
+        model_name=name,
+        family=family.name,
     )
 
 
-def _check_supported(model: torch.nn.Module) -> None:
-    config = getattr(model, "config", None)
-    model_type = getattr(config, "model_type", None)
-    if model_type not in SUPPORTED_MODEL_TYPES:
-        families = ", ".join(
-            f"{family} (model_type {key!r})" for key, family in SUPPORTED_MODEL_TYPES.items()
+def _run(model, family, input_ids, attention_mask, options: Options) -> Batch:
+    """One forward pass with hooks; everything recorded, layers stacked first."""
+    kinds, layers = options.kinds, options.layers
+    device = next(model.parameters()).device
+    extra = {"use_cache": False} if family.causal else {}
+    with (
+        capture_mode(model, eager="attention" in kinds),
+        recording(
+            model,
+            family,
+            layers,
+            resid="resid" in kinds,
+            mlp="mlp" in kinds,
+            dtype=options.dtype,
+        ) as records,
+        torch.no_grad(),
+    ):
+        output = model(
+            input_ids=input_ids.to(device),
+            attention_mask=attention_mask.to(device),
+            output_attentions="attention" in kinds,
+            **extra,
         )
-        raise ValueError(
-            f"cannot trace {type(model).__name__} (model_type {model_type!r}): "
-            f"supported families are {families}"
-        )
+    attention = None
+    if "attention" in kinds:
+        attention = torch.stack([output.attentions[i] for i in layers]).to("cpu", options.dtype)
+    has_head = "logits" in kinds and family.unembed_module(model) is not None
+    logits = _vocab_logits(output, input_ids.shape) if has_head else None
+    return Batch(
+        input_ids=input_ids,
+        attention_mask=attention_mask,
+        attention=attention,
+        resid_pre=_stack(records["resid_pre"], layers),
+        resid_post=_stack(records["resid_post"], layers),
+        mlp_post=_stack(records["mlp_post"], layers),
+        logits=logits,
+    )
 
 
-def _context_length(model: torch.nn.Module) -> int | None:
+def _vocab_logits(output, shape: torch.Size) -> torch.Tensor | None:
+    """``[batch, pos, d_vocab]`` LM logits of an output (``prediction_logits`` on pre-training
+    heads); ``None`` when the output has none, e.g. a classification head's ``[batch, label]``.
+    """
+    for name in ("logits", "prediction_logits"):
+        value = getattr(output, name, None)
+        if isinstance(value, torch.Tensor) and value.ndim == 3 and value.shape[:2] == shape:
+            return value.detach().cpu()
+    return None
+
+
+def _stack(by_layer: dict[int, torch.Tensor], layers: Sequence[int]) -> torch.Tensor | None:
+    """``[layer, batch, pos, d]`` from per-layer ``[batch, pos, d]``; None if nothing."""
+    return torch.stack([by_layer[i] for i in layers]) if by_layer else None
+
+
+def context_length(model: torch.nn.Module) -> int | None:
+    """The longest input the model was built for, from its config."""
     config = model.config
     for name in ("n_positions", "max_position_embeddings"):
         value = getattr(config, name, None)
         if isinstance(value, int):
             return value
     return None
-
-
-@contextmanager
-def _eager_attention(model: torch.nn.Module) -> Iterator[None]:
-    """Switch ``model`` to eager attention inside the block; restore its setting after."""
-    previous = model.config._attn_implementation
-    if previous == "eager":
-        yield
-        return
-    model.set_attn_implementation("eager")
-    try:
-        yield
-    finally:
-        model.set_attn_implementation(previous)

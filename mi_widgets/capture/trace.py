@@ -1,45 +1,156 @@
-"""What one forward pass leaves behind for the views: tokens and attention patterns."""
+"""What one forward pass leaves behind for the views: tokens, attention, activations, logits."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import torch
 
+#: TransformerLens-style site names a trace answers to, and the field that holds each.
+SITES = {
+    "hook_resid_pre": "resid_pre",
+    "hook_resid_post": "resid_post",
+    "attn.hook_pattern": "attention",
+    "mlp.hook_post": "mlp_post",
+}
+_NAME = re.compile(r"blocks\.(-?\d+)\.(.+)")
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, eq=False)
+class TopK:
+    """The ``k`` most likely next tokens at every position.
+
+    Attributes:
+        ids: ``[pos, k]`` int64 token ids, most likely first.
+        probs: ``[pos, k]`` float32 probabilities (softmax over the whole vocabulary).
+        tokens: ``pos`` lists of ``k`` strings, each id decoded as the tokenizer decodes it.
+    """
+
+    ids: torch.Tensor
+    probs: torch.Tensor
+    tokens: list[list[str]]
+
+    @property
+    def k(self) -> int:
+        return self.ids.shape[1]
+
+    def at(self, pos: int) -> list[tuple[str, float]]:
+        """``(token, probability)`` pairs predicted at position ``pos``, most likely first."""
+        return list(zip(self.tokens[pos], self.probs[pos].tolist(), strict=True))
+
+
+@dataclass(frozen=True, eq=False)
 class Trace:
     """A captured forward pass over one text.
 
+    Every tensor is on the CPU, float32 unless the capture asked for another ``dtype``. Kinds
+    that were not captured are ``None``. Layer axes cover only the captured ``layers``: index
+    ``j`` along them is model layer ``layers[j]``.
+
     Attributes:
-        tokens: the ``N`` token strings, each exactly as the tokenizer decodes that token.
-        input_ids: ``[N]`` int64 token ids.
-        attention: ``Float[Tensor, "layer head query_pos key_pos"]`` attention probabilities,
-            float32 on the CPU; row ``q`` of a head is what query position ``q`` attends to.
+        tokens: the ``N`` token strings, each exactly as the tokenizer decodes that token
+            (padding never appears).
+        input_ids: ``[pos]`` int64 token ids.
+        attention: ``[layer, head, query_pos, key_pos]`` attention probabilities; row ``q`` of
+            a head is what query position ``q`` attends to.
         causal: whether the model masks future positions (decoder models).
         model_name: the model's class name, for titles.
+        family: the architecture family the capture used (``"GPT-2"``, ``"BERT"``, ...).
+        layers: the model layers captured, ascending.
+        resid_pre: ``[layer, pos, d_model]`` residual stream entering each block.
+        resid_post: ``[layer, pos, d_model]`` residual stream leaving each block (for
+            decoders the last one is before the final norm).
+        mlp_post: ``[layer, pos, d_mlp]`` MLP neuron activations after the nonlinearity (for
+            gated MLPs the input of the down projection).
+        logits: ``[pos, d_vocab]`` output logits; ``None`` for a model without an LM head.
+        loss: ``[pos]`` next-token cross-entropy of causal LMs: ``loss[i]`` is the loss of
+            predicting token ``i + 1`` from position ``i``; the last position has no next
+            token and holds NaN. ``None`` for encoders.
+        top_k: the most likely predictions at every position (see :class:`TopK`).
     """
 
     tokens: list[str]
     input_ids: torch.Tensor
-    attention: torch.Tensor
+    attention: torch.Tensor | None
     causal: bool
     model_name: str
+    family: str = ""
+    layers: tuple[int, ...] | None = None
+    resid_pre: torch.Tensor | None = None
+    resid_post: torch.Tensor | None = None
+    mlp_post: torch.Tensor | None = None
+    logits: torch.Tensor | None = None
+    loss: torch.Tensor | None = None
+    top_k: TopK | None = None
+
+    def __post_init__(self) -> None:
+        if self.layers is None:
+            stacked = next(
+                (
+                    t
+                    for t in (self.attention, self.resid_pre, self.resid_post, self.mlp_post)
+                    if t is not None
+                ),
+                None,
+            )
+            n_layers = 0 if stacked is None else stacked.shape[0]
+            object.__setattr__(self, "layers", tuple(range(n_layers)))
 
     @property
     def n_layers(self) -> int:
-        return self.attention.shape[0]
+        """Number of captured layers (``len(layers)``)."""
+        return len(self.layers)
 
     @property
-    def n_heads(self) -> int:
-        return self.attention.shape[1]
+    def n_heads(self) -> int | None:
+        """Heads per layer, or ``None`` when attention was not captured."""
+        return None if self.attention is None else self.attention.shape[1]
 
     @property
     def n_tokens(self) -> int:
         return len(self.tokens)
 
+    @property
+    def names(self) -> list[str]:
+        """The site names this trace holds, e.g. ``blocks.0.hook_resid_pre``."""
+        return [
+            f"blocks.{layer}.{site}"
+            for site, field in SITES.items()
+            if getattr(self, field) is not None
+            for layer in self.layers
+        ]
+
+    def __getitem__(self, name: str) -> torch.Tensor:
+        """One layer's activations by TransformerLens-style name.
+
+        ``trace["blocks.1.attn.hook_pattern"]`` is ``[head, query_pos, key_pos]``;
+        ``hook_resid_pre`` / ``hook_resid_post`` are ``[pos, d_model]``; ``mlp.hook_post`` is
+        ``[pos, d_mlp]``.
+        """
+        match = _NAME.fullmatch(name) if isinstance(name, str) else None
+        field = SITES.get(match.group(2)) if match else None
+        layer = int(match.group(1)) if match else None
+        if field is None or getattr(self, field) is None or layer not in self.layers:
+            raise KeyError(
+                f"no activation named {name!r} in this trace; valid names are "
+                f"{', '.join(self.names) or 'none (nothing per layer was captured)'}"
+            )
+        return getattr(self, field)[self.layers.index(layer)]
+
     def __repr__(self) -> str:
+        kinds = [
+            kind
+            for kind, value in (
+                ("attention", self.attention),
+                ("resid", self.resid_post),
+                ("mlp", self.mlp_post),
+                ("logits", self.logits),
+            )
+            if value is not None
+        ]
+        heads = "" if self.n_heads is None else f" x {self.n_heads} heads"
         return (
-            f"Trace({self.model_name}: {self.n_tokens} tokens, {self.n_layers} layers x "
-            f"{self.n_heads} heads, causal={self.causal})"
+            f"Trace({self.model_name}: {self.n_tokens} tokens, {self.n_layers} layers"
+            f"{heads}, causal={self.causal}, kinds={'+'.join(kinds) or 'none'})"
         )

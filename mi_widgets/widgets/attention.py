@@ -77,6 +77,11 @@ class AttentionView(SlicedView):
                     f"trace must be a mi_widgets.Trace, got {type(trace).__name__}; "
                     "for raw arrays use AttentionView(attention=..., tokens=...)"
                 )
+            if trace.attention is None:
+                raise ValueError(
+                    "trace has no attention: capture it with kinds=None or a kinds set "
+                    "that includes 'attention'"
+                )
             attention, tokens = trace.attention, trace.tokens
             causal = trace.causal if causal is None else causal
             title = f"{trace.model_name} attention" if title is None else title

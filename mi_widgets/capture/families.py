@@ -1,0 +1,138 @@
+"""Where each Hugging Face architecture family keeps what a trace records.
+
+One :class:`Family` per architecture family names, relative to the model, its blocks, its final
+norm, its unembedding and the module whose input or output is the MLP's post-nonlinearity
+activation. Both the LM-head class (``GPT2LMHeadModel``, ``LlamaForCausalLM``,
+``BertForMaskedLM``) and the base model (``GPT2Model``, ``BertModel``) are found through
+``model.base_model``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+#: How a trace names TransformerLens models in errors and ``Trace.family``.
+TRANSFORMER_LENS = "TransformerLens (HookedTransformer or ActivationCache)"
+
+
+@dataclass(frozen=True)
+class Family:
+    """The module paths of one architecture family.
+
+    Attributes:
+        name: human-readable family name.
+        model_types: the ``config.model_type`` values of the family.
+        blocks: path from ``model.base_model`` to the list of blocks (one per layer).
+        final_norm: path from ``model.base_model`` to the norm applied after the last block;
+            ``None`` when there is none (BERT normalises inside every block).
+        unembed: path from the model to the module mapping the final residual stream (after
+            ``final_norm``) to vocabulary logits; absent on base models.
+        mlp: path from a block to the module recorded as MLP activations ``[batch, pos, d_mlp]``.
+        mlp_is_input: record the module's first input (a forward pre-hook) instead of its
+            output: the input of ``down_proj`` in gated MLPs.
+        causal: whether attention masks future positions.
+    """
+
+    name: str
+    model_types: tuple[str, ...]
+    blocks: str
+    final_norm: str | None
+    unembed: str
+    mlp: str
+    mlp_is_input: bool
+    causal: bool
+
+    def block_list(self, model: torch.nn.Module) -> torch.nn.ModuleList:
+        """The blocks of ``model``, one per layer."""
+        return model.base_model.get_submodule(self.blocks)
+
+    def final_norm_module(self, model: torch.nn.Module) -> torch.nn.Module:
+        """The final norm of ``model`` (identity for families without one)."""
+        if self.final_norm is None:
+            return torch.nn.Identity()
+        return model.base_model.get_submodule(self.final_norm)
+
+    def unembed_module(self, model: torch.nn.Module) -> torch.nn.Module | None:
+        """The LM head ``[..., d_model] -> [..., d_vocab]``, or ``None`` on a base model."""
+        try:
+            return model.get_submodule(self.unembed)
+        except AttributeError:
+            return None
+
+
+FAMILIES = (
+    Family(
+        name="GPT-2",
+        model_types=("gpt2",),
+        blocks="h",
+        final_norm="ln_f",
+        unembed="lm_head",
+        mlp="mlp.act",
+        mlp_is_input=False,
+        causal=True,
+    ),
+    Family(
+        name="GPT-NeoX/Pythia",
+        model_types=("gpt_neox",),
+        blocks="layers",
+        final_norm="final_layer_norm",
+        unembed="lm_head",
+        mlp="mlp.act",
+        mlp_is_input=False,
+        causal=True,
+    ),
+    Family(
+        name="Llama-style gated MLP (Llama, Mistral, Qwen2)",
+        model_types=("llama", "mistral", "qwen2"),
+        blocks="layers",
+        final_norm="norm",
+        unembed="lm_head",
+        mlp="mlp.down_proj",
+        mlp_is_input=True,
+        causal=True,
+    ),
+    Family(
+        name="BERT (encoder)",
+        model_types=("bert",),
+        blocks="encoder.layer",
+        final_norm=None,
+        unembed="cls.predictions",
+        # BertIntermediate returns intermediate_act_fn(dense(x)): its output is the activation,
+        # also when hidden_act is a plain function rather than a module.
+        mlp="intermediate",
+        mlp_is_input=False,
+        causal=False,
+    ),
+)
+
+#: ``config.model_type`` values whose capture is implemented and tested, with their family.
+SUPPORTED_MODEL_TYPES = {
+    model_type: family.name for family in FAMILIES for model_type in family.model_types
+}
+
+
+def supported_families() -> str:
+    """One line naming every supported family, for error messages."""
+    families = [
+        f"{family.name} (model_type {', '.join(map(repr, family.model_types))})"
+        for family in FAMILIES
+    ]
+    return "; ".join([*families, TRANSFORMER_LENS])
+
+
+def detect(model: object) -> Family:
+    """The family of a Hugging Face model, from ``model.config.model_type``.
+
+    Raises:
+        ValueError: naming the class, its ``model_type`` and every supported family.
+    """
+    model_type = getattr(getattr(model, "config", None), "model_type", None)
+    for family in FAMILIES:
+        if model_type in family.model_types:
+            return family
+    raise ValueError(
+        f"cannot trace {type(model).__name__} (model_type {model_type!r}): "
+        f"supported families are {supported_families()}"
+    )
