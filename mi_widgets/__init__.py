@@ -4,12 +4,24 @@
 >>> trace = mw.trace(model, tokenizer, "When Mary and John went to the store")  # doctest: +SKIP
 >>> view = mw.AttentionView(trace)                                               # doctest: +SKIP
 >>> mw.to_html(view, "attention.html")                                           # doctest: +SKIP
+>>> scores = mw.head_scores(trace)                                               # doctest: +SKIP
+>>> mw.HeadScoresView(scores, attention=view)                                    # doctest: +SKIP
 """
 
+from .analysis.scores import HeadScores, head_scores
 from .capture import Trace, trace
 from .export import to_html
-from .widgets import AttentionView
+from .widgets import AttentionView, HeadScoresView, link_heads
 
 __version__ = "0.1.0"
 
-__all__ = ["AttentionView", "Trace", "to_html", "trace"]
+__all__ = [
+    "AttentionView",
+    "HeadScores",
+    "HeadScoresView",
+    "Trace",
+    "head_scores",
+    "link_heads",
+    "to_html",
+    "trace",
+]

@@ -29,7 +29,11 @@ rm -rf dist && .venv/bin/pip wheel -q --no-deps -w dist .
 .venv/bin/python - <<'PY'
 import glob, zipfile
 names = zipfile.ZipFile(glob.glob("dist/mi_widgets-*.whl")[0]).namelist()
-for needed in ("mi_widgets/static/attention.js", "mi_widgets/static/standalone.js"):
+for needed in (
+    "mi_widgets/static/attention.js",
+    "mi_widgets/static/head_scores.js",
+    "mi_widgets/static/standalone.js",
+):
     assert needed in names, f"{needed} missing from the wheel"
 print("wheel ok:", len(names), "files")
 PY

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from ..widgets._serialization import split_header
 from ..widgets.base import SlicedView, static_file
+from ..widgets.link import report_links
 
 #: Encoded slice bytes embedded per report by default; slices past it are marked as absent.
 DEFAULT_MAX_BYTES = 128 * 2**20
@@ -33,7 +34,8 @@ def to_html(
     kernel (hover, click, keys, layer switch, save PNG) work as in the notebook. When the
     slices of all views add up to more than ``max_bytes`` (raw bytes, before base64), the
     current selection of each view is kept first and the rest is marked in the page as not
-    embedded.
+    embedded. Views linked with :func:`~mi_widgets.link_heads` stay linked in the page when
+    both are exported.
 
     Args:
         views: one view or several, shown top to bottom.
@@ -58,8 +60,10 @@ def to_html(
         raise ValueError(f"theme must be 'auto', 'light' or 'dark', got {theme!r}")
 
     document = _Document(max_bytes)
-    for i, view in enumerate(view_list):
-        document.add_view(f"mi-view-{i}", view)
+    ids = [f"mi-view-{i}" for i in range(len(view_list))]
+    for view_id, view in zip(ids, view_list, strict=True):
+        document.add_view(view_id, view)
+    document.links = report_links(view_list, ids)
     path = pathlib.Path(path)
     path.write_text(document.render(title, theme), encoding="utf-8")
     return path
@@ -73,6 +77,7 @@ class _Document:
         self.modules: dict[str, str] = {}
         self.views: list[dict[str, Any]] = []
         self.blobs: list[bytes] = []
+        self.links: list[dict[str, Any]] = []
 
     def add_view(self, view_id: str, view: SlicedView) -> None:
         module = view._module
@@ -103,7 +108,7 @@ class _Document:
         return value
 
     def render(self, title: str, theme: Theme) -> str:
-        data = {"theme": theme, "modules": self.modules, "views": self.views}
+        data = {"theme": theme, "modules": self.modules, "views": self.views, "links": self.links}
         blobs = "\n".join(
             f'<script type="application/octet-stream" id="mi-blob-b{i}">'
             f"{base64.b64encode(blob).decode('ascii')}</script>"

@@ -1,5 +1,7 @@
 """One anywidget class per view."""
 
 from .attention import AttentionView
+from .head_scores import HeadScoresView
+from .link import HeadLink, link_heads
 
-__all__ = ["AttentionView"]
+__all__ = ["AttentionView", "HeadLink", "HeadScoresView", "link_heads"]

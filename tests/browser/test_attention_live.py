@@ -128,7 +128,9 @@ def test_view_follows_the_jupyterlab_theme(notebook):
     light, dark = probability_colors(dark=False), probability_colors(dark=True)
     identity = np.eye(N, dtype=int) * 255
     np.testing.assert_array_equal(cell_colors(canvas_rgba(page, MAIN), N), light[identity])
-    change_theme = "name => window.jupyterapp.commands.execute('apputils:change-theme', {theme: name})"
+    change_theme = (
+        "name => window.jupyterapp.commands.execute('apputils:change-theme', {theme: name})"
+    )
     page.evaluate(change_theme, "JupyterLab Dark")
     try:
         page.wait_for_selector("body[data-jp-theme-light='false']", state="attached")
@@ -142,7 +144,9 @@ def test_view_follows_the_jupyterlab_theme(notebook):
         )
         np.testing.assert_array_equal(cell_colors(canvas_rgba(page, MAIN), N), dark[identity])
         SCREENSHOTS.mkdir(exist_ok=True)
-        page.locator(".mi-attention-view").screenshot(path=str(SCREENSHOTS / "attention_live_dark.png"))
+        page.locator(".mi-attention-view").screenshot(
+            path=str(SCREENSHOTS / "attention_live_dark.png")
+        )
     finally:
         page.evaluate(change_theme, "JupyterLab Light")
         page.wait_for_selector("body[data-jp-theme-light='true']", state="attached")

@@ -16,6 +16,10 @@ export interface FigureSpec {
   colors: ThemeColors;
   thumbs: FigureThumb[];
   main: HTMLCanvasElement;
+  /** Drawn over `main` at the same place (e.g. selection marks); optional. */
+  overlay?: HTMLCanvasElement;
+  /** Drawn under `main` (e.g. a colour legend); optional. */
+  footer?: HTMLCanvasElement;
   /** Query labels (left) and key labels (top), one per cell; empty to leave them out. */
   rowLabels: string[];
   colLabels: string[];
@@ -41,12 +45,14 @@ export function composeFigure(spec: FigureSpec, doc: Document = document): HTMLC
   const left = measure(spec.rowLabels);
   const top = measure(spec.colLabels);
   const mainW = left + spec.main.width;
-  const width = Math.max(mainW, 360, Math.min(spec.thumbs.length * (THUMB + GAP), 720)) + 2 * PAD;
+  const footerW = spec.footer?.width ?? 0;
+  const footerH = spec.footer ? spec.footer.height + GAP : 0;
+  const width = Math.max(mainW, footerW, 360, Math.min(spec.thumbs.length * (THUMB + GAP), 720)) + 2 * PAD;
   const perRow = Math.max(1, Math.floor((width - 2 * PAD + GAP) / (THUMB + GAP)));
   const thumbRows = Math.ceil(spec.thumbs.length / perRow);
   const thumbsH = thumbRows * (THUMB + 18);
   const titleH = 24;
-  const height = PAD + titleH + thumbsH + GAP + top + spec.main.height + PAD;
+  const height = PAD + titleH + thumbsH + GAP + top + spec.main.height + footerH + PAD;
   const scale = Math.max(width, height) <= 1400 ? 2 : 1;
   canvas.width = Math.ceil(width * scale);
   canvas.height = Math.ceil(height * scale);
@@ -78,6 +84,8 @@ export function composeFigure(spec: FigureSpec, doc: Document = document): HTMLC
   const mx = PAD + left;
   const my = y + top;
   ctx.drawImage(spec.main, mx, my);
+  if (spec.overlay) ctx.drawImage(spec.overlay, mx, my);
+  if (spec.footer) ctx.drawImage(spec.footer, PAD, my + spec.main.height + GAP);
   ctx.fillStyle = spec.colors.fg;
   ctx.font = labelFont;
   ctx.textBaseline = "middle";

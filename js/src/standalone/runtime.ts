@@ -4,6 +4,7 @@
  */
 
 import { BlobStore, reviveBlobs } from "./blobs";
+import { linkModels, type ReportLink } from "./links";
 import { StandInModel, type EmbeddedSlice } from "./model";
 
 export interface ReportView {
@@ -17,6 +18,8 @@ export interface ReportData {
   theme?: "light" | "dark" | "auto";
   modules: Record<string, string>;
   views: ReportView[];
+  /** Traits kept equal between two views (see `links.ts`). */
+  links?: ReportLink[];
 }
 
 interface WidgetDef {
@@ -64,9 +67,13 @@ const host = {
   getModel: () => Promise.reject(new Error("no widget manager in an exported report")),
 };
 
-async function renderView(view: ReportView, el: HTMLElement, load: (name: string) => Promise<WidgetDef>, blobs: BlobStore) {
+/** The model stand-in of a view, its blobs decoded. */
+function makeModel(view: ReportView, blobs: BlobStore): StandInModel {
   const state = reviveBlobs(view.state ?? {}, blobs) as Record<string, unknown>;
-  const model = new StandInModel(state, view.slices ?? {}, blobs);
+  return new StandInModel(state, view.slices ?? {}, blobs);
+}
+
+async function renderView(view: ReportView, model: StandInModel, el: HTMLElement, load: (name: string) => Promise<WidgetDef>) {
   const widget = await load(view.module);
   const signal = new AbortController().signal;
   await widget.initialize?.({ model, signal, experimental });
@@ -101,6 +108,16 @@ export async function runReport(doc: Document = document): Promise<void> {
   applyPageTheme(doc, data.theme);
   const blobs = new BlobStore(doc);
   const load = moduleLoader(data.modules ?? {});
+  const models = new Map<string, StandInModel>();
+  const failed = new Map<string, unknown>();
+  for (const view of data.views ?? []) {
+    try {
+      models.set(view.id, makeModel(view, blobs));
+    } catch (error) {
+      failed.set(view.id, error);
+    }
+  }
+  linkModels(models, data.links);
   await Promise.all(
     (data.views ?? []).map(async (view) => {
       const el = doc.getElementById(view.id);
@@ -109,7 +126,9 @@ export async function runReport(doc: Document = document): Promise<void> {
         return;
       }
       try {
-        await renderView(view, el, load, blobs);
+        const model = models.get(view.id);
+        if (!model) throw failed.get(view.id);
+        await renderView(view, model, el, load);
       } catch (error) {
         console.error(`mi_widgets: view ${view.id} failed`, error);
         showError(el, error);

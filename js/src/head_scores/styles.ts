@@ -1,0 +1,78 @@
+/**
+ * Styles of the head-scores view (scoped under `.mi-head-scores-view`).
+ */
+
+import { THEME_CSS } from "../lib/theme";
+import { TOOLTIP_CSS } from "../lib/tooltip";
+
+const VIEW_CSS = `
+.mi-head-scores-view {
+  position: relative;
+  box-sizing: border-box;
+  padding: 8px 10px 10px;
+  font-size: 13px;
+  line-height: 1.35;
+  border-radius: 4px;
+  outline: none;
+  max-width: 100%;
+}
+.mi-head-scores-view:focus-visible { outline: 2px solid var(--mi-accent); outline-offset: -2px; }
+.mi-head-scores-view .mi-header { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 12px; }
+.mi-head-scores-view .mi-title { font-weight: 600; font-size: 14px; flex: 1 1 240px; min-width: 0; overflow-wrap: anywhere; }
+.mi-head-scores-view .mi-selection { margin-top: 4px; font-variant-numeric: tabular-nums; }
+.mi-head-scores-view select, .mi-head-scores-view button {
+  font: inherit;
+  color: var(--mi-fg);
+  background: var(--mi-panel);
+  border: 1px solid var(--mi-border);
+  border-radius: 3px;
+  padding: 2px 6px;
+}
+.mi-head-scores-view button { cursor: pointer; }
+.mi-head-scores-view .mi-help { color: var(--mi-muted); font-size: 11.5px; margin: 2px 0 8px; }
+.mi-head-scores-view .mi-score-body {
+  display: grid; grid-template-columns: auto auto; grid-template-rows: auto auto;
+  width: max-content; max-width: 100%; overflow: auto;
+}
+.mi-head-scores-view .mi-score-corner {
+  color: var(--mi-muted); font-size: 11px; align-self: end; justify-self: end;
+  padding: 0 4px 2px 0; white-space: nowrap;
+}
+.mi-head-scores-view .mi-score-head-labels { display: flex; align-items: flex-end; }
+.mi-head-scores-view .mi-score-layer-labels { display: flex; flex-direction: column; align-items: flex-end; }
+.mi-head-scores-view .mi-score-label {
+  flex: none; box-sizing: border-box; overflow: visible; white-space: nowrap;
+  font-size: 11px; color: var(--mi-muted); font-variant-numeric: tabular-nums;
+}
+.mi-head-scores-view .mi-score-head-labels .mi-score-label { text-align: center; padding-bottom: 2px; }
+.mi-head-scores-view .mi-score-layer-labels .mi-score-label { text-align: right; padding-right: 5px; }
+.mi-head-scores-view .mi-score-label.mi-selected { color: var(--mi-accent); font-weight: 700; }
+.mi-head-scores-view .mi-score-stack { position: relative; line-height: 0; }
+.mi-head-scores-view .mi-score-grid { display: block; image-rendering: pixelated; max-width: none; }
+.mi-head-scores-view .mi-score-overlay { position: absolute; left: 0; top: 0; cursor: pointer; max-width: none; }
+.mi-head-scores-view .mi-axis-caption { color: var(--mi-muted); font-size: 11px; margin: 4px 0 8px; }
+.mi-head-scores-view .mi-score-legend {
+  display: flex; flex-wrap: wrap; align-items: flex-start; gap: 6px 14px; font-size: 11.5px;
+}
+.mi-head-scores-view .mi-score-legend-caption { color: var(--mi-fg); padding-top: 0; }
+.mi-head-scores-view .mi-score-legend-scale { position: relative; width: 200px; padding-bottom: 16px; }
+.mi-head-scores-view .mi-score-legend-bar {
+  display: block; width: 200px; height: 12px; image-rendering: pixelated;
+  border: 1px solid var(--mi-border); box-sizing: content-box;
+}
+.mi-head-scores-view .mi-score-legend-ticks { position: absolute; left: 1px; right: 1px; top: 15px; height: 14px; }
+.mi-head-scores-view .mi-score-legend-tick {
+  position: absolute; transform: translateX(-50%); color: var(--mi-muted);
+  font-variant-numeric: tabular-nums; line-height: 1;
+}
+.mi-head-scores-view .mi-score-legend-tick:first-child { transform: none; }
+.mi-head-scores-view .mi-score-legend-tick:last-child { transform: translateX(-100%); }
+.mi-head-scores-view .mi-score-legend-na { display: inline-flex; align-items: center; gap: 5px; color: var(--mi-fg); }
+.mi-head-scores-view .mi-score-legend-swatch {
+  width: 12px; height: 12px; image-rendering: pixelated; border: 1px solid var(--mi-border);
+}
+.mi-head-scores-view [hidden] { display: none; }
+.mi-head-scores-view .mi-tooltip { line-height: 1.4; }
+`;
+
+export const HEAD_SCORES_CSS = THEME_CSS + TOOLTIP_CSS + VIEW_CSS;

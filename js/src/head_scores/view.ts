@@ -1,0 +1,336 @@
+/**
+ * The head-scores view controller: keeps the page in step with the model and the user.
+ *
+ * Trait changes are collected as dirty flags and applied once per microtask.
+ */
+
+import type { AnyModel } from "@anywidget/types";
+import { decode, type Decoded } from "../lib/binary";
+import { probabilityLut } from "../lib/colormap";
+import { fromFormControl, keyAction } from "../lib/keyboard";
+import { applyTheme, isDark, onThemeChange, themeColors, type ThemeColors } from "../lib/theme";
+import { buildAxisLabels, buildDom, markAxisLabels, setScoreOptions, type HeadScoresDom } from "./dom";
+import { saveScoresPng } from "./figure";
+import { clampIndex, cycleScore, formatScore, headValues, scoreLabel, tooltipText, valuesJson } from "./format";
+import { cellAtPixel, fillScorePixels, gridShape, hasNaN, labelStep, nanColors, scoreCellSize, type GridShape } from "./grid";
+import { legendFigure, paintBar, paintSwatch } from "./legend";
+import type { Model } from "./model";
+import { GridOverlay } from "./overlay";
+
+const META = 1;
+const DATA = 2;
+const SCORE = 4;
+const SELECTION = 8;
+const HOVER = 16;
+const THEME = 32;
+const ALL = META | DATA | SCORE | SELECTION | THEME;
+
+type Cell = { layer: number; head: number };
+
+export class HeadScoresController {
+  readonly dom: HeadScoresDom;
+  private readonly overlay: GridOverlay;
+  private readonly disposers: (() => void)[] = [];
+  private dark = isDark();
+  private colors: ThemeColors | null = null;
+  private data: Decoded | null = null;
+  private shape: GridShape = { scores: 0, layers: 0, heads: 0 };
+  private cell = 0;
+  private hover: Cell | null = null;
+  /** The tooltip is pinned to the selected head (opened with Enter). */
+  private pinned = false;
+  private dirty = 0;
+  private disposed = false;
+
+  constructor(
+    private readonly model: AnyModel<Model>,
+    el: HTMLElement,
+  ) {
+    this.dom = buildDom(el.ownerDocument, () => void this.savePng());
+    this.overlay = new GridOverlay(this.dom.overlay);
+    el.appendChild(this.dom.root);
+    this.listen("change:_values", DATA | SCORE | SELECTION);
+    this.listen("change:n_layers", DATA | SCORE | SELECTION);
+    this.listen("change:n_heads", DATA | SCORE | SELECTION);
+    this.listen("change:layer_labels", DATA | SELECTION);
+    this.listen("change:names", META | SCORE | SELECTION);
+    this.listen("change:score", META | SCORE | SELECTION);
+    this.listen("change:layer", SELECTION);
+    this.listen("change:head", SELECTION);
+    this.listen("change:title", META);
+    this.disposers.push(
+      onThemeChange((dark) => {
+        this.dark = dark;
+        this.invalidate(THEME | SCORE | SELECTION);
+      }, el.ownerDocument),
+    );
+    this.bindEvents();
+    this.invalidate(ALL);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    for (const dispose of this.disposers.splice(0)) dispose();
+    this.dom.tooltip.dispose();
+    this.dom.root.remove();
+  }
+
+  private listen(event: `change:${keyof Model & string}`, flags: number): void {
+    const handler = () => this.invalidate(flags);
+    this.model.on(event, handler);
+    this.disposers.push(() => this.model.off(event, handler));
+  }
+
+  private on<K extends keyof HTMLElementEventMap>(
+    target: HTMLElement,
+    type: K,
+    handler: (event: HTMLElementEventMap[K]) => void,
+  ): void {
+    target.addEventListener(type, handler);
+    this.disposers.push(() => target.removeEventListener(type, handler));
+  }
+
+  private invalidate(flags: number): void {
+    if (this.disposed) return;
+    const idle = this.dirty === 0;
+    this.dirty |= flags;
+    if (idle) queueMicrotask(() => this.flush());
+  }
+
+  private commit(changes: Partial<Model>): void {
+    for (const [key, value] of Object.entries(changes) as [keyof Model, never][]) this.model.set(key, value);
+    this.model.save_changes();
+  }
+
+  private get names(): string[] {
+    return this.model.get("names") ?? [];
+  }
+
+  /** The shown score's index in `names` (0 when unknown). */
+  private get scoreIndex(): number {
+    return Math.max(0, this.names.indexOf(this.model.get("score") ?? ""));
+  }
+
+  private get selected(): Cell {
+    return {
+      layer: clampIndex(this.model.get("layer") ?? 0, this.shape.layers),
+      head: clampIndex(this.model.get("head") ?? 0, this.shape.heads),
+    };
+  }
+
+  private layerLabel(layer: number): number {
+    return (this.model.get("layer_labels") ?? [])[layer] ?? layer;
+  }
+
+  // ---- painting -------------------------------------------------------------------------
+
+  private flush(): void {
+    const flags = this.dirty;
+    this.dirty = 0;
+    if (this.disposed || flags === 0) return;
+    const root = this.dom.root;
+    if (flags & THEME || !this.colors) {
+      applyTheme(root, this.dark);
+      this.colors = themeColors(root, this.dark);
+    }
+    if (flags & DATA) this.loadData();
+    if (flags & META) this.renderMeta();
+    const data = this.data;
+    if (!data) {
+      root.dataset.state = "missing";
+      return;
+    }
+    if (flags & (DATA | SCORE | THEME)) this.paintGrid(data);
+    if (flags & (DATA | SCORE | THEME)) this.paintLegend(data);
+    this.renderSelection(data);
+    const { layer, head } = this.selected;
+    root.dataset.state = "ready";
+    root.dataset.ready = "true";
+    root.dataset.score = this.model.get("score") ?? "";
+    root.dataset.selected = `${layer},${head}`;
+  }
+
+  private loadData(): void {
+    const encoded = this.model.get("_values");
+    try {
+      this.data = encoded ? decode(encoded) : null;
+      this.shape = this.data ? gridShape(this.data) : { scores: 0, layers: 0, heads: 0 };
+    } catch (error) {
+      this.data = null;
+      this.dom.selection.textContent = `The scores cannot be decoded: ${String(error)}`;
+      return;
+    }
+    const { layers, heads } = this.shape;
+    const cell = scoreCellSize(layers, heads);
+    this.cell = cell;
+    const { grid } = this.dom;
+    grid.width = heads * cell;
+    grid.height = layers * cell;
+    grid.style.width = `${heads * cell}px`;
+    grid.style.height = `${layers * cell}px`;
+    this.overlay.resize(heads * cell, layers * cell);
+    const labels = Array.from({ length: layers }, (_, l) => this.layerLabel(l));
+    buildAxisLabels(this.dom, labels, heads, cell, labelStep(cell));
+  }
+
+  private renderMeta(): void {
+    const { title, select, root } = this.dom;
+    const name = this.model.get("title") || "Head scores";
+    title.textContent = name;
+    root.setAttribute("aria-label", name);
+    setScoreOptions(select, this.names, this.model.get("score") ?? "");
+  }
+
+  /** The grid of the shown score: one putImageData. */
+  private paintGrid(data: Decoded): void {
+    const { grid } = this.dom;
+    const ctx = grid.getContext("2d");
+    const score = this.model.get("score") ?? "";
+    grid.setAttribute("aria-label", `${scoreLabel(score)} score of every head (rows: layers, columns: heads)`);
+    if (!ctx || grid.width === 0 || grid.height === 0) return;
+    const image = ctx.createImageData(grid.width, grid.height);
+    const pixels = new Uint32Array(image.data.buffer);
+    fillScorePixels(pixels, data, this.scoreIndex, this.cell, probabilityLut(this.dark), nanColors(this.dark));
+    ctx.putImageData(image, 0, 0);
+    this.dom.root.dataset.paintedScore = score;
+  }
+
+  private paintLegend(data: Decoded): void {
+    const { legend } = this.dom;
+    legend.caption.textContent = `${scoreLabel(this.model.get("score") ?? "")} score (mean attention)`;
+    paintBar(legend.bar, probabilityLut(this.dark));
+    paintSwatch(legend.swatch, nanColors(this.dark));
+    legend.na.hidden = !hasNaN(data, this.scoreIndex);
+  }
+
+  private renderSelection(data: Decoded): void {
+    const selected = this.selected;
+    const value = headValues(data, this.names, selected.layer, selected.head)[this.scoreIndex]?.[1] ?? NaN;
+    const score = this.model.get("score") ?? "";
+    this.dom.selection.textContent =
+      `selected: layer ${this.layerLabel(selected.layer)}, head ${selected.head} · ${scoreLabel(score)} ${formatScore(value)}`;
+    markAxisLabels(this.dom, selected.layer, selected.head);
+    this.overlay.draw({ cell: this.cell, hover: this.hover, selected }, this.colors ?? themeColors(this.dom.root, this.dark));
+    if (this.pinned) this.showTooltip(selected);
+  }
+
+  // ---- tooltip --------------------------------------------------------------------------
+
+  /** Show the values of `cell` near the pointer (or, without one, near the cell). */
+  private showTooltip(cell: Cell, at?: { x: number; y: number }): void {
+    const data = this.data;
+    if (!data) return;
+    const values = headValues(data, this.names, cell.layer, cell.head);
+    const point = at ?? this.overlay.cellPoint(cell.layer, cell.head, this.cell);
+    this.dom.tooltip.show(
+      tooltipText(values, this.layerLabel(cell.layer), cell.head, this.model.get("score") ?? ""),
+      point.x,
+      point.y,
+      { layer: String(cell.layer), head: String(cell.head), values: valuesJson(values) },
+    );
+  }
+
+  private hideTooltip(): void {
+    this.pinned = false;
+    this.dom.tooltip.hide();
+  }
+
+  // ---- interaction ----------------------------------------------------------------------
+
+  private cellAt(event: MouseEvent): Cell | null {
+    const point = this.overlay.pixelAt(event);
+    if (!point || !this.data) return null;
+    return cellAtPixel(point.x, point.y, this.cell, this.shape.layers, this.shape.heads);
+  }
+
+  private setHover(cell: Cell | null): void {
+    if (cell?.layer === this.hover?.layer && cell?.head === this.hover?.head) return;
+    this.hover = cell;
+    this.invalidate(HOVER | SELECTION);
+  }
+
+  private bindEvents(): void {
+    const { root, stack, select, tooltip } = this.dom;
+    this.on(stack, "mousemove", (event) => {
+      const cell = this.cellAt(event);
+      this.setHover(cell);
+      if (!cell) {
+        if (!this.pinned) tooltip.hide();
+        return;
+      }
+      this.pinned = false;
+      this.showTooltip(cell, { x: event.clientX, y: event.clientY });
+    });
+    this.on(stack, "mouseleave", () => {
+      this.setHover(null);
+      if (!this.pinned) tooltip.hide();
+    });
+    this.on(stack, "click", (event) => {
+      const cell = this.cellAt(event);
+      if (cell) this.commit({ layer: cell.layer, head: cell.head });
+      root.focus({ preventScroll: true });
+    });
+    this.on(select, "change", () => this.commit({ score: select.value }));
+    this.on(root, "keydown", (event) => this.onKey(event));
+  }
+
+  private onKey(event: KeyboardEvent): void {
+    if (fromFormControl(event)) return;
+    if (event.key === "Enter" && !event.shiftKey && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      event.preventDefault();
+      event.stopPropagation();
+      this.pinned = true;
+      this.showTooltip(this.selected);
+      return;
+    }
+    const action = keyAction(event);
+    if (!action) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const { layer, head } = this.selected;
+    switch (action.kind) {
+      case "head":
+        this.commit({ head: clampIndex(head + action.delta, this.shape.heads) });
+        break;
+      case "layer":
+        this.commit({ layer: clampIndex(layer + action.delta, this.shape.layers) });
+        break;
+      case "query":
+        this.commit({ score: cycleScore(this.names, this.model.get("score") ?? "", action.delta) });
+        break;
+      case "unlock":
+        this.hideTooltip();
+        break;
+    }
+  }
+
+  private savePng(): Promise<void> {
+    const data = this.data;
+    if (!data) return Promise.resolve();
+    const colors = themeColors(this.dom.root, this.dark);
+    const { layer, head } = this.selected;
+    const score = this.model.get("score") ?? "";
+    const value = headValues(data, this.names, layer, head)[this.scoreIndex]?.[1] ?? NaN;
+    const doc = this.dom.root.ownerDocument;
+    const legend = legendFigure(doc, {
+      bar: this.dom.legend.bar,
+      swatch: hasNaN(data, this.scoreIndex) ? this.dom.legend.swatch : null,
+      caption: `${scoreLabel(score)} score`,
+      colors,
+    });
+    return saveScoresPng({
+      title: "Head scores",
+      score,
+      layerLabel: this.layerLabel(layer),
+      head,
+      value: formatScore(value),
+      layerLabels: Array.from({ length: this.shape.layers }, (_, l) => this.layerLabel(l)),
+      heads: this.shape.heads,
+      cell: this.cell,
+      grid: this.dom.grid,
+      overlay: this.dom.overlay,
+      legend,
+      colors,
+    });
+  }
+}

@@ -1,0 +1,129 @@
+"""Link a HeadScoresView with an AttentionView: one selected head, shown by both."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .attention import AttentionView
+from .head_scores import HeadScoresView
+
+#: The traits a link mirrors (the same name on both views).
+LINKED_TRAITS = ("layer", "head")
+
+
+class HeadLink:
+    """A two-way link of ``layer``/``head`` between a score grid and an attention view.
+
+    Made by :func:`link_heads`. Selecting a head in the grid shows it in the attention view;
+    changing the attention view's layer or head moves the grid selection. A change that the
+    link itself makes is not sent back (no feedback loop). :meth:`unlink` stops it.
+    """
+
+    def __init__(self, scores_view: HeadScoresView, attention_view: AttentionView) -> None:
+        if not isinstance(scores_view, HeadScoresView):
+            raise TypeError(
+                f"scores_view must be a mi_widgets.HeadScoresView, got {type(scores_view).__name__}"
+            )
+        if not isinstance(attention_view, AttentionView):
+            raise TypeError(
+                "attention_view must be a mi_widgets.AttentionView, got "
+                f"{type(attention_view).__name__}"
+            )
+        grid = (scores_view.n_layers, scores_view.n_heads)
+        pattern = (attention_view.n_layers, attention_view.n_heads)
+        if grid != pattern:
+            raise ValueError(
+                f"scores_view has {grid[0]} layers x {grid[1]} heads but attention_view has "
+                f"{pattern[0]} x {pattern[1]}: link views of the same model and layers"
+            )
+        self.scores_view = scores_view
+        self.attention_view = attention_view
+        self._busy = False
+        self._linked = True
+        self._copy(scores_view, attention_view)
+        scores_view.observe(self._from_scores, names=list(LINKED_TRAITS))
+        attention_view.observe(self._from_attention, names=list(LINKED_TRAITS))
+        scores_view._head_links.append(self)
+
+    @property
+    def linked(self) -> bool:
+        return self._linked
+
+    def unlink(self) -> None:
+        """Stop mirroring; the views keep their current selection. Calling it twice is fine."""
+        if not self._linked:
+            return
+        self._linked = False
+        self.scores_view.unobserve(self._from_scores, names=list(LINKED_TRAITS))
+        self.attention_view.unobserve(self._from_attention, names=list(LINKED_TRAITS))
+        if self in self.scores_view._head_links:
+            self.scores_view._head_links.remove(self)
+
+    def _from_scores(self, _change: dict[str, Any]) -> None:
+        self._copy(self.scores_view, self.attention_view)
+
+    def _from_attention(self, _change: dict[str, Any]) -> None:
+        self._copy(self.attention_view, self.scores_view)
+
+    def _copy(self, source: Any, target: Any) -> None:
+        changes = {
+            name: getattr(source, name)
+            for name in LINKED_TRAITS
+            if getattr(target, name) != getattr(source, name)
+        }
+        if self._busy or not changes:
+            return
+        self._busy = True
+        try:
+            with target.hold_sync():  # one message to the page for layer and head together
+                for name, value in changes.items():
+                    setattr(target, name, value)
+        finally:
+            self._busy = False
+
+    def __enter__(self) -> HeadLink:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.unlink()
+
+    def __repr__(self) -> str:
+        state = "linked" if self._linked else "unlinked"
+        return f"HeadLink({state}: layer={self.scores_view.layer}, head={self.scores_view.head})"
+
+
+def link_heads(scores_view: HeadScoresView, attention_view: AttentionView) -> HeadLink:
+    """Keep ``attention_view.layer/head`` and ``scores_view.layer/head`` the same, both ways.
+
+    The attention view first moves to the grid's selection. In a report written by
+    :func:`~mi_widgets.to_html` with both views, the page keeps the link too.
+
+    Returns:
+        A :class:`HeadLink`; call ``.unlink()`` to stop.
+
+    Example:
+        >>> link = mw.link_heads(scores_view, attention_view)   # doctest: +SKIP
+        >>> link.unlink()                                        # doctest: +SKIP
+    """
+    return HeadLink(scores_view, attention_view)
+
+
+def report_links(views: Sequence[Any], ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The active links between ``views`` as report data (``ids[i]`` is the id of view i).
+
+    Each link is ``{"source": id, "target": id, "traits": ["layer", "head"]}``: the page
+    mirrors those traits between the two views, both ways.
+    """
+    index = {id(view): view_id for view, view_id in zip(views, ids, strict=True)}
+    links = []
+    for view in views:
+        if not isinstance(view, HeadScoresView):
+            continue
+        for link in view.links:
+            target = index.get(id(link.attention_view))
+            if target is not None:
+                links.append(
+                    {"source": index[id(view)], "target": target, "traits": list(LINKED_TRAITS)}
+                )
+    return links
