@@ -76,3 +76,11 @@ def test_bad_export_arguments(tmp_path):
         mw.to_html([view, "x"], tmp_path / "e.html")
     with pytest.raises(ValueError, match="theme must be"):
         mw.to_html(view, tmp_path / "e.html", theme="blue")
+
+
+def test_intro_is_escaped_text_in_paragraphs(tmp_path):
+    view = mw.AttentionView(attention=random_causal_attention(1, 1, 2), tokens=["a", "b"])
+    intro = "Look at <b>this</b> head.\n\nThen & that one."
+    text, _, _ = read_data(mw.to_html(view, tmp_path / "i.html", title="T", intro=intro))
+    assert "<h1>T</h1>" in text
+    assert "<p>Look at &lt;b&gt;this&lt;/b&gt; head.</p>\n<p>Then &amp; that one.</p>" in text

@@ -26,6 +26,7 @@ def to_html(
     title: str = "mi_widgets report",
     theme: Theme = "auto",
     max_bytes: int = DEFAULT_MAX_BYTES,
+    intro: str = "",
 ) -> pathlib.Path:
     """Write ``views`` to ``path`` as one HTML file with no external resource.
 
@@ -43,6 +44,8 @@ def to_html(
         title: the page title.
         theme: ``"auto"`` follows the reader's system setting; or ``"light"``/``"dark"``.
         max_bytes: budget for embedded slice bytes.
+        intro: plain text shown above the views (blank lines separate paragraphs); it is
+            escaped, never read as HTML.
 
     Returns:
         The path written.
@@ -65,7 +68,7 @@ def to_html(
         document.add_view(view_id, view)
     document.links = report_links(view_list, ids)
     path = pathlib.Path(path)
-    path.write_text(document.render(title, theme), encoding="utf-8")
+    path.write_text(document.render(title, theme, intro), encoding="utf-8")
     return path
 
 
@@ -107,7 +110,7 @@ class _Document:
             return [self._replace_bytes(item) for item in value]
         return value
 
-    def render(self, title: str, theme: Theme) -> str:
+    def render(self, title: str, theme: Theme, intro: str) -> str:
         data = {"theme": theme, "modules": self.modules, "views": self.views, "links": self.links}
         blobs = "\n".join(
             f'<script type="application/octet-stream" id="mi-blob-b{i}">'
@@ -120,8 +123,11 @@ class _Document:
         runtime = static_file("standalone.js").read_text(encoding="utf-8")
         if "</script" in runtime.lower():
             raise RuntimeError("standalone.js contains '</script' and cannot be inlined")
+        paragraphs = [" ".join(part.split()) for part in intro.split("\n\n") if part.strip()]
         return _PAGE.format(
             title=html.escape(title),
+            heading=html.escape(title),
+            intro="\n".join(f"<p>{html.escape(part)}</p>" for part in paragraphs),
             data=_script_json(data),
             blobs=blobs,
             containers=containers,
@@ -159,9 +165,13 @@ _PAGE = """<!DOCTYPE html>
 body {{ margin: 16px; font-family: system-ui, sans-serif; background: #ffffff; color: #1f2328; }}
 body[data-jp-theme-light="false"] {{ background: #111418; color: #e6e6e6; }}
 .mi-widgets-view {{ margin-bottom: 24px; }}
+h1 {{ font-size: 1.4em; margin: 0 0 8px; }}
+p {{ max-width: 60em; line-height: 1.45; }}
 </style>
 </head>
 <body>
+<h1>{heading}</h1>
+{intro}
 {containers}
 <script type="application/json" id="mi-widgets-data">{data}</script>
 {blobs}
