@@ -13,11 +13,12 @@ of ``repeat_len`` tokens twice, so the second copy fills the last ``repeat_len``
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 import torch
+
+from ..capture.hooks import capture_mode
 
 _SHAPES = "[layer, head, query_pos, key_pos] or [batch, layer, head, query_pos, key_pos]"
 
@@ -95,27 +96,16 @@ def attention_patterns(model: torch.nn.Module, input_ids: torch.Tensor) -> torch
     """Run a Hugging Face model on ``input_ids [batch, pos]`` and stack its attention.
 
     Returns float32 ``[batch, layer, head, query_pos, key_pos]`` on the CPU. The model runs
-    with eager attention (``sdpa`` returns no probabilities) and gets its setting back after.
+    in eval mode (no dropout) with eager attention (``sdpa`` returns no probabilities) and
+    gets its modes back after.
     """
     if not isinstance(input_ids, torch.Tensor) or input_ids.ndim != 2:
         shape = list(getattr(input_ids, "shape", []))
         raise ValueError(f"input_ids must be an int tensor [batch, pos], got shape {shape}")
     device = next(model.parameters()).device
-    with _eager(model), torch.no_grad():
+    with capture_mode(model, eager=True), torch.no_grad():
         output = model(input_ids=input_ids.to(device), output_attentions=True)
     return torch.stack(tuple(output.attentions), dim=1).float().cpu()
-
-
-@contextmanager
-def _eager(model: torch.nn.Module) -> Iterator[None]:
-    previous = model.config._attn_implementation
-    if previous != "eager":
-        model.set_attn_implementation("eager")
-    try:
-        yield
-    finally:
-        if previous != "eager":
-            model.set_attn_implementation(previous)
 
 
 def _allowed_ids(vocab: Any, bos_token_id: int | None) -> tuple[torch.Tensor, int | None]:

@@ -346,12 +346,7 @@ def _model_scores(
             f"{type(model).__name__} takes at most {context}; use repeat_len <= "
             f"{(context - 1) // 2}"
         )
-    training = model.training
-    model.eval()  # dropout off: the probabilities must be the model's own
-    try:
-        pattern = attention_patterns(model, ids)
-    finally:
-        model.train(training)
+    pattern = attention_patterns(model, ids)
     source = (
         f"{type(model).__name__} on {ids.shape[0]} sequences of repeated random tokens "
         f"(repeat_len={repeat_len}, seed={seed})"

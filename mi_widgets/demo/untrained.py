@@ -25,6 +25,7 @@ def untrained_model(
     Its attention shows no learned structure: it is for trying the views, not for findings.
     """
     from pydoc_data.topics import topics
+
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
