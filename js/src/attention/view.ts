@@ -6,6 +6,7 @@
  */
 
 import type { AnyModel } from "@anywidget/types";
+import { Controller } from "../lib/controller";
 import { valueAt, type Decoded } from "../lib/binary";
 import { probabilityLut } from "../lib/colormap";
 import { HeatmapPainter, rowReader, thumbSide } from "../lib/heatmap";
@@ -42,14 +43,13 @@ export function cellSize(n: number): number {
   return Math.min(24, Math.max(1, Math.floor(480 / Math.max(1, n))));
 }
 
-export class AttentionController {
+export class AttentionController extends Controller<Model> {
   readonly dom: AttentionDom;
   private readonly client: SliceClient;
   private readonly painter = new HeatmapPainter();
   private readonly strip: TokenStrip;
   private readonly labels: AxisLabels;
   private readonly overlay: Overlay;
-  private readonly disposers: (() => void)[] = [];
   private thumbs: HTMLCanvasElement[] = [];
   private dark = isDark();
   private colors: ThemeColors | null = null;
@@ -58,14 +58,13 @@ export class AttentionController {
   private layout = { n: -1, cell: 0, heads: -1 };
   private hoverRow: number | null = null;
   private hoverCol: number | null = null;
-  private dirty = 0;
   private stripTimer: ReturnType<typeof setTimeout> | undefined;
-  private disposed = false;
 
   constructor(
-    private readonly model: AnyModel<Model>,
+    model: AnyModel<Model>,
     el: HTMLElement,
   ) {
+    super(model);
     this.dom = buildDom(el.ownerDocument, () => void this.savePng());
     this.strip = new TokenStrip(this.dom.strip);
     this.labels = new AxisLabels(this.dom.queryLabels, this.dom.keyLabels);
@@ -107,33 +106,6 @@ export class AttentionController {
     this.dom.root.remove();
   }
 
-  private listen(event: `change:${keyof Model & string}`, flags: number): void {
-    const handler = () => this.invalidate(flags);
-    this.model.on(event, handler);
-    this.disposers.push(() => this.model.off(event, handler));
-  }
-
-  private on<K extends keyof HTMLElementEventMap>(
-    target: HTMLElement,
-    type: K,
-    handler: (event: HTMLElementEventMap[K]) => void,
-  ): void {
-    target.addEventListener(type, handler);
-    this.disposers.push(() => target.removeEventListener(type, handler));
-  }
-
-  private invalidate(flags: number): void {
-    if (this.disposed) return;
-    const idle = this.dirty === 0;
-    this.dirty |= flags;
-    if (idle) queueMicrotask(() => this.flush());
-  }
-
-  private commit(changes: Partial<Model>): void {
-    for (const [key, value] of Object.entries(changes) as [keyof Model, never][]) this.model.set(key, value);
-    this.model.save_changes();
-  }
-
   private get selection(): Selection {
     return { query_token: this.model.get("query_token") ?? null, locked: !!this.model.get("locked") };
   }
@@ -149,7 +121,7 @@ export class AttentionController {
 
   // ---- painting -------------------------------------------------------------------------
 
-  private flush(): void {
+  protected flush(): void {
     const flags = this.dirty;
     this.dirty = 0;
     if (this.disposed || flags === 0) return;

@@ -5,6 +5,7 @@
  */
 
 import type { AnyModel } from "@anywidget/types";
+import { Controller } from "../lib/controller";
 import { decode, type Decoded } from "../lib/binary";
 import { probabilityLut } from "../lib/colormap";
 import { fromFormControl, keyAction } from "../lib/keyboard";
@@ -27,10 +28,9 @@ const ALL = META | DATA | SCORE | SELECTION | THEME;
 
 type Cell = { layer: number; head: number };
 
-export class HeadScoresController {
+export class HeadScoresController extends Controller<Model> {
   readonly dom: HeadScoresDom;
   private readonly overlay: GridOverlay;
-  private readonly disposers: (() => void)[] = [];
   private dark = isDark();
   private colors: ThemeColors | null = null;
   private data: Decoded | null = null;
@@ -39,13 +39,12 @@ export class HeadScoresController {
   private hover: Cell | null = null;
   /** The tooltip is pinned to the selected head (opened with Enter). */
   private pinned = false;
-  private dirty = 0;
-  private disposed = false;
 
   constructor(
-    private readonly model: AnyModel<Model>,
+    model: AnyModel<Model>,
     el: HTMLElement,
   ) {
+    super(model);
     this.dom = buildDom(el.ownerDocument, () => void this.savePng());
     this.overlay = new GridOverlay(this.dom.overlay);
     el.appendChild(this.dom.root);
@@ -75,33 +74,6 @@ export class HeadScoresController {
     this.dom.root.remove();
   }
 
-  private listen(event: `change:${keyof Model & string}`, flags: number): void {
-    const handler = () => this.invalidate(flags);
-    this.model.on(event, handler);
-    this.disposers.push(() => this.model.off(event, handler));
-  }
-
-  private on<K extends keyof HTMLElementEventMap>(
-    target: HTMLElement,
-    type: K,
-    handler: (event: HTMLElementEventMap[K]) => void,
-  ): void {
-    target.addEventListener(type, handler);
-    this.disposers.push(() => target.removeEventListener(type, handler));
-  }
-
-  private invalidate(flags: number): void {
-    if (this.disposed) return;
-    const idle = this.dirty === 0;
-    this.dirty |= flags;
-    if (idle) queueMicrotask(() => this.flush());
-  }
-
-  private commit(changes: Partial<Model>): void {
-    for (const [key, value] of Object.entries(changes) as [keyof Model, never][]) this.model.set(key, value);
-    this.model.save_changes();
-  }
-
   private get names(): string[] {
     return this.model.get("names") ?? [];
   }
@@ -124,7 +96,7 @@ export class HeadScoresController {
 
   // ---- painting -------------------------------------------------------------------------
 
-  private flush(): void {
+  protected flush(): void {
     const flags = this.dirty;
     this.dirty = 0;
     if (this.disposed || flags === 0) return;
