@@ -10,6 +10,7 @@
 
 from .analysis.scores import HeadScores, head_scores
 from .capture import Trace, trace
+from .demo import demo_corpus, demo_model
 from .export import to_html
 from .widgets import AttentionView, HeadScoresView, link_heads
 
@@ -20,6 +21,8 @@ __all__ = [
     "HeadScores",
     "HeadScoresView",
     "Trace",
+    "demo_corpus",
+    "demo_model",
     "head_scores",
     "link_heads",
     "to_html",

