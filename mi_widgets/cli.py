@@ -21,17 +21,17 @@ GPT-NeoX (2 layers of 4 heads, with MLPs) trained on the Python documentation an
 that come with CPython, plus sequences of repeated random tokens. Nothing was downloaded, and
 the file works offline.
 
-The grid scores every head on sequences of random tokens repeated twice. Induction: the mean
-attention a head pays, from each token of the second copy, to the token that followed the
-same token in the first copy. Previous-token: the mean attention to the token just before.
-Choose another score in the grid's menu; click a cell to show that head below.
+The grid scores every head {scored_on}. Induction: the mean attention a head pays, from each
+token that occurred before, to the token that followed it the time before. Previous-token:
+the mean attention to the token just before. Choose another score in the grid's menu; click a
+cell to show that head below. On random tokens repeated twice, {random_note}
 
 What to look at: the selected head is layer {layer}, head {head}, the one with the highest
-induction score ({score:.2f}). When the text repeats, its rows in the repeated part attend to
-the token after the earlier copy of the current token: a stripe parallel to the diagonal.
-It finds that token with the help of a previous-token head in an earlier layer: layer
-{prev_layer}, head {prev_head} (previous-token score {prev_score:.2f}) looks one token back
-from every position and writes what it saw there. {loss_note}
+induction score here ({score:.2f}). Where the text repeats, its rows attend to the token after
+the earlier copy of the current token: a stripe parallel to the diagonal. It finds that token
+with the help of a previous-token head in an earlier layer: layer {prev_layer}, head
+{prev_head} (previous-token score {prev_score:.2f}) looks one token back from every position
+and writes what it saw there. {loss_note}
 Hover any cell for its exact value; click a token to lock it and see where it looks."""
 
 
@@ -87,17 +87,27 @@ def _demo(output: pathlib.Path, text: str) -> int:
 
     start = time.perf_counter()
     model, tokenizer = demo_model()
-    scores = mw.head_scores(model, tokenizer)
+    random_scores = mw.head_scores(model, tokenizer)
+    trace = mw.trace(model, tokenizer, text, kinds={"attention", "logits"})
+    text_scores = mw.head_scores(trace)
+    repeats = bool(text_scores.top("induction", 1))
+    scores = text_scores if repeats else random_scores
     layer, head, score = scores.top("induction", 1)[0]
     prev_layer, prev_head, prev_score = scores.top("previous_token", 1)[0]
-    trace = mw.trace(model, tokenizer, text, kinds={"attention", "logits"})
     attention = mw.AttentionView(trace, layer=layer, head=head, title="Attention of the demo model")
     grid = mw.HeadScoresView(scores, score="induction", attention=attention)
+    induction = random_scores["induction"]
+    strong = [f"{li}.{h}" for li, h in zip(*(induction >= 0.5).nonzero(), strict=True)]
     mw.to_html(
         [grid, attention],
         output,
         title="mi_widgets demo: attention and head scores",
         intro=_DEMO_INTRO.format(
+            scored_on="on this text" if repeats else "on sequences of random tokens repeated twice",
+            random_note=(
+                f"{len(strong)} heads score 0.5 or more on induction (layer.head: "
+                f"{', '.join(strong)}), best {float(induction.max()):.2f}."
+            ),
             layer=layer,
             head=head,
             score=score,
