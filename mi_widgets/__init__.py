@@ -6,13 +6,16 @@
 >>> mw.to_html(view, "attention.html")                                           # doctest: +SKIP
 >>> scores = mw.head_scores(trace)                                               # doctest: +SKIP
 >>> mw.HeadScoresView(scores, attention=view)                                    # doctest: +SKIP
+>>> top = mw.top_activations(model, tokenizer, texts, layer=1)                   # doctest: +SKIP
+>>> mw.NeuronView(trace, layer=1, examples=top)                                  # doctest: +SKIP
 """
 
 from .analysis.scores import HeadScores, head_scores
+from .analysis.top_activations import TopActivations, top_activations
 from .capture import Trace, trace
 from .demo import demo_corpus, demo_model
 from .export import to_html
-from .widgets import AttentionView, HeadScoresView, link_heads
+from .widgets import AttentionView, HeadScoresView, NeuronView, link_heads
 
 __version__ = "0.1.0"
 
@@ -20,11 +23,14 @@ __all__ = [
     "AttentionView",
     "HeadScores",
     "HeadScoresView",
+    "NeuronView",
+    "TopActivations",
     "Trace",
     "demo_corpus",
     "demo_model",
     "head_scores",
     "link_heads",
     "to_html",
+    "top_activations",
     "trace",
 ]

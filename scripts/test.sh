@@ -33,6 +33,7 @@ names = zipfile.ZipFile(glob.glob("dist/mi_widgets-*.whl")[0]).namelist()
 for needed in (
     "mi_widgets/static/attention.js",
     "mi_widgets/static/head_scores.js",
+    "mi_widgets/static/neuron.js",
     "mi_widgets/static/standalone.js",
     "mi_widgets/demo/model/model.safetensors",
     "mi_widgets/demo/model/tokenizer.json",

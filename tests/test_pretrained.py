@@ -21,7 +21,9 @@ def bert():
 
 def test_pretrained_bert_attention_and_a_previous_token_head(bert):
     model, tokenizer = bert
-    trace = mw.trace(model, tokenizer, "When Mary and John went to the store, John gave a drink to Mary.")
+    trace = mw.trace(
+        model, tokenizer, "When Mary and John went to the store, John gave a drink to Mary."
+    )
     n = len(trace.tokens)
     assert trace.tokens[0] == "[CLS]" and trace.tokens[-1] == "[SEP]" and "mary" in trace.tokens
     assert trace.attention.shape == (6, 12, n, n) and not trace.causal

@@ -3,5 +3,6 @@
 from .attention import AttentionView
 from .head_scores import HeadScoresView
 from .link import HeadLink, link_heads
+from .neuron import NeuronView
 
-__all__ = ["AttentionView", "HeadLink", "HeadScoresView", "link_heads"]
+__all__ = ["AttentionView", "HeadLink", "HeadScoresView", "NeuronView", "link_heads"]

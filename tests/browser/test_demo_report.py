@@ -22,7 +22,10 @@ def test_demo_report_paints_both_views_and_links_them(offline, report):
     page = session.open(report, ready=".mi-attention-view[data-ready='true']")
     page.wait_for_selector(".mi-head-scores-view[data-ready='true']")
     attention = page.locator(".mi-attention-view")
-    layer, head = attention.get_attribute("data-painted-layer"), attention.get_attribute("data-painted-head")
+    layer, head = (
+        attention.get_attribute("data-painted-layer"),
+        attention.get_attribute("data-painted-head"),
+    )
     assert page.locator(".mi-head-scores-view").get_attribute("data-selected") == f"{layer},{head}"
     grid = page.locator(".mi-score-grid").bounding_box()
     n_layers = page.locator(".mi-layer-select option").count()

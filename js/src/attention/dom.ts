@@ -2,6 +2,7 @@
  * The DOM skeleton of the attention view (no data yet).
  */
 
+import { make, showBanner, viewRoot } from "../lib/dom";
 import { KEY_HELP } from "../lib/keyboard";
 import { saveButton } from "../lib/png";
 import { Tooltip } from "../lib/tooltip";
@@ -28,26 +29,9 @@ export interface AttentionDom {
   tooltip: Tooltip;
 }
 
-function make<K extends keyof HTMLElementTagNameMap>(
-  doc: Document,
-  tag: K,
-  className: string,
-  parent?: HTMLElement,
-): HTMLElementTagNameMap[K] {
-  const el = doc.createElement(tag);
-  if (className) el.className = className;
-  parent?.appendChild(el);
-  return el;
-}
-
 /** Build the view's elements; `onSave` is the save-PNG action. */
 export function buildDom(doc: Document, onSave: () => void): AttentionDom {
-  const root = make(doc, "div", "mi-root mi-attention-view");
-  root.tabIndex = 0;
-  root.dataset.lmSuppressShortcuts = "true";
-  root.setAttribute("role", "group");
-  const style = make(doc, "style", "", root);
-  style.textContent = ATTENTION_CSS;
+  const root = viewRoot(doc, "mi-attention-view", ATTENTION_CSS);
 
   const header = make(doc, "div", "mi-header", root);
   const title = make(doc, "span", "mi-title", header);
@@ -93,26 +77,7 @@ export function buildDom(doc: Document, onSave: () => void): AttentionDom {
 
 /** Show `text` as the missing-data message (before the thumbnails), or remove it (null). */
 export function showMissing(dom: AttentionDom, text: string | null): void {
-  if (text === null) {
-    dom.missing.remove();
-    return;
-  }
-  dom.missing.textContent = text;
-  if (dom.missing.parentNode !== dom.root) dom.heads.before(dom.missing);
-}
-
-/** Rebuild the layer `<select>` options `Layer 0..L-1`. */
-export function setLayerOptions(select: HTMLSelectElement, nLayers: number, layer: number): void {
-  if (select.options.length !== nLayers) {
-    select.replaceChildren();
-    for (let i = 0; i < nLayers; i++) {
-      const option = select.ownerDocument.createElement("option");
-      option.value = String(i);
-      option.textContent = `Layer ${i}`;
-      select.appendChild(option);
-    }
-  }
-  select.value = String(layer);
+  showBanner(dom.missing, dom.heads, text);
 }
 
 /** Rebuild the head thumbnails (`canvas.mi-head-thumb[data-head]` with a `H<h>` label). */

@@ -15,7 +15,8 @@ import { SliceClient } from "../lib/slices";
 import { applyTheme, isDark, onThemeChange, themeColors, type ThemeColors } from "../lib/theme";
 import { tokenDisplay } from "../lib/tokens";
 import { AxisLabels } from "./axes";
-import { buildDom, buildThumbs, setLayerOptions, showMissing, type AttentionDom } from "./dom";
+import { setLayerOptions } from "../lib/dom";
+import { buildDom, buildThumbs, showMissing, type AttentionDom } from "./dom";
 import { saveAttentionPng } from "./figure";
 import { LayerLoader } from "./loader";
 import type { Model } from "./model";
@@ -152,7 +153,8 @@ export class AttentionController extends Controller<Model> {
     title.textContent = name;
     root.setAttribute("aria-label", name);
     const layer = this.model.get("layer") ?? 0;
-    setLayerOptions(layerSelect, this.model.get("n_layers") ?? 0, layer);
+    const nLayers = this.model.get("n_layers") ?? 0;
+    setLayerOptions(layerSelect, Array.from({ length: nLayers }, (_, i) => i), layer);
     subtitle.textContent = `head ${this.model.get("head") ?? 0} · ${this.tokens.length} tokens`;
   }
 

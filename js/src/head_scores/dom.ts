@@ -2,6 +2,7 @@
  * The DOM skeleton of the head-scores view (no data yet).
  */
 
+import { make, viewRoot } from "../lib/dom";
 import { saveButton } from "../lib/png";
 import { Tooltip } from "../lib/tooltip";
 import { SCORE_KEY_HELP, scoreLabel } from "./format";
@@ -24,25 +25,10 @@ export interface HeadScoresDom {
   tooltip: Tooltip;
 }
 
-function make<K extends keyof HTMLElementTagNameMap>(
-  doc: Document,
-  tag: K,
-  className: string,
-  parent?: HTMLElement,
-): HTMLElementTagNameMap[K] {
-  const el = doc.createElement(tag);
-  if (className) el.className = className;
-  parent?.appendChild(el);
-  return el;
-}
 
 /** Build the view's elements; `onSave` is the save-PNG action. */
 export function buildDom(doc: Document, onSave: () => void): HeadScoresDom {
-  const root = make(doc, "div", "mi-root mi-head-scores-view");
-  root.tabIndex = 0;
-  root.dataset.lmSuppressShortcuts = "true";
-  root.setAttribute("role", "group");
-  make(doc, "style", "", root).textContent = HEAD_SCORES_CSS;
+  const root = viewRoot(doc, "mi-head-scores-view", HEAD_SCORES_CSS);
 
   const header = make(doc, "div", "mi-header", root);
   const title = make(doc, "span", "mi-title", header);

@@ -1,0 +1,73 @@
+/**
+ * Styles of the neuron view (scoped under `.mi-neuron-view`).
+ */
+
+import { THEME_CSS } from "../lib/theme";
+import { TOKEN_CSS } from "../lib/tokens";
+import { TOOLTIP_CSS } from "../lib/tooltip";
+
+const VIEW_CSS = `
+.mi-neuron-view {
+  position: relative; box-sizing: border-box; padding: 8px 10px 10px;
+  font-size: 13px; line-height: 1.35; border-radius: 4px; outline: none; max-width: 100%;
+}
+.mi-neuron-view:focus-visible { outline: 2px solid var(--mi-accent); outline-offset: -2px; }
+.mi-neuron-view .mi-header { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 12px; }
+.mi-neuron-view .mi-title { font-weight: 600; font-size: 14px; }
+.mi-neuron-view .mi-subtitle { color: var(--mi-muted); }
+.mi-neuron-view .mi-status { color: var(--mi-muted); font-style: italic; }
+.mi-neuron-view .mi-spacer { flex: 1 1 auto; }
+.mi-neuron-view select, .mi-neuron-view button, .mi-neuron-view input {
+  font: inherit; color: var(--mi-fg); background: var(--mi-panel);
+  border: 1px solid var(--mi-border); border-radius: 3px; padding: 2px 6px;
+}
+.mi-neuron-view .mi-neuron-input { width: 6em; }
+.mi-neuron-view button { cursor: pointer; }
+.mi-neuron-view .mi-help { color: var(--mi-muted); font-size: 11.5px; margin: 2px 0 6px; }
+.mi-neuron-view .mi-legend { display: flex; align-items: center; gap: 10px; margin: 4px 0 6px; font-size: 12px; }
+.mi-neuron-view .mi-legend-scale { position: relative; display: inline-block; width: 256px; padding-bottom: 14px; margin: 0 28px; }
+.mi-neuron-view .mi-legend-bar { display: block; width: 256px; height: 10px; border: 1px solid var(--mi-border); image-rendering: pixelated; }
+.mi-neuron-view .mi-legend-tick { position: absolute; top: 12px; transform: translateX(-50%); color: var(--mi-muted); font-size: 11px; white-space: nowrap; }
+.mi-neuron-view .mi-bar-scroll { overflow-x: auto; max-width: 100%; margin-bottom: 6px; line-height: 0; }
+.mi-neuron-view .mi-neuron-bar { image-rendering: pixelated; cursor: pointer; border: 1px solid var(--mi-border); }
+.mi-neuron-view .mi-body { display: flex; gap: 14px; align-items: flex-start; flex-wrap: wrap; }
+.mi-neuron-view .mi-neuron-text {
+  flex: 1 1 420px; min-width: 260px; max-height: 420px; overflow: auto;
+  white-space: pre-wrap; overflow-wrap: anywhere; font-family: var(--mi-mono); font-size: 12.5px; line-height: 1.7;
+  padding: 6px; border: 1px solid var(--mi-border); border-radius: 3px;
+}
+.mi-neuron-view .mi-ntext-chunk { content-visibility: auto; contain-intrinsic-size: auto 300px; }
+.mi-neuron-view .mi-ntok { white-space: pre-wrap; unicode-bidi: isolate; border-radius: 2px; cursor: pointer; }
+.mi-neuron-view .mi-ntok.mi-hover { box-shadow: 0 0 0 1px var(--mi-accent); }
+.mi-neuron-view .mi-ntok.mi-selected { outline: 2px solid var(--mi-accent); }
+.mi-neuron-view .mi-side { flex: 0 1 250px; min-width: 200px; display: flex; flex-direction: column; gap: 8px; }
+.mi-neuron-view .mi-at-title { font-weight: 600; margin-bottom: 4px; white-space: pre-wrap; overflow-wrap: anywhere; }
+.mi-neuron-view .mi-at-list { display: flex; flex-direction: column; gap: 2px; }
+.mi-neuron-view .mi-top-neuron, .mi-neuron-view .mi-neuron-item {
+  display: flex; justify-content: space-between; gap: 8px; width: 100%; text-align: left;
+  font-family: var(--mi-mono); font-size: 12px; padding: 1px 6px;
+}
+.mi-neuron-view .mi-top-neuron.mi-current, .mi-neuron-view .mi-neuron-item.mi-current { border-color: var(--mi-accent); font-weight: 700; }
+.mi-neuron-view .mi-neuron-list { list-style: none; margin: 4px 0 0; padding: 0; max-height: 260px; overflow: auto; }
+.mi-neuron-view summary { cursor: pointer; color: var(--mi-muted); }
+.mi-neuron-view .mi-missing {
+  padding: 14px 12px; margin: 6px 0 10px; border: 1px dashed var(--mi-border); border-radius: 4px;
+  color: var(--mi-fg); background: var(--mi-panel);
+}
+.mi-neuron-view.mi-loading .mi-body { opacity: 0.35; }
+.mi-neuron-view [hidden] { display: none; }
+.mi-neuron-view .mi-examples { margin-top: 10px; border-top: 1px solid var(--mi-border); padding-top: 6px; }
+.mi-neuron-view .mi-examples-title { font-weight: 600; margin-bottom: 4px; }
+.mi-neuron-view .mi-examples-status { color: var(--mi-muted); font-style: italic; }
+.mi-neuron-view .mi-examples-status.mi-absent {
+  font-style: normal; color: var(--mi-fg); padding: 8px 10px; border: 1px dashed var(--mi-border); border-radius: 4px;
+}
+.mi-neuron-view .mi-examples-rows { display: flex; flex-direction: column; gap: 3px; max-height: 420px; overflow: auto; }
+.mi-neuron-view .mi-example { display: flex; gap: 10px; align-items: baseline; }
+.mi-neuron-view .mi-example-meta { flex: none; width: 15em; color: var(--mi-muted); font-family: var(--mi-mono); font-size: 11.5px; }
+.mi-neuron-view .mi-example-tokens { white-space: pre; overflow: hidden; font-family: var(--mi-mono); font-size: 12px; }
+.mi-neuron-view .mi-example-tokens .mi-ntok { white-space: pre; cursor: default; }
+.mi-neuron-view .mi-example-max { outline: 2px solid var(--mi-accent); font-weight: 700; }
+`;
+
+export const NEURON_CSS = THEME_CSS + TOKEN_CSS + TOOLTIP_CSS + VIEW_CSS;

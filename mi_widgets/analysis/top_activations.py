@@ -1,0 +1,563 @@
+"""The top-activating corpus examples of every MLP neuron, streamed over any number of texts.
+
+>>> top = mw.top_activations(model, tokenizer, texts, layer=1, k=20, context=8)  # doctest: +SKIP
+>>> top.examples(neuron=42)[0]                                                     # doctest: +SKIP
+Example(value=3.21, doc=17, position=40, ...)
+>>> top.save("l1_top.npz"); mw.TopActivations.load("l1_top.npz")                   # doctest: +SKIP
+
+The corpus is read in batches of texts; each batch runs one forward pass that records only
+``blocks.{layer}.mlp.hook_post`` of the requested layers. For every neuron at once, the batch's
+``k`` best (value, document, position) candidates (``torch.topk`` over all positions) are merged
+with the running top ``k`` (one sort of ``2k`` candidates per neuron, all neurons together);
+context windows are cut only for the candidates that enter. Memory is bounded by ``k`` ×
+neurons × window, independent of the corpus length.
+
+Ties are broken deterministically: examples are ordered by activation, highest first; equal
+activations by document index, then position, earlier first. Given the same activations the
+result does not depend on ``batch_size`` (a forward pass may round the last bits differently
+in another batch), and :meth:`TopActivations.merge` of two shards equals one pass over both.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import numbers
+import pathlib
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..capture import tlens
+from ..capture.batch import pad_id, pad_right
+from ..capture.families import detect
+from ..capture.hooks import capture_mode, recording
+from ..capture.huggingface import context_length
+from ._streaming import POWERS_OF_TWO, _State, batch_stats, batch_top
+
+#: Default histogram bin edges, the same for every neuron so shards merge: powers of two,
+#: ``-1024, -512, ..., -2**-10, 0, 2**-10, ..., 512, 1024`` (42 bins; a bin doubles the
+#: magnitude). Values outside ``[-1024, 1024]`` are counted in the outermost bins.
+DEFAULT_EDGES = POWERS_OF_TWO.numpy().copy()
+DEFAULT_EDGES.setflags(write=False)
+
+_FORMAT = "mi_widgets.TopActivations"
+_VERSION = 1
+_META = "meta.json"
+_ARRAYS = (
+    "values",
+    "docs",
+    "positions",
+    "window_tokens",
+    "window_values",
+    "vocab_ids",
+    "edges",
+    "counts",
+    "n_firing",
+    "sums",
+)
+
+
+@dataclass(frozen=True)
+class Example:
+    """One top-activating token of a neuron and the tokens around it.
+
+    Attributes:
+        value: the neuron's activation at the token.
+        doc: index of the document in the corpus (order of the iterable).
+        position: the token's position in the document.
+        tokens: the window of up to ``2 * context + 1`` token strings (cut at document ends).
+        values: the neuron's activation at each window token, float32 ``[window]``.
+        center: index of the example token in ``tokens``.
+    """
+
+    value: float
+    doc: int
+    position: int
+    tokens: list[str]
+    values: np.ndarray
+    center: int
+
+
+@dataclass(frozen=True, eq=False)
+class TopActivations:
+    """Top-``k`` examples, histogram and density of every neuron of some MLP layers.
+
+    Arrays are numpy, indexed ``[layer, neuron, ...]`` where ``layer`` is an index into
+    :attr:`layers` (use :meth:`layer_index` for a model layer). Rows past the number of tokens
+    seen (a corpus with fewer than ``k`` tokens) hold ``doc = -1`` and NaN values.
+
+    Attributes:
+        layers: the model layers, ascending.
+        values: float32 ``[layer, neuron, k]`` activations, highest first (ties: earlier
+            document, then earlier position first).
+        docs, positions: int64 ``[layer, neuron, k]`` where each example is.
+        window_tokens: int32 ``[layer, neuron, k, 2 * context + 1]`` index into :attr:`vocab`
+            of each token of the window centred on the example; -1 outside the document.
+        window_values: float32, same shape: the neuron's activation there; NaN outside.
+        vocab: the token strings the windows use, each as the tokenizer decodes its id.
+        vocab_ids: int64 ``[len(vocab)]`` the token id of each vocab entry.
+        edges: float32 ``[bins + 1]`` histogram bin edges (ascending, shared by all neurons).
+        counts: int64 ``[layer, neuron, bins]`` tokens per bin; values below ``edges[0]`` or
+            above ``edges[-1]`` count in the first or last bin.
+        n_firing: int64 ``[layer, neuron]`` tokens with activation > 0.
+        sums: float64 ``[layer, neuron]`` sum of activations (for the mean).
+        n_tokens: tokens seen (per neuron; padding excluded).
+        n_docs: documents read (texts that gave no tokens included).
+        source: what was scanned, in words.
+    """
+
+    layers: tuple[int, ...]
+    values: np.ndarray
+    docs: np.ndarray
+    positions: np.ndarray
+    window_tokens: np.ndarray
+    window_values: np.ndarray
+    vocab: list[str]
+    vocab_ids: np.ndarray
+    edges: np.ndarray
+    counts: np.ndarray
+    n_firing: np.ndarray
+    sums: np.ndarray
+    n_tokens: int
+    n_docs: int
+    source: str = ""
+
+    @property
+    def k(self) -> int:
+        return int(self.values.shape[2])
+
+    @property
+    def context(self) -> int:
+        """Tokens on each side of an example in its window."""
+        return (int(self.window_tokens.shape[3]) - 1) // 2
+
+    @property
+    def n_neurons(self) -> int:
+        return int(self.values.shape[1])
+
+    @property
+    def density(self) -> np.ndarray:
+        """float64 ``[layer, neuron]`` fraction of tokens where the neuron is > 0."""
+        return self.n_firing / max(self.n_tokens, 1)
+
+    @property
+    def mean(self) -> np.ndarray:
+        """float64 ``[layer, neuron]`` mean activation over every token seen."""
+        return self.sums / max(self.n_tokens, 1)
+
+    def layer_index(self, layer: int | None) -> int:
+        """Index into :attr:`layers` of model layer ``layer`` (``None``: the only layer)."""
+        if layer is None:
+            if len(self.layers) != 1:
+                raise ValueError(f"layer is required: these examples cover layers {self.layers}")
+            return 0
+        if layer not in self.layers:
+            raise ValueError(
+                f"layer = {layer} has no examples here; top_activations ran on layers "
+                f"{', '.join(map(str, self.layers))}"
+            )
+        return self.layers.index(layer)
+
+    def _neuron(self, neuron: int) -> int:
+        if isinstance(neuron, bool) or not isinstance(neuron, numbers.Integral):
+            raise TypeError(f"neuron must be an int, got {type(neuron).__name__}")
+        if not 0 <= neuron < self.n_neurons:
+            raise ValueError(
+                f"neuron = {neuron} is out of range: expected 0 <= neuron < {self.n_neurons}"
+            )
+        return int(neuron)
+
+    def examples(self, neuron: int, layer: int | None = None) -> list[Example]:
+        """The top examples of one neuron, highest first (fewer than ``k`` on tiny corpora)."""
+        i, m = self.layer_index(layer), self._neuron(neuron)
+        found = self.docs[i, m] >= 0
+        tokens, values = self.window_tokens[i, m], self.window_values[i, m]
+        vocab = np.asarray([*self.vocab, ""], dtype=object)  # index -1 reads the pad
+        result = []
+        for j in np.flatnonzero(found):  # at most k rows: a display helper, not a hot path
+            inside = tokens[j] >= 0
+            start = int(np.argmax(inside))
+            result.append(
+                Example(
+                    value=float(self.values[i, m, j]),
+                    doc=int(self.docs[i, m, j]),
+                    position=int(self.positions[i, m, j]),
+                    tokens=list(vocab[tokens[j][inside]]),
+                    values=values[j][inside],
+                    center=self.context - start,
+                )
+            )
+        return result
+
+    def histogram(self, neuron: int, layer: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(counts [bins], edges [bins + 1])`` of one neuron's activations."""
+        return self.counts[self.layer_index(layer), self._neuron(neuron)], self.edges
+
+    def merge(self, other: TopActivations) -> TopActivations:
+        """Combine with a scan of the texts that follow this one's (a later shard).
+
+        ``other``'s documents are numbered after this one's. Equals one pass over both.
+        """
+        if not isinstance(other, TopActivations):
+            raise TypeError(f"other must be a TopActivations, got {type(other).__name__}")
+        for name in ("layers", "k", "context", "n_neurons"):
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if mine != theirs:
+                raise ValueError(f"cannot merge: {name} differs ({mine} vs {theirs})")
+        if not np.array_equal(self.edges, other.edges):
+            raise ValueError("cannot merge: the histogram edges differ")
+        vocab_ids = np.union1d(self.vocab_ids, other.vocab_ids)
+        strings = dict(zip(other.vocab_ids.tolist(), other.vocab, strict=True))
+        strings.update(zip(self.vocab_ids.tolist(), self.vocab, strict=True))
+
+        def remap(part: TopActivations) -> torch.Tensor:
+            index = np.append(np.searchsorted(vocab_ids, part.vocab_ids), -1)  # -1 stays -1
+            return torch.from_numpy(index[part.window_tokens])
+
+        def state(part: TopActivations, offset: int) -> _State:
+            docs = torch.from_numpy(part.docs)
+            return _State(
+                values=torch.from_numpy(part.values),
+                docs=torch.where(docs >= 0, docs + offset, docs),
+                positions=torch.from_numpy(part.positions),
+                window_ids=remap(part),
+                window_values=torch.from_numpy(part.window_values),
+            )
+
+        top = state(self, 0).merged(state(other, self.n_docs), self.k)
+        return TopActivations(
+            layers=self.layers,
+            values=top.values.numpy(),
+            docs=top.docs.numpy(),
+            positions=top.positions.numpy(),
+            window_tokens=top.window_ids.numpy().astype(np.int32),
+            window_values=top.window_values.numpy(),
+            vocab=[strings[i] for i in vocab_ids.tolist()],
+            vocab_ids=vocab_ids.astype(np.int64),
+            edges=self.edges,
+            counts=self.counts + other.counts,
+            n_firing=self.n_firing + other.n_firing,
+            sums=self.sums + other.sums,
+            n_tokens=self.n_tokens + other.n_tokens,
+            n_docs=self.n_docs + other.n_docs,
+            source=self.source if self.source == other.source else "merged scans",
+        )
+
+    def save(self, path: str | pathlib.Path) -> pathlib.Path:
+        """Write one ``.npz`` file: an ``.npy`` entry per array plus ``meta.json``."""
+        path = pathlib.Path(path)
+        meta = {
+            "format": _FORMAT,
+            "version": _VERSION,
+            "layers": list(self.layers),
+            "vocab": self.vocab,
+            "n_tokens": self.n_tokens,
+            "n_docs": self.n_docs,
+            "source": self.source,
+        }
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name in _ARRAYS:
+                buffer = io.BytesIO()
+                np.lib.format.write_array(buffer, getattr(self, name), allow_pickle=False)
+                archive.writestr(f"{name}.npy", buffer.getvalue())
+            archive.writestr(_META, json.dumps(meta, ensure_ascii=False))
+        return path
+
+    @classmethod
+    def load(cls, path: str | pathlib.Path) -> TopActivations:
+        """Read a file written by :meth:`save`."""
+        path = pathlib.Path(path)
+        try:
+            archive = zipfile.ZipFile(path)
+        except zipfile.BadZipFile as error:
+            raise ValueError(
+                f"{path} is not a TopActivations file (not an .npz archive)"
+            ) from error
+        with archive:
+            meta = json.loads(archive.read(_META)) if _META in archive.namelist() else {}
+            if meta.get("format") != _FORMAT:
+                raise ValueError(f"{path} is not a TopActivations file")
+            if meta.get("version", 0) > _VERSION:
+                raise ValueError(
+                    f"{path} was written by a newer mi_widgets (version {meta['version']})"
+                )
+            arrays = {}
+            for name in _ARRAYS:
+                with archive.open(f"{name}.npy") as file:
+                    arrays[name] = np.lib.format.read_array(file, allow_pickle=False)
+        return cls(
+            layers=tuple(meta["layers"]),
+            vocab=list(meta["vocab"]),
+            n_tokens=int(meta["n_tokens"]),
+            n_docs=int(meta["n_docs"]),
+            source=meta.get("source", ""),
+            **arrays,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"TopActivations(layers={list(self.layers)}, {self.n_neurons} neurons, k={self.k}, "
+            f"context={self.context}, {self.n_tokens} tokens in {self.n_docs} documents)"
+        )
+
+
+def top_activations(
+    model: Any,
+    tokenizer: Any,
+    corpus: Iterable[str],
+    layer: int | Sequence[int],
+    k: int = 20,
+    context: int = 8,
+    *,
+    batch_size: int = 8,
+    max_length: int | None = None,
+    truncate: bool = False,
+    bins: Any = None,
+    progress: bool = True,
+) -> TopActivations:
+    """Stream ``corpus`` through ``model``; keep every neuron's top ``k`` examples of ``layer``.
+
+    Args:
+        model: a Hugging Face model of a family :func:`~mi_widgets.trace` supports, or a
+            TransformerLens ``HookedTransformer``.
+        tokenizer: its tokenizer (``None`` uses ``model.tokenizer`` for TransformerLens).
+            Texts are tokenized as they are, special tokens only if the tokenizer adds them.
+        corpus: any iterable of texts (a list, a generator, a dataset column); read once, in
+            order. Texts that give no tokens are skipped but keep their index.
+        layer: the model layer whose MLP neurons (``blocks.{layer}.mlp.hook_post``,
+            ``[pos, d_mlp]``) are scanned, or a list of layers (negative counts from the end).
+        k: examples kept per neuron.
+        context: tokens kept on each side of an example.
+        batch_size: texts per forward pass.
+        max_length: the most tokens a text may have; ``None`` for the model's context.
+        truncate: cut longer texts to their first ``max_length`` tokens instead of raising.
+        bins: histogram bin edges (ascending, at least 2), the same for every neuron;
+            ``None`` for :data:`DEFAULT_EDGES` (powers of two from ``2**-10`` to 1024, each
+            sign).
+        progress: show a ``tqdm.auto`` progress bar (documents read).
+
+    Returns:
+        :class:`TopActivations`: per neuron the top ``k`` (value, document, position) with
+        their windows, a histogram, the density (fraction of tokens > 0) and the mean.
+        Ties: higher value first, then earlier document, then earlier position.
+    """
+    runner = _Runner(model, tokenizer, layer, max_length)
+    k = _positive_int(k, "k")
+    context = _non_negative_int(context, "context")
+    batch_size = _positive_int(batch_size, "batch_size")
+    if not isinstance(truncate, bool):
+        raise TypeError(f"truncate must be True or False, got {truncate!r}")
+    edges = _edges(bins)
+    texts = _texts(corpus)
+    total = len(corpus) if hasattr(corpus, "__len__") else None  # type: ignore[arg-type]
+
+    from tqdm.auto import tqdm
+
+    state: _State | None = None
+    counts = n_firing = sums = None
+    n_tokens = n_docs = 0
+    with (
+        tqdm(total=total, unit="doc", desc="top_activations", disable=not progress) as bar,
+        runner.session(),
+    ):
+        while batch := list(islice(texts, batch_size)):
+            ids, doc_index = runner.tokenize(batch, n_docs, truncate)
+            n_docs += len(batch)
+            bar.update(len(batch))
+            if not ids:
+                continue
+            input_ids, mask = pad_right(ids, runner.pad_id)
+            lengths = mask.sum(-1)
+            acts = runner.mlp_post(input_ids, mask)  # [layer, batch, pos, neuron]
+            top = batch_top(acts, input_ids, lengths, k, context, doc_index)
+            real = acts.flatten(1, 2) if bool(mask.all()) else acts[:, mask.bool()]
+            if state is None:
+                state = _State.empty(acts.shape[0], acts.shape[3], k, 2 * context + 1)
+                shape = (acts.shape[0], acts.shape[3])
+                counts = torch.zeros((*shape, edges.numel() - 1), dtype=torch.long)
+                n_firing = torch.zeros(shape, dtype=torch.long)
+                sums = torch.zeros(shape, dtype=torch.float64)
+            state = state.absorbed(top, k)
+            batch_counts, batch_firing, batch_sums = batch_stats(real, edges)
+            counts += batch_counts
+            n_firing += batch_firing
+            sums += batch_sums
+            n_tokens += real.shape[1]
+    if n_docs == 0:
+        raise ValueError("corpus is empty: give at least one text")
+    if state is None:
+        raise ValueError(f"corpus has {n_docs} texts but none of them gave any token")
+    vocab_ids, window_tokens = _vocabulary(state.window_ids)
+    return TopActivations(
+        layers=runner.layers,
+        values=state.values.numpy(),
+        docs=state.docs.numpy(),
+        positions=state.positions.numpy(),
+        window_tokens=window_tokens,
+        window_values=state.window_values.numpy(),
+        vocab=runner.decode(vocab_ids),
+        vocab_ids=vocab_ids,
+        edges=edges.numpy(),
+        counts=counts.numpy(),
+        n_firing=n_firing.numpy(),
+        sums=sums.numpy(),
+        n_tokens=n_tokens,
+        n_docs=n_docs,
+        source=f"{runner.name} on {n_tokens} tokens in {n_docs} documents",
+    )
+
+
+class _Runner:
+    """Tokenizes texts and runs one model (Hugging Face or TransformerLens) for ``mlp_post``."""
+
+    def __init__(self, model: Any, tokenizer: Any, layer: Any, max_length: Any) -> None:
+        self.model = model
+        self.name = type(model).__name__
+        if tlens.is_hooked_transformer(model):
+            self.family = None
+            n_layers, context = model.cfg.n_layers, model.cfg.n_ctx
+            tokenizer = tokenizer if tokenizer is not None else model.tokenizer
+        elif isinstance(model, torch.nn.Module):
+            self.family = detect(model)
+            n_layers, context = len(self.family.block_list(model)), context_length(model)
+        else:
+            raise TypeError(
+                "model must be a Hugging Face model or a TransformerLens HookedTransformer, "
+                f"got {type(model).__name__}"
+            )
+        if tokenizer is None:
+            raise TypeError(f"tokenizer is None: {self.name} needs its tokenizer")
+        self.tokenizer = tokenizer
+        self.pad_id = pad_id(tokenizer)
+        self.layers = _layers(layer, n_layers, self.name)
+        if max_length is not None:
+            if isinstance(max_length, bool) or not isinstance(max_length, numbers.Integral):
+                raise TypeError(f"max_length must be None or an int, got {max_length!r}")
+            if max_length < 1 or (context is not None and max_length > context):
+                raise ValueError(
+                    f"max_length = {max_length} is out of range: expected 1 <= max_length <= "
+                    f"{context} (the context of {self.name})"
+                )
+        self.limit = max_length if max_length is not None else context
+        self.limit_source = "max_length" if max_length is not None else "its context"
+
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """Eval mode (no dropout) for the whole scan; restored afterwards."""
+        with capture_mode(self.model, eager=False), torch.no_grad():
+            yield
+
+    def tokenize(
+        self, texts: list[str], first: int, truncate: bool
+    ) -> tuple[list[list[int]], torch.Tensor]:
+        """Token ids of the texts that give tokens, and the corpus index of each."""
+        for i, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise TypeError(f"corpus[{first + i}] must be a str, got {type(text).__name__}")
+        encoded = [list(ids) for ids in self.tokenizer(texts)["input_ids"]]
+        kept, index = [], []
+        for i, ids in enumerate(encoded):
+            if self.limit is not None and len(ids) > self.limit:
+                if not truncate:
+                    raise ValueError(
+                        f"corpus[{first + i}] is {len(ids)} tokens long but {self.name} takes "
+                        f"at most {self.limit} ({self.limit_source}); shorten it, or pass "
+                        "truncate=True to keep its first tokens"
+                    )
+                ids = ids[: self.limit]
+            if ids:
+                kept.append(ids)
+                index.append(first + i)
+        return kept, torch.tensor(index, dtype=torch.long)
+
+    def mlp_post(self, input_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """float32 ``[layer, batch, pos, d_mlp]`` of one right-padded batch."""
+        if self.family is None:
+            names = [f"blocks.{i}.mlp.hook_post" for i in self.layers]
+            device = self.model.cfg.device
+            _, cache = self.model.run_with_cache(
+                input_ids.to(device),
+                attention_mask=mask.to(device),
+                names_filter=lambda hook: hook in names,
+                return_type=None,
+            )
+            return torch.stack([cache[name].detach() for name in names]).to("cpu", torch.float32)
+        device = next(self.model.parameters()).device
+        extra = {"use_cache": False} if self.family.causal else {}
+        with recording(
+            self.model, self.family, self.layers, resid=False, mlp=True, dtype=torch.float32
+        ) as records:
+            self.model(input_ids=input_ids.to(device), attention_mask=mask.to(device), **extra)
+        return torch.stack([records["mlp_post"][i] for i in self.layers])
+
+    def decode(self, ids: np.ndarray) -> list[str]:
+        """Each id as the tokenizer decodes it alone (as in a trace)."""
+        return self.tokenizer.batch_decode(
+            [[int(i)] for i in ids], clean_up_tokenization_spaces=False
+        )
+
+
+def _vocabulary(window_ids: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct token ids used, and the windows as int32 indices into them (-1 outside)."""
+    inside = window_ids >= 0
+    ids = window_ids.clamp(min=0)
+    present = torch.zeros(int(ids.max()) + 1, dtype=torch.bool)
+    present[ids[inside]] = True
+    index = present.cumsum(0) - 1  # position of each present id among the present ones
+    window_tokens = torch.where(inside, index[ids], -1).int()
+    return present.nonzero().squeeze(1).numpy().astype(np.int64), window_tokens.numpy()
+
+
+def _texts(corpus: Any) -> Iterator[str]:
+    if isinstance(corpus, (str, bytes)):
+        raise TypeError("corpus must be an iterable of texts, got a single str; wrap it: [text]")
+    if not isinstance(corpus, Iterable):
+        raise TypeError(f"corpus must be an iterable of texts, got {type(corpus).__name__}")
+    return iter(corpus)
+
+
+def _layers(layer: Any, n_layers: int, name: str) -> tuple[int, ...]:
+    items = [layer] if isinstance(layer, numbers.Integral) else layer
+    if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
+        raise TypeError(f"layer must be an int or a list of ints, got {type(layer).__name__}")
+    items = list(items)
+    if not items:
+        raise ValueError("layer is an empty list: give at least one layer")
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, numbers.Integral):
+            raise TypeError(f"layer must hold ints, got {item!r}")
+        if not -n_layers <= item < n_layers:
+            raise ValueError(
+                f"layer = {item} is out of range: {name} has {n_layers} layers "
+                f"(0 <= layer < {n_layers}, or negative from the end)"
+            )
+    normalised = sorted({int(item) % n_layers for item in items})
+    if len(normalised) != len(items):
+        raise ValueError(f"layer names a layer twice: {items}")
+    return tuple(normalised)
+
+
+def _positive_int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+    return int(value)
+
+
+def _non_negative_int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name} must be an int >= 0, got {value!r}")
+    return int(value)
+
+
+def _edges(bins: Any) -> torch.Tensor:
+    edges = DEFAULT_EDGES if bins is None else np.asarray(bins, dtype=np.float32)
+    if edges.ndim != 1 or edges.size < 2 or not np.all(np.diff(edges) > 0):
+        raise ValueError("bins must be at least 2 strictly ascending bin edges")
+    return torch.from_numpy(edges.copy())

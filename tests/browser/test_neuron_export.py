@@ -1,0 +1,222 @@
+"""The exported NeuronView in Chromium with every network request aborted."""
+
+from __future__ import annotations
+
+import pathlib
+import re
+
+import numpy as np
+import pytest
+
+import mi_widgets as mw
+from tests.browser.conftest import SCREENSHOTS
+from tests.browser.pixels import canvas_rgba
+from tests.conftest import HOSTILE_TOKENS
+
+pytestmark = pytest.mark.browser
+
+READY = ".mi-neuron-view[data-ready='true']"
+BAR = ".mi-neuron-bar"
+_COLORMAP_TS = pathlib.Path(__file__).resolve().parents[2] / "js" / "src" / "neuron" / "colormap.ts"
+
+
+def diverging_colors(dark: bool) -> np.ndarray:
+    """The 256 colours of the neuron colour map, ``[256, 3]``, from its stops in the TS source."""
+    name = "DARK_DIVERGING_STOPS" if dark else "LIGHT_DIVERGING_STOPS"
+    block = re.search(name + r"[^=]*=\s*\[(.*?)\];", _COLORMAP_TS.read_text(), re.S).group(1)
+    stops = re.findall(r"\[\s*([\d.]+)\s*,\s*\"#([0-9a-fA-F]{6})\"\s*\]", block)
+    positions = np.array([float(t) for t, _ in stops])
+    rgb = np.array([[int(h[i : i + 2], 16) for i in (0, 2, 4)] for _, h in stops], dtype=float)
+    t = np.arange(256) / 255
+    return np.floor(np.stack([np.interp(t, positions, rgb[:, c]) for c in range(3)], 1) + 0.5)
+
+
+def expected_colors(values: np.ndarray, dark: bool) -> np.ndarray:
+    """``[N, 3]`` colours of ``values`` on the scale of their largest magnitude."""
+    scale = np.abs(values).max() or 1.0
+    t = 0.5 + 0.5 * values.astype(np.float64) / scale
+    index = np.where(t > 0, np.where(t >= 1, 255, np.floor(t * 255 + 0.5)), 0).astype(int)
+    return diverging_colors(dark)[index].astype(int)
+
+
+def css_rgb(page, selector: str) -> np.ndarray:
+    """Computed background colours of the elements matching ``selector``: ``[n, 3]``."""
+    colors = page.eval_on_selector_all(
+        selector, "els => els.map(e => getComputedStyle(e).backgroundColor)"
+    )
+    return np.array([[int(c) for c in re.findall(r"\d+", color)[:3]] for color in colors])
+
+
+def known_activations(n_tokens: int = 12, n_neurons: int = 6) -> np.ndarray:
+    """``[2, N, M]``: values that cover the scale, positive and negative."""
+    grid = np.linspace(-2.0, 3.0, n_tokens, dtype=np.float32)
+    layer0 = np.stack([grid * (1 + m) * (-1) ** m for m in range(n_neurons)], axis=1)
+    return np.stack([layer0, layer0[::-1] * 0.5])
+
+
+def export(tmp_path, view, theme="light", name="neuron.html"):
+    path = tmp_path / name
+    mw.to_html(view, path, theme=theme)
+    return path
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_every_token_has_the_colour_of_its_activation(offline, tmp_path, theme):
+    acts = known_activations()
+    tokens = [f" t{i}" for i in range(acts.shape[1])]
+    view = mw.NeuronView(activations=acts, tokens=tokens, neuron=1)
+    session = offline()
+    page = session.open(export(tmp_path, view, theme), READY)
+    expected = expected_colors(view.activations[0, :, 1], dark=theme == "dark")
+    np.testing.assert_array_equal(css_rgb(page, ".mi-neuron-text .mi-ntok"), expected)
+    bar = canvas_rgba(page, BAR)
+    cell = bar.shape[1] // len(tokens)
+    centres = bar[bar.shape[0] // 2, (np.arange(len(tokens)) + 0.5).astype(int) * cell, :3]
+    np.testing.assert_array_equal(centres.astype(int), expected)
+    root = page.locator(".mi-neuron-view")
+    assert float(root.get_attribute("data-scale")) == pytest.approx(np.abs(acts[0, :, 1]).max())
+    # 0 is the neutral middle of the map, the ends are the extremes of the scale
+    legend = canvas_rgba(page, ".mi-legend-bar")
+    np.testing.assert_array_equal(
+        legend[5, [0, 255], :3], diverging_colors(theme == "dark")[[0, 255]]
+    )
+    assert session.requests == [] and session.errors == []
+    if theme == "dark":
+        page.locator(".mi-neuron-view").screenshot(path=SCREENSHOTS / "neuron_export_dark.png")
+
+
+def test_hover_shows_the_exact_value_and_the_top_neurons(offline, tmp_path):
+    acts = known_activations()
+    tokens = [f"w{i}" for i in range(acts.shape[1])]
+    view = mw.NeuronView(activations=acts, tokens=tokens, neuron=2, precision="float32")
+    page = offline().open(export(tmp_path, view), READY)
+    tooltip = page.locator(".mi-tooltip")
+    for t in (0, 5, 11):
+        page.locator(f".mi-neuron-text .mi-ntok[data-index='{t}']").hover()
+        tooltip.wait_for(state="visible")
+        text = tooltip.text_content()
+        assert f'"w{t}"' in text and f"{acts[0, t, 2]:.4f}" in text, text
+        assert float(tooltip.get_attribute("data-value")) == pytest.approx(acts[0, t, 2])
+        best = np.argsort(-acts[0, t], kind="stable")[:3]
+        assert f"N{best[0]} {acts[0, t, best[0]]:.4f}" in text
+        listed = page.eval_on_selector_all(
+            ".mi-top-neuron", "els => els.map(e => +e.dataset.neuron)"
+        )
+        assert listed == np.argsort(-acts[0, t], kind="stable").tolist()
+    # click a neuron listed at the token: it becomes the neuron shown
+    page.locator(".mi-top-neuron").nth(1).click()
+    second = int(np.argsort(-acts[0, 11], kind="stable")[1])
+    page.wait_for_selector(f".mi-neuron-view[data-painted-neuron='{second}']")
+
+
+def test_keys_picker_and_layer_selector(offline, tmp_path):
+    acts = known_activations()
+    tokens = [f"w{i}" for i in range(acts.shape[1])]
+    page = offline().open(export(tmp_path, mw.NeuronView(activations=acts, tokens=tokens)), READY)
+    root = page.locator(".mi-neuron-view")
+    root.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector(".mi-neuron-view[data-painted-neuron='1']")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_selector(".mi-neuron-view[data-painted-layer='1']")
+    assert page.locator(".mi-layer-select").input_value() == "1"
+    expected = expected_colors(acts[1, :, 1], dark=False)
+    np.testing.assert_array_equal(css_rgb(page, ".mi-neuron-text .mi-ntok"), expected)
+    page.keyboard.press("Shift+ArrowRight")
+    page.wait_for_selector(".mi-neuron-view[data-token='0']")
+    page.keyboard.press("Shift+ArrowRight")
+    page.wait_for_selector(".mi-neuron-view[data-token='1']")
+    assert page.locator(".mi-ntok.mi-selected").get_attribute("data-index") == "1"
+    page.keyboard.press("Escape")
+    page.wait_for_selector(".mi-neuron-view[data-token='']")
+    page.keyboard.press("ArrowUp")
+    page.wait_for_selector(".mi-neuron-view[data-painted-layer='0']")
+    # type an index
+    page.locator(".mi-neuron-input").fill("4")
+    page.locator(".mi-neuron-input").press("Enter")
+    page.wait_for_selector(".mi-neuron-view[data-painted-neuron='4']")
+    # browse the neurons sorted by their maximum on the text
+    page.locator(".mi-neuron-browser summary").click()
+    listed = page.eval_on_selector_all(".mi-neuron-item", "els => els.map(e => +e.dataset.neuron)")
+    assert listed == np.argsort(-acts[0].max(0), kind="stable").tolist()
+    page.locator(".mi-neuron-item").nth(2).click()
+    page.wait_for_selector(f".mi-neuron-view[data-painted-neuron='{listed[2]}']")
+    # click a token to select it, again to clear it
+    page.locator(".mi-ntok[data-index='3']").click()
+    page.wait_for_selector(".mi-neuron-view[data-token='3']")
+    page.locator(".mi-ntok[data-index='3']").click()
+    page.wait_for_selector(".mi-neuron-view[data-token='']")
+
+
+def test_hostile_tokens_show_literally_with_whitespace_kept(offline, tmp_path):
+    tokens = [*HOSTILE_TOKENS, "line", "\n", "next"]
+    acts = np.random.default_rng(0).normal(size=(len(tokens), 4)).astype(np.float32)
+    session = offline()
+    page = session.open(export(tmp_path, mw.NeuronView(activations=acts, tokens=tokens)), READY)
+    spans = page.eval_on_selector_all(
+        ".mi-neuron-text .mi-ntok", "els => els.map(e => [e.textContent, e.childElementCount])"
+    )
+    texts = [text for text, _ in spans]
+    assert texts[:4] == [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "&amp;",
+        '"quotes"',
+    ]
+    assert texts[4] == "↵\n" and texts[5] == "\t" and texts[6] == "∅" and texts[-2] == "↵\n"
+    assert all(children == 0 for _, children in spans)
+    assert page.locator(".mi-neuron-view img, .mi-neuron-view script").count() == 0
+    boxes = [page.locator(f".mi-ntok[data-index='{i}']").bounding_box() for i in (10, 12)]
+    assert boxes[1]["y"] > boxes[0]["y"] + 5, "a newline token breaks the line"
+    assert session.dialogs == [] and session.errors == []
+
+
+def test_examples_embedded_for_chosen_neurons_and_marked_absent_for_others(
+    offline, tmp_path, tiny_family_models, tiny_gpt2
+):
+    model, tokenizer = tiny_family_models["gpt2"], tiny_gpt2[1]
+    corpus = ["Mary went to the store.", "John gave a drink to Mary.", "the store, the drink"]
+    top = mw.top_activations(model, tokenizer, corpus, layer=1, k=4, context=2, progress=False)
+    trace = mw.trace(model, tokenizer, "When Mary and John went to the store")
+    view = mw.NeuronView(trace, layer=1, neuron=3, examples=top, export_neurons=[10])
+    session = offline()
+    page = session.open(export(tmp_path, view), READY)
+    page.wait_for_selector(".mi-examples[data-state='ready']")
+    rows = page.locator(".mi-example")
+    assert rows.count() == 4
+    for j, example in enumerate(top.examples(3)):
+        row = rows.nth(j)
+        assert int(row.get_attribute("data-doc")) == example.doc
+        assert int(row.get_attribute("data-position")) == example.position
+        spans = row.locator(".mi-ntok")
+        assert spans.all_text_contents() == [t.replace("\n", "↵") for t in example.tokens]
+        marked = row.locator(".mi-example-max")
+        assert marked.count() == 1
+        assert int(marked.get_attribute("data-index")) == example.center
+    title = page.locator(".mi-examples-title").text_content()
+    assert "neuron 3" in title and f"{top.n_docs} documents" in title
+    page.locator(".mi-neuron-view").focus()
+    page.keyboard.press("ArrowRight")  # neuron 4: not embedded
+    page.wait_for_selector(".mi-examples[data-state='missing']")
+    assert "not embedded in this report" in page.locator(".mi-examples-status").text_content()
+    page.locator(".mi-neuron-input").fill("10")
+    page.locator(".mi-neuron-input").press("Enter")
+    page.wait_for_selector(".mi-examples[data-state='ready']")
+    assert page.locator(".mi-example").count() == 4
+    page.locator(".mi-layer-select").select_option("0")
+    page.wait_for_selector(".mi-examples[data-state='other-layer']")
+    assert session.requests == [] and session.errors == []
+    page.locator(".mi-layer-select").select_option("1")
+    page.locator(".mi-neuron-view").screenshot(path=SCREENSHOTS / "neuron_export_light.png")
+
+
+def test_save_png_downloads_the_picture(offline, tmp_path):
+    acts = known_activations()
+    view = mw.NeuronView(activations=acts, tokens=[f"w{i}" for i in range(acts.shape[1])])
+    page = offline().open(export(tmp_path, view), READY)
+    with page.expect_download() as download_info:
+        page.locator(".mi-save-png").click()
+    saved = tmp_path / "saved.png"
+    download_info.value.save_as(saved)
+    assert download_info.value.suggested_filename == "neuron-L0-N0.png"
+    assert saved.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and saved.stat().st_size > 2000
