@@ -47,14 +47,19 @@ def _version(name: str) -> str:
         return "not installed"
 
 
-def write_results(name: str, title: str, rows: list[dict], notes: str = "") -> pathlib.Path:
-    """Replace section ``name`` of ``RESULTS.md`` with ``rows`` as a markdown table."""
+def write_results(
+    name: str, title: str, rows: list[dict], notes: str = "", command: str | None = None
+) -> pathlib.Path:
+    """Replace section ``name`` of ``RESULTS.md`` with ``rows`` as a markdown table.
+
+    ``command`` is the command that measured it (default ``python -m benchmarks.<name>``).
+    """
     columns = list(rows[0])
     lines = [
         f"<!-- {name}:start -->",
         f"## {title}",
         "",
-        f"`python -m benchmarks.{name}` — {describe_machine()}",
+        f"`{command or f'python -m benchmarks.{name}'}` — {describe_machine()}",
         "",
         "| " + " | ".join(columns) + " |",
         "|" + "---|" * len(columns),

@@ -83,9 +83,9 @@ windows or histogram). *statistics only*: the per-batch work after the forward p
 activations captured once (its share of the forward pass time in the last column), with 8 texts
 per batch and with one: the naive loop costs a Python iteration per neuron and batch, the
 vectorised path a fixed number of tensor operations per batch. Best of 3 runs (the naive loops:
-1 run). torch with 1 thread: another process was training a model on both cores during the run,
-and with 2 threads every parallel region waited for a preempted thread (the statistics measured
-4× slower); absolute numbers are noisy, the ratios less so.
+1 run). torch with 1 thread: when another job shares the two cores, every parallel region
+of a 2-thread run waits for a preempted thread (the statistics measured 4× slower that way).
+The committed run had the machine to itself apart from jobs of under a minute on one core.
 """
 
 
@@ -357,7 +357,13 @@ def main(argv: list[str] | None = None) -> int:
         write_results("neurons", title, rows, VIEW_NOTES)
     if both or arguments.scan:
         rows = measure_scan([[6], list(range(12))])
-        write_results("top_activations", "top_activations throughput", rows, SCAN_NOTES)
+        write_results(
+            "top_activations",
+            "top_activations throughput",
+            rows,
+            SCAN_NOTES,
+            command="python -m benchmarks.neurons --scan",
+        )
     return 0
 
 

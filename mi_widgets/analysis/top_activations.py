@@ -461,7 +461,7 @@ class _Runner:
         for i, text in enumerate(texts):
             if not isinstance(text, str):
                 raise TypeError(f"corpus[{first + i}] must be a str, got {type(text).__name__}")
-        encoded = [list(ids) for ids in self.tokenizer(texts)["input_ids"]]
+        encoded = [list(ids) for ids in self.tokenizer(texts, verbose=False)["input_ids"]]
         kept, index = [], []
         for i, ids in enumerate(encoded):
             if self.limit is not None and len(ids) > self.limit:

@@ -122,7 +122,7 @@ def tokenize(
     """
     limit = options.max_length if options.max_length is not None else context
     source = "" if options.max_length is None else " (max_length)"
-    sequences = [list(ids) for ids in tokenizer(list(texts))["input_ids"]]
+    sequences = [list(ids) for ids in tokenizer(list(texts), verbose=False)["input_ids"]]
     for i, ids in enumerate(sequences):
         name = f"texts[{i}]" if batched else "text"
         if not ids:
