@@ -67,7 +67,7 @@ and max of 40, no warm-up). *layer switch*: select event to repainted; the page 
 next layer's embedded float16 slice (N × neurons values) on demand. Target (issue): neuron
 switch ≤ 30 ms at 2,048 × 512. For scale, the issue measured CircuitsVis'
 `text_neuron_activations` on this machine at 257 ms per switch, 1.6 s to render and a 24 MB
-page. Another process was training a model on the same 2 cores during the run.
+page. The machine ran nothing else during the committed run.
 """
 
 SCAN_NOTES = """
@@ -354,7 +354,9 @@ def main(argv: list[str] | None = None) -> int:
             rows = [measure_view(browser, *size, pathlib.Path(tmp)) for size in VIEW_SIZES]
             browser.close()
         title = "NeuronView, exported and opened offline in Chromium"
-        write_results("neurons", title, rows, VIEW_NOTES)
+        write_results(
+            "neurons", title, rows, VIEW_NOTES, command="python -m benchmarks.neurons --view"
+        )
     if both or arguments.scan:
         rows = measure_scan([[6], list(range(12))])
         write_results(

@@ -76,6 +76,13 @@ describe("decode", () => {
     expect(halfToFloat(0x3800)).toBe(0.5);
   });
 
+  it("decodes every float16 bit pattern as halfToFloat does", () => {
+    const bits = Array.from({ length: 65536 }, (_, i) => i);
+    const v = decode(encodeStored("float16", bits, [bits.length], { pad: 3 })).data;
+    const mismatches = bits.filter((b) => !Object.is(v[b], Math.fround(halfToFloat(b))));
+    expect(mismatches).toEqual([]);
+  });
+
   it("decodes the tril layout for several matrices", () => {
     const stored = trilValues([A, B]);
     expect(stored).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);

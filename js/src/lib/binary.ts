@@ -56,6 +56,19 @@ export function halfToFloat(bits: number): number {
   return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
 }
 
+let halfTable: Float32Array | null = null;
+
+/** Every float16 bit pattern decoded, built on first use (65,536 values, 256 KiB). */
+function halfLookup(): Float32Array {
+  if (halfTable === null) {
+    halfTable = new Float32Array(65536);
+    for (let bits = 0; bits < 65536; bits++) halfTable[bits] = halfToFloat(bits);
+  }
+  return halfTable;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** Number of stored values for a header (the tril layout stores N(N+1)/2 per matrix). */
 export function storedCount(header: ArrayHeader): number {
   const { shape, layout } = header;
@@ -99,7 +112,13 @@ export function decodeArray(header: ArrayHeader, bytes: Bytes): Decoded {
       break;
     case "float16": {
       data = new Float32Array(count);
-      for (let i = 0; i < count; i++) data[i] = halfToFloat(view.getUint16(2 * i, true));
+      const table = halfLookup();
+      if (LITTLE_ENDIAN) {
+        const bits = new Uint16Array(raw.buffer, 0, count); // `raw` is a fresh aligned copy
+        for (let i = 0; i < count; i++) data[i] = table[bits[i]];
+      } else {
+        for (let i = 0; i < count; i++) data[i] = table[view.getUint16(2 * i, true)];
+      }
       break;
     }
     case "float32": {
