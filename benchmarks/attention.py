@@ -22,7 +22,7 @@ import torch
 
 import mi_widgets as mw
 from benchmarks._environment import write_results
-from tests.browser.harness import JupyterLab, LiveNotebook, launch_chromium
+from tests.browser.harness import JupyterLab, LiveNotebook, OfflinePage, launch_chromium
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
@@ -95,20 +95,9 @@ def measure(browser, n_layers: int, n_heads: int, n: int, workdir: pathlib.Path)
     del attention
     values = n_layers * n_heads * n * n
 
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    aborted: list[str] = []
-    context.route(
-        "**/*",
-        lambda r: (
-            (aborted.append(r.request.url), r.abort())
-            if r.request.url.startswith("http")
-            else r.continue_()
-        ),
-    )
-    page = context.new_page()
+    session = OfflinePage(browser, viewport=(1400, 1000))
     start = time.perf_counter()
-    page.goto(path.as_uri(), timeout=180_000)
-    page.wait_for_selector(".mi-attention-view[data-ready='true']", timeout=180_000)
+    page = session.open(path, ready=".mi-attention-view[data-ready='true']", timeout_ms=180_000)
     first_paint = time.perf_counter() - start
 
     switches = []
@@ -125,10 +114,10 @@ def measure(browser, n_layers: int, n_heads: int, n: int, workdir: pathlib.Path)
         layer_switches.append(
             page.evaluate(SWITCH, [".mi-layer-select", "data-painted-layer", str(layer), "select"])
         )
-    cdp = context.new_cdp_session(page)
+    cdp = session.context.new_cdp_session(page)
     cdp.send("HeapProfiler.collectGarbage")
     usage = cdp.send("Runtime.getHeapUsage")
-    context.close()
+    session.context.close()
     return {
         "size": f"{n_layers} x {n_heads} x {n}",
         "file MB": path.stat().st_size / 2**20,
@@ -140,7 +129,7 @@ def measure(browser, n_layers: int, n_heads: int, n: int, workdir: pathlib.Path)
         "layer switch ms (median)": statistics.median(layer_switches) if layer_switches else None,
         "JS heap MB": usage["usedSize"] / 2**20,
         "array buffers MB": usage.get("backingStorageSize", float("nan")) / 2**20,
-        "requests": len(aborted),
+        "requests": len(session.requests),
     }
 
 

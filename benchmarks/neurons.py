@@ -32,7 +32,7 @@ from benchmarks._environment import write_results
 from mi_widgets.analysis._streaming import _State, batch_stats, batch_top
 from mi_widgets.analysis.top_activations import DEFAULT_EDGES, _Runner
 from mi_widgets.capture.batch import pad_right
-from tests.browser.harness import launch_chromium
+from tests.browser.harness import OfflinePage, launch_chromium
 
 VIEW_SIZES = [(1, 2048, 512), (3, 2048, 3072)]
 
@@ -103,27 +103,16 @@ def measure_view(browser, n_layers: int, n: int, m: int, workdir: pathlib.Path) 
     start = time.perf_counter()
     mw.to_html(mw.NeuronView(activations=acts, tokens=tokens), path)
     build = time.perf_counter() - start
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    aborted: list[str] = []
-    context.route(
-        "**/*",
-        lambda r: (
-            (aborted.append(r.request.url), r.abort())
-            if r.request.url.startswith("http")
-            else r.continue_()
-        ),
-    )
-    page = context.new_page()
+    session = OfflinePage(browser, viewport=(1400, 1000))
     start = time.perf_counter()
-    page.goto(path.as_uri(), timeout=180_000)
-    page.wait_for_selector(".mi-neuron-view[data-ready='true']", timeout=180_000)
+    page = session.open(path, ready=".mi-neuron-view[data-ready='true']", timeout_ms=180_000)
     first_paint = time.perf_counter() - start
     switches = [page.evaluate(SWITCH, ["data-painted-neuron", str(i), "key"]) for i in range(1, 41)]
     layers = [
         page.evaluate(SWITCH, ["data-painted-layer", str(layer), "select"])
         for layer in range(1, n_layers)
     ]
-    context.close()
+    session.context.close()
     return {
         "layers x tokens x neurons": f"{n_layers} x {n} x {m}",
         "file MB": path.stat().st_size / 2**20,
@@ -132,7 +121,7 @@ def measure_view(browser, n_layers: int, n: int, m: int, workdir: pathlib.Path) 
         "neuron switch ms (median of 40)": statistics.median(switches),
         "neuron switch ms (max)": max(switches),
         "layer switch ms (median)": statistics.median(layers) if layers else None,
-        "requests": len(aborted),
+        "requests": len(session.requests),
     }
 
 

@@ -24,11 +24,8 @@ with a token after an earlier occurrence and before the query) gives NaN for eve
 
 from __future__ import annotations
 
-import io
-import json
 import math
 import pathlib
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +34,7 @@ import numpy as np
 import torch
 
 from ..capture.trace import Trace
+from ._archive import read_archive, write_archive
 from .head_scores import (
     attention_patterns,
     duplicate_token_score,
@@ -52,9 +50,7 @@ SCORE_NAMES = ("previous_token", "induction", "duplicate_token", "first_token")
 #: Repeat length used on a model when its context allows it.
 DEFAULT_REPEAT_LEN = 40
 
-_FORMAT = "mi_widgets.HeadScores"
 _VERSION = 1
-_META = "meta.json"
 
 
 @dataclass(frozen=True, eq=False)
@@ -166,44 +162,15 @@ class HeadScores:
 
         ``numpy.load(path)`` reads it too (``meta.json`` comes back as bytes).
         """
-        path = pathlib.Path(path)
-        meta = {
-            "format": _FORMAT,
-            "version": _VERSION,
-            "names": self.names,
-            "layers": list(self.layers),
-            "source": self.source,
-        }
-        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for i, name in enumerate(self.names):
-                buffer = io.BytesIO()
-                np.lib.format.write_array(buffer, self.scores[name], allow_pickle=False)
-                archive.writestr(f"score{i}.npy", buffer.getvalue())
-            archive.writestr(_META, json.dumps(meta, indent=1))
-        return path
+        arrays = {f"score{i}": self.scores[name] for i, name in enumerate(self.names)}
+        meta = {"names": self.names, "layers": list(self.layers), "source": self.source}
+        return write_archive(path, "HeadScores", _VERSION, arrays, meta)
 
     @classmethod
     def load(cls, path: str | pathlib.Path) -> HeadScores:
         """Read a file written by :meth:`save`."""
-        path = pathlib.Path(path)
-        try:
-            archive = zipfile.ZipFile(path)
-        except zipfile.BadZipFile as error:
-            raise ValueError(f"{path} is not a HeadScores file (not an .npz archive)") from error
-        with archive:
-            if _META not in archive.namelist():
-                raise ValueError(f"{path} is not a HeadScores file: it has no {_META}")
-            meta = json.loads(archive.read(_META))
-            if meta.get("format") != _FORMAT:
-                raise ValueError(f"{path} is not a HeadScores file (format {meta.get('format')!r})")
-            if meta.get("version", 0) > _VERSION:
-                raise ValueError(
-                    f"{path} was written by a newer mi_widgets (version {meta['version']})"
-                )
-            scores = {}
-            for i, name in enumerate(meta["names"]):
-                with archive.open(f"score{i}.npy") as file:
-                    scores[name] = np.lib.format.read_array(file, allow_pickle=False)
+        arrays, meta = read_archive(path, "HeadScores", _VERSION)
+        scores = {name: arrays[f"score{i}"] for i, name in enumerate(meta["names"])}
         return cls(scores=scores, layers=tuple(meta["layers"]), source=meta.get("source", ""))
 
     def __repr__(self) -> str:

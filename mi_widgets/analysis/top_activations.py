@@ -20,11 +20,8 @@ in another batch), and :meth:`TopActivations.merge` of two shards equals one pas
 
 from __future__ import annotations
 
-import io
-import json
 import numbers
 import pathlib
-import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,6 +36,7 @@ from ..capture.batch import pad_id, pad_right
 from ..capture.families import detect
 from ..capture.hooks import capture_mode, recording
 from ..capture.huggingface import context_length
+from ._archive import read_archive, write_archive
 from ._streaming import POWERS_OF_TWO, _State, batch_stats, batch_top
 
 #: Default histogram bin edges, the same for every neuron so shards merge: powers of two,
@@ -47,9 +45,7 @@ from ._streaming import POWERS_OF_TWO, _State, batch_stats, batch_top
 DEFAULT_EDGES = POWERS_OF_TWO.numpy().copy()
 DEFAULT_EDGES.setflags(write=False)
 
-_FORMAT = "mi_widgets.TopActivations"
 _VERSION = 1
-_META = "meta.json"
 _ARRAYS = (
     "values",
     "docs",
@@ -252,53 +248,27 @@ class TopActivations:
 
     def save(self, path: str | pathlib.Path) -> pathlib.Path:
         """Write one ``.npz`` file: an ``.npy`` entry per array plus ``meta.json``."""
-        path = pathlib.Path(path)
         meta = {
-            "format": _FORMAT,
-            "version": _VERSION,
             "layers": list(self.layers),
             "vocab": self.vocab,
             "n_tokens": self.n_tokens,
             "n_docs": self.n_docs,
             "source": self.source,
         }
-        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for name in _ARRAYS:
-                buffer = io.BytesIO()
-                np.lib.format.write_array(buffer, getattr(self, name), allow_pickle=False)
-                archive.writestr(f"{name}.npy", buffer.getvalue())
-            archive.writestr(_META, json.dumps(meta, ensure_ascii=False))
-        return path
+        arrays = {name: getattr(self, name) for name in _ARRAYS}
+        return write_archive(path, "TopActivations", _VERSION, arrays, meta)
 
     @classmethod
     def load(cls, path: str | pathlib.Path) -> TopActivations:
         """Read a file written by :meth:`save`."""
-        path = pathlib.Path(path)
-        try:
-            archive = zipfile.ZipFile(path)
-        except zipfile.BadZipFile as error:
-            raise ValueError(
-                f"{path} is not a TopActivations file (not an .npz archive)"
-            ) from error
-        with archive:
-            meta = json.loads(archive.read(_META)) if _META in archive.namelist() else {}
-            if meta.get("format") != _FORMAT:
-                raise ValueError(f"{path} is not a TopActivations file")
-            if meta.get("version", 0) > _VERSION:
-                raise ValueError(
-                    f"{path} was written by a newer mi_widgets (version {meta['version']})"
-                )
-            arrays = {}
-            for name in _ARRAYS:
-                with archive.open(f"{name}.npy") as file:
-                    arrays[name] = np.lib.format.read_array(file, allow_pickle=False)
+        arrays, meta = read_archive(path, "TopActivations", _VERSION)
         return cls(
             layers=tuple(meta["layers"]),
             vocab=list(meta["vocab"]),
             n_tokens=int(meta["n_tokens"]),
             n_docs=int(meta["n_docs"]),
             source=meta.get("source", ""),
-            **arrays,
+            **{name: arrays[name] for name in _ARRAYS},
         )
 
     def __repr__(self) -> str:

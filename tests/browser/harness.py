@@ -39,11 +39,13 @@ def launch_chromium(playwright):
 class OfflinePage:
     """A page whose every http(s) request is aborted and recorded."""
 
-    def __init__(self, browser, color_scheme: str = "light") -> None:
+    def __init__(
+        self, browser, color_scheme: str = "light", viewport: tuple[int, int] = (1200, 900)
+    ) -> None:
         self.context = browser.new_context(
             color_scheme=color_scheme,
             accept_downloads=True,
-            viewport={"width": 1200, "height": 900},
+            viewport={"width": viewport[0], "height": viewport[1]},
         )
         self.requests: list[str] = []
         self.dialogs: list[str] = []
@@ -65,9 +67,14 @@ class OfflinePage:
         self.dialogs.append(dialog.message)
         dialog.dismiss()
 
-    def open(self, path: pathlib.Path, ready: str = ".mi-attention-view[data-ready='true']"):
-        self.page.goto(path.resolve().as_uri())
-        self.page.wait_for_selector(ready, timeout=30_000)
+    def open(
+        self,
+        path: pathlib.Path,
+        ready: str = ".mi-attention-view[data-ready='true']",
+        timeout_ms: int = 30_000,
+    ):
+        self.page.goto(path.resolve().as_uri(), timeout=timeout_ms)
+        self.page.wait_for_selector(ready, timeout=timeout_ms)
         return self.page
 
 

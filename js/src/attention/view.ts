@@ -12,7 +12,7 @@ import { probabilityLut } from "../lib/colormap";
 import { HeatmapPainter, rowReader, thumbSide } from "../lib/heatmap";
 import { fromFormControl, keyAction } from "../lib/keyboard";
 import { SliceClient } from "../lib/slices";
-import { applyTheme, isDark, onThemeChange, themeColors, type ThemeColors } from "../lib/theme";
+import { applyTheme, isDark, themeColors, type ThemeColors } from "../lib/theme";
 import { tokenDisplay } from "../lib/tokens";
 import { AxisLabels } from "./axes";
 import { setLayerOptions } from "../lib/dom";
@@ -86,23 +86,20 @@ export class AttentionController extends Controller<Model> {
     this.listen("change:n_layers", META | LAYER);
     this.listen("change:n_heads", LAYER | HEAD | SELECTION);
     this.listen("change:title", META);
-    this.disposers.push(
-      onThemeChange((dark) => {
-        this.dark = dark;
-        this.colors = null;
-        this.invalidate(LAYER | HEAD | SELECTION);
-      }, el.ownerDocument),
-    );
+    this.followTheme(el.ownerDocument, (dark) => {
+      this.dark = dark;
+      this.colors = null;
+      this.invalidate(LAYER | HEAD | SELECTION);
+    });
     this.bindEvents();
     applyTheme(this.dom.root, this.dark);
     this.invalidate(ALL);
   }
 
   dispose(): void {
-    this.disposed = true;
+    super.dispose();
     this.loader.reset();
     clearTimeout(this.stripTimer);
-    for (const dispose of this.disposers.splice(0)) dispose();
     this.client.dispose();
     this.dom.root.remove();
   }

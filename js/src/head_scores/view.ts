@@ -9,7 +9,7 @@ import { Controller } from "../lib/controller";
 import { decode, type Decoded } from "../lib/binary";
 import { probabilityLut } from "../lib/colormap";
 import { fromFormControl, keyAction } from "../lib/keyboard";
-import { applyTheme, isDark, onThemeChange, themeColors, type ThemeColors } from "../lib/theme";
+import { applyTheme, isDark, themeColors, type ThemeColors } from "../lib/theme";
 import { buildAxisLabels, buildDom, markAxisLabels, setScoreOptions, type HeadScoresDom } from "./dom";
 import { saveScoresPng } from "./figure";
 import { clampIndex, cycleScore, formatScore, headValues, scoreLabel, tooltipText, valuesJson } from "./format";
@@ -57,19 +57,16 @@ export class HeadScoresController extends Controller<Model> {
     this.listen("change:layer", SELECTION);
     this.listen("change:head", SELECTION);
     this.listen("change:title", META);
-    this.disposers.push(
-      onThemeChange((dark) => {
-        this.dark = dark;
-        this.invalidate(THEME | SCORE | SELECTION);
-      }, el.ownerDocument),
-    );
+    this.followTheme(el.ownerDocument, (dark) => {
+      this.dark = dark;
+      this.invalidate(THEME | SCORE | SELECTION);
+    });
     this.bindEvents();
     this.invalidate(ALL);
   }
 
   dispose(): void {
-    this.disposed = true;
-    for (const dispose of this.disposers.splice(0)) dispose();
+    super.dispose();
     this.dom.tooltip.dispose();
     this.dom.root.remove();
   }

@@ -6,12 +6,20 @@
 
 import type { AnyModel } from "@anywidget/types";
 
+import { onThemeChange } from "./theme";
+
 export abstract class Controller<M extends Record<string, any>> {
   protected readonly disposers: (() => void)[] = [];
   protected dirty = 0;
   protected disposed = false;
 
   constructor(protected readonly model: AnyModel<M>) {}
+
+  /** Remove every listener; a subclass frees its own resources after `super.dispose()`. */
+  dispose(): void {
+    this.disposed = true;
+    for (const dispose of this.disposers.splice(0)) dispose();
+  }
 
   /** Apply the pending dirty flags to the page. */
   protected abstract flush(): void;
@@ -31,6 +39,11 @@ export abstract class Controller<M extends Record<string, any>> {
   ): void {
     target.addEventListener(type, handler);
     this.disposers.push(() => target.removeEventListener(type, handler));
+  }
+
+  /** Call `handler(dark)` whenever the page's light/dark theme changes, until dispose. */
+  protected followTheme(doc: Document, handler: (dark: boolean) => void): void {
+    this.disposers.push(onThemeChange(handler, doc));
   }
 
   protected invalidate(flags: number): void {

@@ -9,7 +9,7 @@ import { decode, type Decoded, type EncodedArray } from "../lib/binary";
 import { Controller } from "../lib/controller";
 import { fromFormControl, keyAction } from "../lib/keyboard";
 import { SliceClient } from "../lib/slices";
-import { applyTheme, isDark, onThemeChange, themeColors } from "../lib/theme";
+import { applyTheme, isDark, themeColors } from "../lib/theme";
 import { tokenDisplay } from "../lib/tokens";
 import { paintBar, paintLegend } from "./bar";
 import { divergingLut, formatValue, scaleFor } from "./colormap";
@@ -82,22 +82,19 @@ export class NeuronController extends Controller<Model> {
     this.listen("change:examples_info", NEURON | EXAMPLES);
     this.listen("change:example_tokens", NEURON | EXAMPLES);
     this.listen("change:_example_stats", NEURON | EXAMPLES);
-    this.disposers.push(
-      onThemeChange((dark) => {
-        this.dark = dark;
-        this.invalidate(LAYER | NEURON | EXAMPLES | SELECTION);
-      }, el.ownerDocument),
-    );
+    this.followTheme(el.ownerDocument, (dark) => {
+      this.dark = dark;
+      this.invalidate(LAYER | NEURON | EXAMPLES | SELECTION);
+    });
     this.bindEvents();
     applyTheme(this.dom.root, this.dark);
     this.invalidate(ALL);
   }
 
   dispose(): void {
-    this.disposed = true;
+    super.dispose();
     this.layerLoader.reset();
     this.exampleLoader.reset();
-    for (const dispose of this.disposers.splice(0)) dispose();
     this.client.dispose();
     this.dom.root.remove();
   }
