@@ -29,7 +29,7 @@ import torch
 
 import mi_widgets as mw
 from benchmarks._environment import write_results
-from mi_widgets.analysis._streaming import _State, batch_stats, batch_top
+from mi_widgets.analysis._streaming import Scan
 from mi_widgets.analysis.top_activations import DEFAULT_EDGES, _Runner
 from mi_widgets.capture.batch import pad_right
 from tests.browser.harness import OfflinePage, launch_chromium
@@ -83,7 +83,7 @@ windows or histogram). *statistics only*: the per-batch work after the forward p
 activations captured once (its share of the forward pass time in the last column), with 8 texts
 per batch and with one: the naive loop costs a Python iteration per neuron and batch, the
 vectorised path a fixed number of tensor operations per batch. Best of 3 runs (the naive loops:
-1 run). torch with 1 thread: when another job shares the two cores, every parallel region
+1 run); the forward pass and the scans alternate within each round. torch with 1 thread: when another job shares the two cores, every parallel region
 of a 2-thread run waits for a preempted thread (the statistics measured 4× slower that way).
 The committed run had the machine to itself apart from jobs of under a minute on one core.
 """
@@ -200,23 +200,6 @@ class NaiveStats:
         self.offset += flat.shape[0]
 
 
-class VectorisedStats:
-    """What top_activations does per batch: every neuron at once, windows and histogram too."""
-
-    def __init__(self, k: int, context: int) -> None:
-        self.k, self.context, self.state = k, context, None
-        self.edges = torch.from_numpy(DEFAULT_EDGES)
-
-    def add(self, acts: torch.Tensor, input_ids: torch.Tensor, mask: torch.Tensor) -> None:
-        lengths = mask.sum(-1)
-        if self.state is None:
-            self.state = _State.empty(acts.shape[0], acts.shape[3], self.k, 2 * self.context + 1)
-        self.state = self.state.absorbed(
-            batch_top(acts, input_ids, lengths, self.k, self.context), self.k
-        )
-        batch_stats(acts[:, mask.bool()], self.edges)
-
-
 def naive_scan(model, tokenizer, padded, layer: int, k: int) -> None:
     """Capture as top_activations does, then the naive loop over neurons."""
     runner = _Runner(model, tokenizer, layer, None)
@@ -240,8 +223,27 @@ def measure_scan(layer_sets: list[list[int]]) -> list[dict]:
             for input_ids, mask in padded:
                 model(input_ids=input_ids, attention_mask=mask, use_cache=False)
 
+    def scan(layers: list[int]) -> None:
+        mw.top_activations(
+            model,
+            tokenizer,
+            truncated,
+            layer=layers,
+            k=20,
+            context=8,
+            batch_size=8,
+            max_length=128,
+            truncate=True,
+            progress=False,
+        )
+
     forward()  # warm up
-    bare = best_of(3, forward)
+    # rounds interleave the forward pass and the scans, so a slower minute of the machine
+    # does not fall on one of them only; each keeps its best round
+    works = [forward] + [lambda layers=layers: scan(layers) for layers in layer_sets]
+    rounds = [[best_of(1, work) for work in works] for _ in range(3)]
+    best = [min(times) for times in zip(*rounds, strict=True)]
+    bare = best[0]
     rows = [
         {
             "what": "bare forward pass",
@@ -252,22 +254,7 @@ def measure_scan(layer_sets: list[list[int]]) -> list[dict]:
             "overhead vs forward": "–",
         }
     ]
-    for layers in layer_sets:
-        seconds = best_of(
-            3,
-            lambda layers=layers: mw.top_activations(
-                model,
-                tokenizer,
-                truncated,
-                layer=layers,
-                k=20,
-                context=8,
-                batch_size=8,
-                max_length=128,
-                truncate=True,
-                progress=False,
-            ),
-        )
+    for layers, seconds in zip(layer_sets, best[1:], strict=True):
         rows.append(
             {
                 "what": "mw.top_activations (k=20, context=8)",
@@ -301,9 +288,9 @@ def measure_scan(layer_sets: list[list[int]]) -> list[dict]:
     by_batch = [(acts, ids, mask) for acts, (ids, mask) in zip(captured, padded, strict=True)]
 
     def vectorised(items) -> None:
-        stats = VectorisedStats(20, 8)
+        scan = Scan(20, 8, torch.from_numpy(DEFAULT_EDGES))
         for acts, input_ids, mask in items:
-            stats.add(acts, input_ids, mask)
+            scan.add(acts, input_ids, mask.sum(-1))
 
     def naive_loop(items) -> None:
         stats = NaiveStats(20)

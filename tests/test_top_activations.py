@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import mi_widgets as mw
-from mi_widgets.analysis._streaming import batch_histogram, batch_top
+from mi_widgets.analysis._streaming import _State, batch_histogram, batch_top
 from mi_widgets.analysis.top_activations import DEFAULT_EDGES
 
 pytestmark = pytest.mark.usefixtures("torch_single_thread")
@@ -110,21 +110,21 @@ def test_ties_go_to_the_earlier_document_then_position():
     acts[0, 0, 1, 0] = -0.0  # equal to 0.0: no effect on the order
     lengths = torch.tensor([4, 2, 3])
     ids = torch.arange(12).reshape(3, 4)
-    top = batch_top(acts, ids, lengths, k=4, context=1)
-    assert top.docs[0, 0].tolist() == [0, 0, 0, 0] and top.positions[0, 0].tolist() == [0, 1, 2, 3]
-    assert top.values[0, 1].tolist() == [3.0, 2.0, 2.0, 2.0]
-    assert list(zip(top.docs[0, 1].tolist(), top.positions[0, 1].tolist(), strict=True)) == [
+    state = _State.empty(1, 2, k=4, window=3)
+    state.absorb(batch_top(acts, ids, lengths, k=4, context=1), k=4)
+    assert state.docs[0, 0].tolist() == [0, 0, 0, 0]
+    assert state.positions[0, 0].tolist() == [0, 1, 2, 3]
+    assert state.values[0, 1].tolist() == [3.0, 2.0, 2.0, 2.0]
+    assert list(zip(state.docs[0, 1].tolist(), state.positions[0, 1].tolist(), strict=True)) == [
         (2, 0),
         (0, 1),
         (0, 2),
         (1, 0),
     ]
     # padding (doc 1 position 2, doc 2 position 3) is never an example; windows stop at ends
-    ids_around, values_around = top.windows(
-        torch.tensor([0]), torch.tensor([1]), top.rows[0, 1, 3:4]
-    )
-    assert ids_around.tolist() == [[-1, 4, 5]]
-    assert values_around[0, 1:].tolist() == [2.0, 1.0] and values_around[0, 0].isnan()
+    window_ids, window_values = state.windows()
+    assert window_ids[0, 1, 3].tolist() == [-1, 4, 5]
+    assert window_values[0, 1, 3, 1:].tolist() == [2.0, 1.0] and window_values[0, 1, 3, 0].isnan()
 
 
 def test_default_histogram_bins_match_bucketize_at_every_edge():
@@ -330,3 +330,67 @@ def test_the_demo_model_on_its_offline_corpus():
     )
     assert top.n_docs == 40 and (top.docs >= 0).all()
     assert all(example.tokens for example in top.examples(0))
+
+
+def test_streaming_over_many_batches_equals_sorting_everything(monkeypatch):
+    """Ties, NaN, padding and a neuron that beats its top k in every batch, over enough
+    batches that every path of the per-batch search runs (and each must agree)."""
+    from mi_widgets.analysis import _streaming
+
+    paths = []  # which search each batch took, and how _rows_above ranked within it
+    rows_above, top_rows_exact = _streaming._rows_above, _streaming._top_rows_exact
+
+    def recorded_above(*args):
+        paths.append([])
+        rows = rows_above(*args)
+        paths[-1].append("above" if rows is not None else "dense")
+        return rows
+
+    def recorded_exact(values, rows, take):
+        if paths:
+            paths[-1].append("all rows" if values.shape[1] == n_texts * n_pos else "some")
+        return top_rows_exact(values, rows, take)
+
+    monkeypatch.setattr(_streaming, "_rows_above", recorded_above)
+    monkeypatch.setattr(_streaming, "_top_rows_exact", recorded_exact)
+    generator = torch.Generator().manual_seed(0)
+    n_layers, n_neurons, k, n_batches, n_texts, n_pos = 2, 40, 3, 30, 4, 12
+    scan = _streaming.Scan(k, 1, torch.tensor(DEFAULT_EDGES))
+    documents = []  # (layer, neuron) activations [pos, neuron] per document, unpadded
+    for b in range(n_batches):
+        acts = (torch.randn(n_layers, n_texts, n_pos, n_neurons, generator=generator) * 2).round()
+        acts[:, :, :, 0] = torch.arange(n_texts * n_pos).view(n_texts, n_pos) + b * 100.0
+        acts[torch.rand(acts.shape, generator=generator) < 0.02] = float("nan")
+        acts[acts == 0] = -0.0
+        lengths = torch.randint(1, n_pos + 1, (n_texts,), generator=generator)
+        ids = torch.randint(0, 50, (n_texts, n_pos), generator=generator)
+        scan.add(acts, ids, lengths, torch.arange(n_texts) + b * n_texts)
+        documents += [(acts[:, t, : lengths[t]], ids[t, : lengths[t]]) for t in range(n_texts)]
+    # the first batches rank all rows; later ones only those above the threshold: at most
+    # k for every neuron, or more than k for some; neuron 0 beats it on every row in every
+    # batch and is ranked over all its rows
+    assert paths[0][0] == "dense"
+    assert ["all rows", "above"] in paths and ["some", "all rows", "above"] in paths
+    window_ids, window_values = scan.state.windows()
+    for layer in range(n_layers):
+        for neuron in range(n_neurons):  # a reference: clarity over speed
+            candidates = [
+                (-float(acts[layer, pos, neuron]), doc, pos)
+                for doc, (acts, _) in enumerate(documents)
+                for pos in range(acts.shape[1])
+                if not acts[layer, pos, neuron].isnan()
+            ]
+            best = sorted(candidates)[:k]
+            assert scan.state.values[layer, neuron].tolist() == [-v for v, _, _ in best]
+            assert scan.state.docs[layer, neuron].tolist() == [d for _, d, _ in best]
+            assert scan.state.positions[layer, neuron].tolist() == [p for _, _, p in best]
+            for j, (_, doc, pos) in enumerate(best):
+                acts, ids = documents[doc]
+                lo, hi = max(pos - 1, 0), min(pos + 2, acts.shape[1])
+                expected = [-1] * (lo - pos + 1) + ids[lo:hi].tolist()
+                expected += [-1] * (3 - len(expected))
+                assert window_ids[layer, neuron, j].tolist() == expected
+                np.testing.assert_array_equal(
+                    window_values[layer, neuron, j][window_ids[layer, neuron, j] >= 0],
+                    acts[layer, lo:hi, neuron],
+                )

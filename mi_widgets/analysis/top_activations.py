@@ -37,7 +37,7 @@ from ..capture.families import detect
 from ..capture.hooks import capture_mode, recording
 from ..capture.huggingface import context_length
 from ._archive import read_archive, write_archive
-from ._streaming import POWERS_OF_TWO, _State, batch_stats, batch_top
+from ._streaming import POWERS_OF_TWO, Scan, _State
 
 #: Default histogram bin edges, the same for every neuron so shards merge: powers of two,
 #: ``-1024, -512, ..., -2**-10, 0, 2**-10, ..., 512, 1024`` (42 bins; a bin doubles the
@@ -219,7 +219,7 @@ class TopActivations:
 
         def state(part: TopActivations, offset: int) -> _State:
             docs = torch.from_numpy(part.docs)
-            return _State(
+            return _State.ordered(
                 values=torch.from_numpy(part.values),
                 docs=torch.where(docs >= 0, docs + offset, docs),
                 positions=torch.from_numpy(part.positions),
@@ -228,13 +228,14 @@ class TopActivations:
             )
 
         top = state(self, 0).merged(state(other, self.n_docs), self.k)
+        window_ids, window_values = top.windows()
         return TopActivations(
             layers=self.layers,
             values=top.values.numpy(),
             docs=top.docs.numpy(),
             positions=top.positions.numpy(),
-            window_tokens=top.window_ids.numpy().astype(np.int32),
-            window_values=top.window_values.numpy(),
+            window_tokens=window_ids.numpy(),
+            window_values=window_values.numpy(),
             vocab=[strings[i] for i in vocab_ids.tolist()],
             vocab_ids=vocab_ids.astype(np.int64),
             edges=self.edges,
@@ -330,9 +331,8 @@ def top_activations(
 
     from tqdm.auto import tqdm
 
-    state: _State | None = None
-    counts = n_firing = sums = None
-    n_tokens = n_docs = 0
+    scan = Scan(k, context, edges)
+    n_docs = 0
     with (
         tqdm(total=total, unit="doc", desc="top_activations", disable=not progress) as bar,
         runner.session(),
@@ -344,43 +344,31 @@ def top_activations(
             if not ids:
                 continue
             input_ids, mask = pad_right(ids, runner.pad_id)
-            lengths = mask.sum(-1)
             acts = runner.mlp_post(input_ids, mask)  # [layer, batch, pos, neuron]
-            top = batch_top(acts, input_ids, lengths, k, context, doc_index)
-            real = acts.flatten(1, 2) if bool(mask.all()) else acts[:, mask.bool()]
-            if state is None:
-                state = _State.empty(acts.shape[0], acts.shape[3], k, 2 * context + 1)
-                shape = (acts.shape[0], acts.shape[3])
-                counts = torch.zeros((*shape, edges.numel() - 1), dtype=torch.long)
-                n_firing = torch.zeros(shape, dtype=torch.long)
-                sums = torch.zeros(shape, dtype=torch.float64)
-            state = state.absorbed(top, k)
-            batch_counts, batch_firing, batch_sums = batch_stats(real, edges)
-            counts += batch_counts
-            n_firing += batch_firing
-            sums += batch_sums
-            n_tokens += real.shape[1]
+            scan.add(acts, input_ids, mask.sum(-1), doc_index)
     if n_docs == 0:
         raise ValueError("corpus is empty: give at least one text")
+    state = scan.state
     if state is None:
         raise ValueError(f"corpus has {n_docs} texts but none of them gave any token")
-    vocab_ids, window_tokens = _vocabulary(state.window_ids)
+    window_ids, window_values = state.windows()
+    vocab_ids, window_tokens = _vocabulary(window_ids)
     return TopActivations(
         layers=runner.layers,
         values=state.values.numpy(),
         docs=state.docs.numpy(),
         positions=state.positions.numpy(),
         window_tokens=window_tokens,
-        window_values=state.window_values.numpy(),
+        window_values=window_values.numpy(),
         vocab=runner.decode(vocab_ids),
         vocab_ids=vocab_ids,
         edges=edges.numpy(),
-        counts=counts.numpy(),
-        n_firing=n_firing.numpy(),
-        sums=sums.numpy(),
-        n_tokens=n_tokens,
+        counts=scan.counts.numpy(),
+        n_firing=scan.n_firing.numpy(),
+        sums=scan.sums.numpy(),
+        n_tokens=scan.n_tokens,
         n_docs=n_docs,
-        source=f"{runner.name} on {n_tokens} tokens in {n_docs} documents",
+        source=f"{runner.name} on {scan.n_tokens} tokens in {n_docs} documents",
     )
 
 
