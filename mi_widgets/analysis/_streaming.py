@@ -218,7 +218,7 @@ def _values_at(acts: torch.Tensor, rows: torch.Tensor, n_neurons: int) -> torch.
 @dataclass
 class _Batch:
     """One padded batch and its best candidates of every neuron ``[layer, neuron, width]``
-    (``width <= k``), ordered like the running top ``k``.
+    (``width <= k``), in row order (so equal values are in document, position order).
 
     ``docs`` index the batch (-1: no candidate), ``rows`` the flattened ``batch * pos``
     axis; ``corpus_docs`` are the documents' corpus indices.
@@ -240,14 +240,19 @@ class _Batch:
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Token ids (-1 outside the document) and the neuron's activations (NaN outside)
         of the ``2 * context + 1`` tokens around each of ``rows``: both ``[n, window]``."""
-        doc, pos = rows // self.n_pos, rows % self.n_pos
-        around = pos[:, None] + torch.arange(-self.context, self.context + 1)
-        inside = (around >= 0) & (around < self.lengths[doc][:, None])
-        at = doc[:, None] * self.n_pos + around.clamp(0, self.n_pos - 1)
-        ids = torch.where(inside, self.input_ids[at], -1)
+        doc = rows // self.n_pos
+        pos = rows - doc * self.n_pos
+        # int32 flat indices where they fit (half the memory traffic of int64)
+        small = torch.int32 if self.acts.numel() < 2**31 else torch.long
+        offset = torch.arange(-self.context, self.context + 1, dtype=small)
+        inside = (offset >= -pos[:, None]) & (offset < (self.lengths[doc] - pos)[:, None])
         n_rows, n_neurons = self.acts.shape[1:]
-        flat_index = (layer[:, None] * n_rows + at) * n_neurons + neuron[:, None]
-        values = self.acts.reshape(-1)[flat_index].masked_fill_(~inside, float("nan"))
+        at = (rows[:, None].to(small) + offset).clamp_(0, n_rows - 1)  # any row where outside
+        ids = self.input_ids.index_select(0, at.view(-1)).view(at.shape).masked_fill_(~inside, -1)
+        # flat indices into [layer, row, neuron], one gather
+        at.mul_(n_neurons).add_((layer * n_rows * n_neurons + neuron).to(small)[:, None])
+        values = self.acts.reshape(-1).index_select(0, at.view(-1)).view(at.shape)
+        values.masked_fill_(~inside, float("nan"))
         return ids, values
 
 
