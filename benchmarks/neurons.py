@@ -30,8 +30,9 @@ import torch
 import mi_widgets as mw
 from benchmarks._environment import write_results
 from mi_widgets.analysis._streaming import Scan
-from mi_widgets.analysis.top_activations import DEFAULT_EDGES, _Runner
+from mi_widgets.analysis.top_activations import DEFAULT_EDGES
 from mi_widgets.capture.batch import pad_right
+from mi_widgets.capture.reader import CorpusReader
 from tests.browser.harness import OfflinePage, launch_chromium
 
 VIEW_SIZES = [(1, 2048, 512), (3, 2048, 3072)]
@@ -83,7 +84,8 @@ windows or histogram). *statistics only*: the per-batch work after the forward p
 activations captured once (its share of the forward pass time in the last column), with 8 texts
 per batch and with one: the naive loop costs a Python iteration per neuron and batch, the
 vectorised path a fixed number of tensor operations per batch. Best of 3 runs (the naive loops:
-1 run); the forward pass and the scans alternate within each round. torch with 1 thread: when another job shares the two cores, every parallel region
+1 run); the forward pass and the scans alternate within each round. torch with 1 thread:
+when another job shares the two cores, every parallel region
 of a 2-thread run waits for a preempted thread (the statistics measured 4× slower that way).
 The committed run had the machine to itself apart from jobs of under a minute on one core.
 """
@@ -175,9 +177,9 @@ def best_of(runs: int, work) -> float:
 
 def capture(model, tokenizer, padded, layer: int) -> list[torch.Tensor]:
     """``mlp_post`` ``[1, batch, pos, neuron]`` of each batch, as top_activations records it."""
-    runner = _Runner(model, tokenizer, layer, None)
-    with runner.session():
-        return [runner.mlp_post(input_ids, mask) for input_ids, mask in padded]
+    reader, sites = CorpusReader(model, tokenizer), [f"blocks.{layer}.mlp.hook_post"]
+    with reader.session():
+        return [reader.read(input_ids, mask, sites).clone() for input_ids, mask in padded]
 
 
 class NaiveStats:
@@ -202,11 +204,11 @@ class NaiveStats:
 
 def naive_scan(model, tokenizer, padded, layer: int, k: int) -> None:
     """Capture as top_activations does, then the naive loop over neurons."""
-    runner = _Runner(model, tokenizer, layer, None)
+    reader, sites = CorpusReader(model, tokenizer), [f"blocks.{layer}.mlp.hook_post"]
     stats = NaiveStats(k)
-    with runner.session():
+    with reader.session():
         for input_ids, mask in padded:
-            stats.add(runner.mlp_post(input_ids, mask), mask)
+            stats.add(reader.read(input_ids, mask, sites), mask)
 
 
 def measure_scan(layer_sets: list[list[int]]) -> list[dict]:

@@ -119,6 +119,30 @@ def tiny_family_models(tiny_gpt2):
     }
 
 
+@pytest.fixture(scope="session", params=["gelu", "gated"])
+def hooked(request, tiny_gpt2):
+    """A 2-layer HookedTransformer (LayerNorm + GELU MLP, or RMSNorm + gated SiLU MLP)."""
+    lens = pytest.importorskip("transformer_lens")
+    if not hasattr(lens, "HookedTransformer"):  # TransformerLens 4 removed it
+        pytest.skip("this TransformerLens has no HookedTransformer")
+    tokenizer = tiny_gpt2[1]
+    gated = request.param == "gated"
+    config = lens.HookedTransformerConfig(
+        n_layers=2,
+        d_model=32,
+        n_ctx=64,
+        d_head=8,
+        n_heads=4,
+        d_mlp=64,
+        d_vocab=len(tokenizer),
+        act_fn="silu" if gated else "gelu_new",
+        normalization_type="RMS" if gated else "LN",
+        gated_mlp=gated,
+        seed=0,
+    )
+    return lens.HookedTransformer(config), tokenizer
+
+
 @pytest.fixture
 def torch_single_thread():
     """One torch thread for the test: tiny models run faster than with threads contending."""

@@ -7,10 +7,6 @@ import torch.nn.functional as F
 import mi_widgets as mw
 
 transformer_lens = pytest.importorskip("transformer_lens")
-try:
-    from transformer_lens import HookedTransformer, HookedTransformerConfig
-except ImportError:  # TransformerLens 4 removed HookedTransformer
-    pytest.skip("this TransformerLens has no HookedTransformer", allow_module_level=True)
 
 TEXT = "When Mary and John went to the store, John gave a drink to"
 
@@ -18,27 +14,6 @@ pytestmark = [
     pytest.mark.usefixtures("torch_single_thread"),
     pytest.mark.filterwarnings("ignore:HookedTransformer is deprecated:DeprecationWarning"),
 ]
-
-
-@pytest.fixture(scope="module", params=["gelu", "gated"])
-def hooked(request, tiny_gpt2):
-    """A 2-layer HookedTransformer (LayerNorm + GELU MLP, or RMSNorm + gated SiLU MLP)."""
-    tokenizer = tiny_gpt2[1]
-    gated = request.param == "gated"
-    config = HookedTransformerConfig(
-        n_layers=2,
-        d_model=32,
-        n_ctx=64,
-        d_head=8,
-        n_heads=4,
-        d_mlp=64,
-        d_vocab=len(tokenizer),
-        act_fn="silu" if gated else "gelu_new",
-        normalization_type="RMS" if gated else "LN",
-        gated_mlp=gated,
-        seed=0,
-    )
-    return HookedTransformer(config), tokenizer
 
 
 def test_hooked_transformer_trace_matches_its_own_cache(hooked):

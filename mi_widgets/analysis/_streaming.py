@@ -169,12 +169,11 @@ def _rows_above(
     n_lists, width = n_layers * n_neurons, 4 * k  # candidates kept per neuron at most
     if int(threshold.isneginf().sum()) * 16 > n_lists:
         return None
-    above = acts > threshold[:, None, :]
-    if real is not None:
-        above &= real[None, :, None]
-    layer, row, neuron = above.nonzero(as_tuple=True)  # by layer, row, neuron
+    layer, row, neuron = (acts > threshold[:, None, :]).nonzero(as_tuple=True)  # sorted
     if layer.numel() > n_lists * width:
         return None
+    if real is not None:  # padding is never a candidate
+        layer, row, neuron = (index[real[row]] for index in (layer, row, neuron))
     segment = layer * n_neurons + neuron
     sizes = torch.bincount(segment, minlength=n_lists)
     crowded = sizes > width  # rare: these neurons are ranked over all their rows

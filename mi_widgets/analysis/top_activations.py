@@ -23,7 +23,6 @@ from __future__ import annotations
 import numbers
 import pathlib
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -31,11 +30,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..capture import tlens
-from ..capture.batch import pad_id, pad_right
-from ..capture.families import detect
-from ..capture.hooks import capture_mode, recording
-from ..capture.huggingface import context_length
+from ..capture.batch import pad_right
+from ..capture.reader import CorpusReader
+from ..capture.sites import n_layers
 from ._archive import read_archive, write_archive
 from ._streaming import POWERS_OF_TWO, Scan, _State
 
@@ -173,24 +170,14 @@ class TopActivations:
     def examples(self, neuron: int, layer: int | None = None) -> list[Example]:
         """The top examples of one neuron, highest first (fewer than ``k`` on tiny corpora)."""
         i, m = self.layer_index(layer), self._neuron(neuron)
-        found = self.docs[i, m] >= 0
-        tokens, values = self.window_tokens[i, m], self.window_values[i, m]
-        vocab = np.asarray([*self.vocab, ""], dtype=object)  # index -1 reads the pad
-        result = []
-        for j in np.flatnonzero(found):  # at most k rows: a display helper, not a hot path
-            inside = tokens[j] >= 0
-            start = int(np.argmax(inside))
-            result.append(
-                Example(
-                    value=float(self.values[i, m, j]),
-                    doc=int(self.docs[i, m, j]),
-                    position=int(self.positions[i, m, j]),
-                    tokens=list(vocab[tokens[j][inside]]),
-                    values=values[j][inside],
-                    center=self.context - start,
-                )
-            )
-        return result
+        return examples_of(
+            self.docs[i, m],
+            self.positions[i, m],
+            self.window_tokens[i, m],
+            self.window_values[i, m],
+            self.vocab,
+            self.context,
+        )
 
     def histogram(self, neuron: int, layer: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(counts [bins], edges [bins + 1])`` of one neuron's activations."""
@@ -279,6 +266,35 @@ class TopActivations:
         )
 
 
+def examples_of(
+    docs: np.ndarray,
+    positions: np.ndarray,
+    window_tokens: np.ndarray,
+    window_values: np.ndarray,
+    vocab: list[str],
+    context: int,
+) -> list[Example]:
+    """The found rows (``doc >= 0``) of ``[k]`` / ``[k, window]`` arrays as examples."""
+    strings = np.asarray([*vocab, ""], dtype=object)  # index -1 reads the pad
+    out = []
+    for j in np.flatnonzero(docs >= 0):  # at most k rows: a display helper, not a hot path
+        inside = window_tokens[j] >= 0
+        start = int(np.argmax(inside))
+        center = context - start
+        values = window_values[j][inside]
+        out.append(
+            Example(
+                value=float(values[center]),
+                doc=int(docs[j]),
+                position=int(positions[j]),
+                tokens=list(strings[window_tokens[j][inside]]),
+                values=values,
+                center=center,
+            )
+        )
+    return out
+
+
 def top_activations(
     model: Any,
     tokenizer: Any,
@@ -319,7 +335,9 @@ def top_activations(
         their windows, a histogram, the density (fraction of tokens > 0) and the mean.
         Ties: higher value first, then earlier document, then earlier position.
     """
-    runner = _Runner(model, tokenizer, layer, max_length)
+    reader = CorpusReader(model, tokenizer, max_length)
+    layers = _layers(layer, n_layers(model), reader.name)
+    sites = [f"blocks.{i}.mlp.hook_post" for i in layers]
     k = _positive_int(k, "k")
     context = _non_negative_int(context, "context")
     batch_size = _positive_int(batch_size, "batch_size")
@@ -335,16 +353,16 @@ def top_activations(
     n_docs = 0
     with (
         tqdm(total=total, unit="doc", desc="top_activations", disable=not progress) as bar,
-        runner.session(),
+        reader.session(),
     ):
         while batch := list(islice(texts, batch_size)):
-            ids, doc_index = runner.tokenize(batch, n_docs, truncate)
+            ids, doc_index = reader.tokenize(batch, n_docs, truncate)
             n_docs += len(batch)
             bar.update(len(batch))
             if not ids:
                 continue
-            input_ids, mask = pad_right(ids, runner.pad_id)
-            acts = runner.mlp_post(input_ids, mask)  # [layer, batch, pos, neuron]
+            input_ids, mask = pad_right(ids, reader.pad_id)
+            acts = reader.read(input_ids, mask, sites)  # [layer, batch, pos, neuron]
             scan.add(acts, input_ids, mask.sum(-1), doc_index)
     if n_docs == 0:
         raise ValueError("corpus is empty: give at least one text")
@@ -354,13 +372,13 @@ def top_activations(
     window_ids, window_values = state.windows()
     vocab_ids, window_tokens = _vocabulary(window_ids)
     return TopActivations(
-        layers=runner.layers,
+        layers=layers,
         values=state.values.numpy(),
         docs=state.docs.numpy(),
         positions=state.positions.numpy(),
         window_tokens=window_tokens,
         window_values=window_values.numpy(),
-        vocab=runner.decode(vocab_ids),
+        vocab=reader.decode(vocab_ids),
         vocab_ids=vocab_ids,
         edges=edges.numpy(),
         counts=scan.counts.numpy(),
@@ -368,98 +386,8 @@ def top_activations(
         sums=scan.sums.numpy(),
         n_tokens=scan.n_tokens,
         n_docs=n_docs,
-        source=f"{runner.name} on {scan.n_tokens} tokens in {n_docs} documents",
+        source=f"{reader.name} on {scan.n_tokens} tokens in {n_docs} documents",
     )
-
-
-class _Runner:
-    """Tokenizes texts and runs one model (Hugging Face or TransformerLens) for ``mlp_post``."""
-
-    def __init__(self, model: Any, tokenizer: Any, layer: Any, max_length: Any) -> None:
-        self.model = model
-        self.name = type(model).__name__
-        if tlens.is_hooked_transformer(model):
-            self.family = None
-            n_layers, context = model.cfg.n_layers, model.cfg.n_ctx
-            tokenizer = tokenizer if tokenizer is not None else model.tokenizer
-        elif isinstance(model, torch.nn.Module):
-            self.family = detect(model)
-            n_layers, context = len(self.family.block_list(model)), context_length(model)
-        else:
-            raise TypeError(
-                "model must be a Hugging Face model or a TransformerLens HookedTransformer, "
-                f"got {type(model).__name__}"
-            )
-        if tokenizer is None:
-            raise TypeError(f"tokenizer is None: {self.name} needs its tokenizer")
-        self.tokenizer = tokenizer
-        self.pad_id = pad_id(tokenizer)
-        self.layers = _layers(layer, n_layers, self.name)
-        if max_length is not None:
-            if isinstance(max_length, bool) or not isinstance(max_length, numbers.Integral):
-                raise TypeError(f"max_length must be None or an int, got {max_length!r}")
-            if max_length < 1 or (context is not None and max_length > context):
-                raise ValueError(
-                    f"max_length = {max_length} is out of range: expected 1 <= max_length <= "
-                    f"{context} (the context of {self.name})"
-                )
-        self.limit = max_length if max_length is not None else context
-        self.limit_source = "max_length" if max_length is not None else "its context"
-
-    @contextmanager
-    def session(self) -> Iterator[None]:
-        """Eval mode (no dropout) for the whole scan; restored afterwards."""
-        with capture_mode(self.model, eager=False), torch.no_grad():
-            yield
-
-    def tokenize(
-        self, texts: list[str], first: int, truncate: bool
-    ) -> tuple[list[list[int]], torch.Tensor]:
-        """Token ids of the texts that give tokens, and the corpus index of each."""
-        for i, text in enumerate(texts):
-            if not isinstance(text, str):
-                raise TypeError(f"corpus[{first + i}] must be a str, got {type(text).__name__}")
-        encoded = [list(ids) for ids in self.tokenizer(texts, verbose=False)["input_ids"]]
-        kept, index = [], []
-        for i, ids in enumerate(encoded):
-            if self.limit is not None and len(ids) > self.limit:
-                if not truncate:
-                    raise ValueError(
-                        f"corpus[{first + i}] is {len(ids)} tokens long but {self.name} takes "
-                        f"at most {self.limit} ({self.limit_source}); shorten it, or pass "
-                        "truncate=True to keep its first tokens"
-                    )
-                ids = ids[: self.limit]
-            if ids:
-                kept.append(ids)
-                index.append(first + i)
-        return kept, torch.tensor(index, dtype=torch.long)
-
-    def mlp_post(self, input_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """float32 ``[layer, batch, pos, d_mlp]`` of one right-padded batch."""
-        if self.family is None:
-            names = [f"blocks.{i}.mlp.hook_post" for i in self.layers]
-            device = self.model.cfg.device
-            _, cache = self.model.run_with_cache(
-                input_ids.to(device),
-                attention_mask=mask.to(device),
-                names_filter=lambda hook: hook in names,
-                return_type=None,
-            )
-            return torch.stack([cache[name].detach() for name in names]).to("cpu", torch.float32)
-        device = next(self.model.parameters()).device
-        extra = {"use_cache": False} if self.family.causal else {}
-        with recording(
-            self.model, self.family, self.layers, resid=False, mlp=True, dtype=torch.float32
-        ) as records:
-            self.model(input_ids=input_ids.to(device), attention_mask=mask.to(device), **extra)
-        return torch.stack([records["mlp_post"][i] for i in self.layers])
-
-    def decode(self, ids: np.ndarray) -> list[str]:
-        """Each id as the tokenizer decodes it alone (as in a trace)."""
-        return self.tokenizer.batch_decode(
-            [[int(i)] for i in ids], clean_up_tokenization_spaces=False
-        )
 
 
 def _vocabulary(window_ids: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:

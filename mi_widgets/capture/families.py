@@ -29,6 +29,9 @@ class Family:
             ``None`` when there is none (BERT normalises inside every block).
         unembed: path from the model to the module mapping the final residual stream (after
             ``final_norm``) to vocabulary logits; absent on base models.
+        attn_out: path from a block to the attention module whose output (the first of a
+            tuple) is the attention output, before it joins the residual stream.
+        mlp_out: path from a block to the module whose output is the MLP output.
         mlp: path from a block to the module recorded as MLP activations ``[batch, pos, d_mlp]``.
         mlp_is_input: record the module's first input (a forward pre-hook) instead of its
             output: the input of ``down_proj`` in gated MLPs.
@@ -40,6 +43,8 @@ class Family:
     blocks: str
     final_norm: str | None
     unembed: str
+    attn_out: str
+    mlp_out: str
     mlp: str
     mlp_is_input: bool
     causal: bool
@@ -69,6 +74,8 @@ FAMILIES = (
         blocks="h",
         final_norm="ln_f",
         unembed="lm_head",
+        attn_out="attn",
+        mlp_out="mlp",
         mlp="mlp.act",
         mlp_is_input=False,
         causal=True,
@@ -79,6 +86,8 @@ FAMILIES = (
         blocks="layers",
         final_norm="final_layer_norm",
         unembed="lm_head",
+        attn_out="attention",
+        mlp_out="mlp",
         mlp="mlp.act",
         mlp_is_input=False,
         causal=True,
@@ -89,6 +98,8 @@ FAMILIES = (
         blocks="layers",
         final_norm="norm",
         unembed="lm_head",
+        attn_out="self_attn",
+        mlp_out="mlp",
         mlp="mlp.down_proj",
         mlp_is_input=True,
         causal=True,
@@ -99,6 +110,8 @@ FAMILIES = (
         blocks="encoder.layer",
         final_norm=None,
         unembed="cls.predictions",
+        attn_out="attention.output.dense",
+        mlp_out="output.dense",
         # BertIntermediate returns intermediate_act_fn(dense(x)): its output is the activation,
         # also when hidden_act is a plain function rather than a module.
         mlp="intermediate",
