@@ -22,15 +22,13 @@ from __future__ import annotations
 
 import numbers
 import pathlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any
 
 import numpy as np
 import torch
 
-from ..capture.batch import pad_right
 from ..capture.reader import CorpusReader
 from ..capture.sites import n_layers
 from ._archive import read_archive, write_archive
@@ -344,26 +342,12 @@ def top_activations(
     if not isinstance(truncate, bool):
         raise TypeError(f"truncate must be True or False, got {truncate!r}")
     edges = _edges(bins)
-    texts = _texts(corpus)
-    total = len(corpus) if hasattr(corpus, "__len__") else None  # type: ignore[arg-type]
-
-    from tqdm.auto import tqdm
-
     scan = Scan(k, context, edges)
-    n_docs = 0
-    with (
-        tqdm(total=total, unit="doc", desc="top_activations", disable=not progress) as bar,
-        reader.session(),
-    ):
-        while batch := list(islice(texts, batch_size)):
-            ids, doc_index = reader.tokenize(batch, n_docs, truncate)
-            n_docs += len(batch)
-            bar.update(len(batch))
-            if not ids:
-                continue
-            input_ids, mask = pad_right(ids, reader.pad_id)
-            acts = reader.read(input_ids, mask, sites)  # [layer, batch, pos, neuron]
-            scan.add(acts, input_ids, mask.sum(-1), doc_index)
+    label = "top_activations" if progress else None
+    for batch in reader.stream(corpus, batch_size, truncate=truncate, progress=label):
+        acts = reader.read(batch.input_ids, batch.mask, sites)  # [layer, batch, pos, neuron]
+        scan.add(acts, batch.input_ids, batch.lengths, batch.doc_index)
+    n_docs = reader.n_docs
     if n_docs == 0:
         raise ValueError("corpus is empty: give at least one text")
     state = scan.state
@@ -399,14 +383,6 @@ def _vocabulary(window_ids: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     index = present.cumsum(0) - 1  # position of each present id among the present ones
     window_tokens = torch.where(inside, index[ids], -1).int()
     return present.nonzero().squeeze(1).numpy().astype(np.int64), window_tokens.numpy()
-
-
-def _texts(corpus: Any) -> Iterator[str]:
-    if isinstance(corpus, (str, bytes)):
-        raise TypeError("corpus must be an iterable of texts, got a single str; wrap it: [text]")
-    if not isinstance(corpus, Iterable):
-        raise TypeError(f"corpus must be an iterable of texts, got {type(corpus).__name__}")
-    return iter(corpus)
 
 
 def _layers(layer: Any, n_layers: int, name: str) -> tuple[int, ...]:

@@ -9,15 +9,17 @@ one float32 buffer that is reused from batch to batch (no fresh allocation per b
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 import numpy as np
 import torch
 
 from . import tlens
-from .batch import pad_id
+from .batch import pad_id, pad_right
 from .families import detect
 from .hooks import capture_mode
 from .huggingface import context_length
@@ -63,12 +65,32 @@ class CorpusReader:
         self.limit = max_length if max_length is not None else context
         self.limit_source = "max_length" if max_length is not None else "its context"
         self._buffer = torch.empty(0)
+        self.n_docs = 0
 
-    @contextmanager
-    def session(self) -> Iterator[None]:
-        """Eval mode (no dropout) and no autograd for the whole stream; restored after."""
-        with capture_mode(self.model, eager=False), torch.no_grad():
-            yield
+    def stream(
+        self, corpus: Iterable[str], batch_size: int, *, truncate: bool, progress: str | None
+    ) -> Iterator[TextBatch]:
+        """Right-padded batches of ``batch_size`` texts of ``corpus``, read once, in order.
+
+        The model is in eval mode (no dropout) while the stream is open, restored after.
+        :attr:`n_docs` counts the texts read so far (texts without tokens are skipped but
+        keep their index). ``progress``: the label of a ``tqdm.auto`` bar, ``None`` for none.
+        """
+        from tqdm.auto import tqdm
+
+        texts = _texts(corpus)
+        total = len(corpus) if hasattr(corpus, "__len__") else None  # type: ignore[arg-type]
+        self.n_docs = 0
+        with (
+            tqdm(total=total, unit="doc", desc=progress, disable=progress is None) as bar,
+            capture_mode(self.model, eager=False),
+        ):
+            while batch := list(islice(texts, batch_size)):
+                ids, doc_index = self.tokenize(batch, self.n_docs, truncate)
+                self.n_docs += len(batch)
+                bar.update(len(batch))
+                if ids:
+                    yield TextBatch(*pad_right(ids, self.pad_id), doc_index)
 
     def tokenize(
         self, texts: list[str], first: int, truncate: bool
@@ -116,6 +138,7 @@ class CorpusReader:
             self.forward(input_ids, mask)
         return out
 
+    @torch.no_grad()
     def forward(self, input_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor | None:
         """The model's logits ``[batch, pos, vocab]`` on a right-padded batch (on the model's
         device), or ``None`` for a model without an LM head."""
@@ -132,6 +155,29 @@ class CorpusReader:
         return self.tokenizer.batch_decode(
             [[int(i)] for i in ids], clean_up_tokenization_spaces=False
         )
+
+
+@dataclass(frozen=True)
+class TextBatch:
+    """Token ids and attention mask ``[batch, pos]`` (right-padded) of some texts, and the
+    corpus index of each text ``[batch]``."""
+
+    input_ids: torch.Tensor
+    mask: torch.Tensor
+    doc_index: torch.Tensor
+
+    @property
+    def lengths(self) -> torch.Tensor:
+        """``[batch]`` real tokens per text."""
+        return self.mask.sum(-1)
+
+
+def _texts(corpus: Any) -> Iterator[str]:
+    if isinstance(corpus, (str, bytes)):
+        raise TypeError("corpus must be an iterable of texts, got a single str; wrap it: [text]")
+    if not isinstance(corpus, Iterable):
+        raise TypeError(f"corpus must be an iterable of texts, got {type(corpus).__name__}")
+    return iter(corpus)
 
 
 def _copy_into(target: torch.Tensor) -> Edit:
