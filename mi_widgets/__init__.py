@@ -8,6 +8,8 @@
 >>> mw.HeadScoresView(scores, attention=view)                                    # doctest: +SKIP
 >>> top = mw.top_activations(model, tokenizer, texts, layer=1)                   # doctest: +SKIP
 >>> mw.NeuronView(trace, layer=1, examples=top)                                  # doctest: +SKIP
+>>> sae = mw.train_sae(model, tokenizer, texts, hook="blocks.1.hook_resid_post")  # doctest: +SKIP
+>>> stats = mw.feature_stats(model, tokenizer, sae, texts)                       # doctest: +SKIP
 """
 
 from .analysis.scores import HeadScores, head_scores
@@ -15,22 +17,28 @@ from .analysis.top_activations import TopActivations, top_activations
 from .capture import Trace, trace
 from .demo import demo_corpus, demo_model
 from .export import to_html
+from .sae import FeatureStats, SparseAutoencoder, evaluate_sae, feature_stats, train_sae
 from .widgets import AttentionView, HeadScoresView, NeuronView, link_heads
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AttentionView",
+    "FeatureStats",
     "HeadScores",
     "HeadScoresView",
     "NeuronView",
+    "SparseAutoencoder",
     "TopActivations",
     "Trace",
     "demo_corpus",
     "demo_model",
+    "evaluate_sae",
+    "feature_stats",
     "head_scores",
     "link_heads",
     "to_html",
     "top_activations",
     "trace",
+    "train_sae",
 ]

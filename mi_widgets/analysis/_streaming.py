@@ -166,52 +166,43 @@ def _rows_above(
     than a ``topk`` over every row. ``None`` when too many do (the first batch).
     """
     n_layers, n_rows, n_neurons = acts.shape
-    n_lists, width = n_layers * n_neurons, 4 * k  # candidates kept per neuron at most
+    n_lists = n_layers * n_neurons
     if int(threshold.isneginf().sum()) * 16 > n_lists:
         return None
-    layer, row, neuron = (acts > threshold[:, None, :]).nonzero(as_tuple=True)  # sorted
-    if layer.numel() > n_lists * width:
+    layer, row, neuron = (acts > threshold[:, None, :]).nonzero(as_tuple=True)
+    if layer.numel() > n_lists * 4 * k:
         return None
     if real is not None:  # padding is never a candidate
         layer, row, neuron = (index[real[row]] for index in (layer, row, neuron))
-    segment = layer * n_neurons + neuron
-    sizes = torch.bincount(segment, minlength=n_lists)
-    crowded = sizes > width  # rare: these neurons are ranked over all their rows
-    if int(crowded.sum()) * 16 > n_lists:
-        return None
-    few = ~crowded[segment]
-    segment, row = segment[few], row[few]
-    order = segment.sort(stable=True).indices  # by neuron, rows ascending within
-    segment, row = segment[order], row[order]
-    sizes.masked_fill_(crowded, 0)
-    start = sizes.cumsum(0) - sizes  # of each neuron's run in segment
-    width = max(k, int(sizes.max()))
-    rows = torch.full((n_lists, width), n_rows, dtype=torch.long)
-    rows[segment, torch.arange(segment.numel()) - start[segment]] = row
-    if width > k:  # more than k candidates for some neurons: keep each one's top k
-        values = _values_at(acts.view(n_layers, n_rows * n_neurons), rows, n_neurons)
-        rows = _top_rows_exact(values.view(n_lists, width), rows, k)
-    rows = rows.view(n_layers, n_neurons, k)
-    if crowded.any():
-        layer, neuron = crowded.view(n_layers, n_neurons).nonzero(as_tuple=True)
-        columns = acts[layer, :, neuron].nan_to_num(nan=-torch.inf)
-        if real is not None:
-            columns.masked_fill_(~real, -torch.inf)
-        every = torch.arange(n_rows).expand(layer.numel(), -1)
-        rows[layer, neuron] = _top_rows_exact(columns, every, k)
-    return rows
+    picks = top_per_list(layer * n_neurons + neuron, acts[layer, row, neuron], n_lists, k)
+    rows = torch.cat([row, torch.tensor([n_rows])])[picks]  # n_rows: none
+    return rows.view(n_layers, n_neurons, k)
 
 
-def _values_at(acts: torch.Tensor, rows: torch.Tensor, n_neurons: int) -> torch.Tensor:
-    """``acts`` ``[layer, rows * neuron]`` at ``rows`` ``[layer * neuron, width]`` of each
-    (layer, neuron); ``-inf`` where the row is ``n_rows`` (none)."""
-    n_layers, size = acts.shape
-    n_rows = size // n_neurons
-    neuron = torch.arange(n_layers * n_neurons) % n_neurons
-    layer = torch.arange(n_layers * n_neurons) // n_neurons
-    none = rows == n_rows
-    at = (layer[:, None] * n_rows + rows.clamp(max=n_rows - 1)) * n_neurons + neuron[:, None]
-    return acts.reshape(-1)[at].masked_fill_(none, -torch.inf)
+def top_per_list(lists: torch.Tensor, values: torch.Tensor, n_lists: int, k: int) -> torch.Tensor:
+    """``[n_lists, k]``: for each list, the indices of its ``k`` highest candidates (equal
+    values: the earlier candidate), ascending; ``n`` (the number of candidates) where a list
+    has fewer than ``k``.
+
+    Candidates are given flat: list index and value ``[n]`` each, values not NaN; within a
+    list, candidates come in row order (as ``nonzero`` lists them), so ascending indices are
+    ascending rows. Sorts of the candidates only, no loop over lists; the value sort only for
+    lists with more than ``k``.
+    """
+    n = lists.numel()
+    order = lists.argsort(stable=True)
+    lists = lists[order]
+    sizes = torch.bincount(lists, minlength=n_lists)
+    rank = torch.arange(n) - (sizes.cumsum(0) - sizes)[lists]  # in order of the candidates
+    crowded = (sizes[lists] > k).nonzero().squeeze(1)
+    if crowded.numel():  # rank those lists' candidates by value instead (stable: then order)
+        by_value = values[order[crowded]].argsort(descending=True, stable=True)
+        by_value = by_value[lists[crowded][by_value].argsort(stable=True)]
+        rank[crowded[by_value]] = rank[crowded]  # the same ranks 0..size-1 per list
+    keep = rank < k
+    out = torch.full((n_lists, k), n, dtype=torch.long)
+    out[lists[keep], rank[keep]] = order[keep]
+    return out.sort(dim=1).values
 
 
 @dataclass
@@ -233,6 +224,7 @@ class _Batch:
     corpus_docs: torch.Tensor
     positions: torch.Tensor
     rows: torch.Tensor
+    columns: torch.Tensor | None = None  # the acts neuron of each list (None: the same)
 
     def windows(
         self, layer: torch.Tensor, neuron: torch.Tensor, rows: torch.Tensor
@@ -249,7 +241,8 @@ class _Batch:
         at = (rows[:, None].to(small) + offset).clamp_(0, n_rows - 1)  # any row where outside
         ids = self.input_ids.index_select(0, at.view(-1)).view(at.shape).masked_fill_(~inside, -1)
         # flat indices into [layer, row, neuron], one gather
-        at.mul_(n_neurons).add_((layer * n_rows * n_neurons + neuron).to(small)[:, None])
+        column = neuron if self.columns is None else self.columns[neuron]
+        at.mul_(n_neurons).add_((layer * n_rows * n_neurons + column).to(small)[:, None])
         values = self.acts.reshape(-1).index_select(0, at.view(-1)).view(at.shape)
         values.masked_fill_(~inside, float("nan"))
         return ids, values
@@ -286,32 +279,57 @@ def batch_top(
         # NaN and padding never become examples
         source = source.nan_to_num(nan=-torch.inf).masked_fill_(~real[None, :, None], -torch.inf)
         rows = _dense_top_rows(source, k)
-    values = _values_at(source.reshape(n_layers, -1), rows.flatten(0, 1), n_neurons)
-    values = values.view(rows.shape)
-    found = values > -torch.inf
+    none = rows == n_rows
     rows = rows.clamp(max=n_rows - 1)
+    values = source.gather(1, rows.transpose(1, 2)).transpose(1, 2)
+    values = values.masked_fill(none | (values == -torch.inf), float("nan"))
+    return batch_of(acts, input_ids, lengths, context, doc_index, rows, values)
+
+
+def batch_of(
+    acts: torch.Tensor,
+    input_ids: torch.Tensor,
+    lengths: torch.Tensor,
+    context: int,
+    doc_index: torch.Tensor | None,
+    rows: torch.Tensor,
+    values: torch.Tensor,
+    columns: torch.Tensor | None = None,
+) -> _Batch:
+    """A :class:`_Batch` of chosen candidates: ``rows`` ``[layer, list, width]`` into the
+    flattened ``batch * pos`` axis, ranked by ``values`` (NaN: no candidate); the windows
+    show ``acts`` ``[layer, batch, pos, neuron]`` of neuron ``columns[list]`` (default:
+    the list index)."""
+    n_layers, n_batch, n_pos, n_neurons = acts.shape
+    found = ~values.isnan()
     doc = torch.where(found, rows // n_pos, -1)
     doc_index = torch.arange(n_batch) if doc_index is None else doc_index
     return _Batch(
-        acts=acts.reshape(n_layers, n_rows, n_neurons),
+        acts=acts.reshape(n_layers, n_batch * n_pos, n_neurons),
         input_ids=input_ids.reshape(-1),
         lengths=lengths,
         n_pos=n_pos,
         context=context,
-        values=values.masked_fill(~found, float("nan")),
+        values=values,
         docs=doc,
         corpus_docs=torch.where(found, doc_index[doc.clamp(min=0)], -1),
         positions=torch.where(found, rows % n_pos, -1),
         rows=rows,
+        columns=columns,
     )
 
 
 class Scan:
     """Every neuron's running top ``k`` (with windows), histogram counts, tokens above 0 and
-    sum, over padded batches given in corpus order (:meth:`add`)."""
+    sum, over padded batches given in corpus order (:meth:`add`).
 
-    def __init__(self, k: int, context: int, edges: torch.Tensor) -> None:
-        self.k, self.context, self.edges = k, context, edges
+    With ``nonzero``, for sparse activations (autoencoder features): the histogram counts
+    only non-zero activations and ``n_firing`` counts non-zero ones (also negative), both
+    computed from the non-zero entries alone.
+    """
+
+    def __init__(self, k: int, context: int, edges: torch.Tensor, *, nonzero: bool = False) -> None:
+        self.k, self.context, self.edges, self.nonzero = k, context, edges, nonzero
         self.state: _State | None = None
         self.counts = self.n_firing = self.sums = torch.zeros(0)
         self.n_tokens = 0
@@ -337,11 +355,13 @@ class Scan:
         top = batch_top(acts, input_ids, lengths, self.k, self.context, doc_index, threshold)
         self.state.absorb(top, self.k)
         real = (torch.arange(n_pos)[None] < lengths[:, None]).reshape(-1)
-        counts, firing, sums = batch_stats(top.acts, None if bool(real.all()) else real, self.edges)
+        real = None if bool(real.all()) else real
+        stats = batch_sparse_stats if self.nonzero else batch_stats
+        counts, firing, sums = stats(top.acts, real, self.edges)
         self.counts += counts
         self.n_firing += firing
         self.sums += sums
-        self.n_tokens += int(real.sum())
+        self.n_tokens += int(lengths.sum())
 
 
 def batch_histogram(acts: torch.Tensor, edges: torch.Tensor) -> torch.Tensor:
@@ -369,6 +389,23 @@ def batch_stats(
     return torch.stack(counts), torch.stack(firing), torch.stack(sums)
 
 
+def batch_sparse_stats(
+    acts: torch.Tensor, real: torch.Tensor | None, edges: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Like :func:`batch_stats` for mostly-zero ``acts``: histogram counts and counts of
+    the non-zero activations only, from their entries."""
+
+    def one(layer: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        x = layer if real is None else layer[real]
+        rows, columns = x.nonzero(as_tuple=True)
+        n_columns = x.shape[1]
+        counts = sparse_histogram(x[rows, columns], columns, n_columns, edges)
+        return counts, torch.bincount(columns, minlength=n_columns), x.sum(0).double()
+
+    counts, firing, sums = zip(*map(one, acts), strict=True)
+    return torch.stack(counts), torch.stack(firing), torch.stack(sums)
+
+
 def _layer_histogram(acts: torch.Tensor, edges: torch.Tensor) -> torch.Tensor:
     """int64 ``[neuron, bins]`` counts of ``acts`` ``[tokens, neuron]``."""
     n_neurons, n_bins = acts.shape[1], edges.numel() - 1
@@ -386,24 +423,43 @@ POWERS_OF_TWO = torch.cat(
 ).float()
 
 
-def _power_of_two_bins(acts: torch.Tensor) -> torch.Tensor:
-    """int64 ``[neuron, bins]`` counts of float32 ``acts`` ``[tokens, neuron]`` among
-    :data:`POWERS_OF_TWO`, read off the float bits: the same as a search of the edges
-    (``edges[i] <= x < edges[i + 1]``, ends clamped) at a fraction of its cost.
+def _power_of_two_keys(values: torch.Tensor) -> torch.Tensor:
+    """int32 keys ``exponent + 256 * (value >= 0)`` in ``[0, 512)`` of float32 ``values``
+    (any shape): :data:`_KEY_TO_BIN` maps a key to its bin among :data:`POWERS_OF_TWO`.
 
     A bin is a sign and an exponent, except that a negative power of two belongs with the
     smaller magnitudes (``-2**e`` is in ``[-2**e, -2**(e-1))``): negative floats are read
-    one step towards zero (their bits minus one). The sign and exponent (512 keys) of every
-    value are counted per neuron, then the keys are mapped to the bins.
+    one step towards zero (their bits minus one).
     """
-    n_neurons = acts.shape[1]
-    bits = (acts.float() + 0.0).view(torch.int32)  # + 0.0 turns -0.0 into 0.0
+    bits = (values.float() + 0.0).view(torch.int32)  # + 0.0 turns -0.0 into 0.0
     keys = bits >> 31  # -1 where negative
     keys.add_(bits).bitwise_right_shift_(23)  # sign-extended exponent of the float below
-    keys.add_(torch.arange(n_neurons, dtype=torch.int32) * 512 + 256)
+    return keys.add_(256)
+
+
+def _power_of_two_bins(acts: torch.Tensor) -> torch.Tensor:
+    """int64 ``[neuron, bins]`` counts of float32 ``acts`` ``[tokens, neuron]`` among
+    :data:`POWERS_OF_TWO`, read off the float bits: the same as a search of the edges
+    (``edges[i] <= x < edges[i + 1]``, ends clamped) at a fraction of its cost. The 512
+    keys of every value are counted per neuron, then mapped to the bins."""
+    n_neurons = acts.shape[1]
+    keys = _power_of_two_keys(acts).add_(torch.arange(n_neurons, dtype=torch.int32) * 512)
     counts = torch.bincount(keys.view(-1), minlength=n_neurons * 512).view(n_neurons, 512)
     binned = torch.zeros(n_neurons, _KEY_TO_BIN.max() + 1, dtype=torch.long)
     return binned.index_add_(1, _KEY_TO_BIN, counts)
+
+
+def sparse_histogram(
+    values: torch.Tensor, columns: torch.Tensor, n_columns: int, edges: torch.Tensor
+) -> torch.Tensor:
+    """int64 ``[column, bins]`` counts of ``values`` ``[n]``, each in column ``columns[n]``."""
+    n_bins = edges.numel() - 1
+    if torch.equal(edges, POWERS_OF_TWO):
+        bins = _KEY_TO_BIN[_power_of_two_keys(values).long()]
+    else:
+        bins = torch.bucketize(values, edges[1:-1], right=True)
+    flat = columns.long() * n_bins + bins
+    return torch.bincount(flat, minlength=n_columns * n_bins).view(n_columns, n_bins)
 
 
 def _key_to_bin() -> torch.Tensor:

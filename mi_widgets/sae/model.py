@@ -1,0 +1,289 @@
+"""A sparse autoencoder: activations ``[..., d_in]`` → sparse features ``[..., n_features]`` →
+reconstruction ``[..., d_in]``.
+
+>>> sae = SparseAutoencoder(d_in=128, n_features=2048, activation="topk", k=32)
+>>> features = sae.encode(x)               # doctest: +SKIP
+>>> reconstruction = sae.decode(features)  # doctest: +SKIP
+
+``encode(x) = act((x - b_dec) @ W_enc + b_enc)`` (``b_dec`` subtracted first unless
+``apply_b_dec_to_input`` is False) and ``decode(f) = f @ W_dec + b_dec``, where ``act`` is
+
+* ``"topk"``: the ``k`` largest pre-activations of each token kept (ReLU'd), others 0;
+* ``"relu"``: ReLU (trained with an L1 penalty);
+* ``"jumprelu"``: ReLU of the pre-activation where it exceeds a per-feature ``threshold``,
+  else 0.
+
+Autoencoders trained here keep every decoder row (``W_dec[i]``, feature ``i``'s direction) at
+unit norm.
+"""
+
+from __future__ import annotations
+
+import json
+import numbers
+import pathlib
+from typing import Any
+
+import torch
+
+ACTIVATIONS = ("topk", "relu", "jumprelu")
+_FORMAT = "mi_widgets.SparseAutoencoder"
+
+
+class SparseAutoencoder(torch.nn.Module):
+    """A sparse autoencoder over the activations at one hook point.
+
+    Args:
+        d_in: width of the activations it reads.
+        n_features: number of features (dictionary size).
+        activation: ``"topk"``, ``"relu"`` or ``"jumprelu"`` (see the module docstring).
+        k: features kept per token, for ``"topk"``.
+        hook: the hook point it reads, e.g. ``"blocks.1.hook_resid_post"`` (informative;
+            :func:`~mi_widgets.feature_stats` uses it by default).
+        apply_b_dec_to_input: subtract ``b_dec`` from the input before encoding.
+        seed: seed of the random initialisation (decoder rows uniform on the unit sphere,
+            encoder = decoder transposed, biases 0).
+
+    Attributes:
+        W_enc: ``[d_in, n_features]``; b_enc: ``[n_features]``; W_dec: ``[n_features, d_in]``;
+        b_dec: ``[d_in]``; threshold: ``[n_features]`` (``"jumprelu"`` only, else zeros).
+        info: a dict of facts about the autoencoder (training metrics, origin), saved with it.
+    """
+
+    def __init__(
+        self,
+        d_in: int,
+        n_features: int,
+        activation: str = "topk",
+        k: int | None = 32,
+        *,
+        hook: str | None = None,
+        apply_b_dec_to_input: bool = True,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        d_in, n_features = _positive(d_in, "d_in"), _positive(n_features, "n_features")
+        if activation not in ACTIVATIONS:
+            raise ValueError(
+                f"activation = {activation!r} is not supported: expected one of {ACTIVATIONS}"
+            )
+        if activation == "topk":
+            k = _positive(k, "k")
+            if k > n_features:
+                raise ValueError(f"k = {k} is more than n_features = {n_features}")
+        self.activation = activation
+        self.k = k if activation == "topk" else None
+        self.hook = hook
+        self.apply_b_dec_to_input = bool(apply_b_dec_to_input)
+        self.info: dict[str, Any] = {}
+        generator = torch.Generator().manual_seed(seed)
+        directions = torch.randn(n_features, d_in, generator=generator)
+        directions /= directions.norm(dim=1, keepdim=True)
+        self.W_dec = torch.nn.Parameter(directions)
+        self.W_enc = torch.nn.Parameter(directions.T.clone())
+        self.b_enc = torch.nn.Parameter(torch.zeros(n_features))
+        self.b_dec = torch.nn.Parameter(torch.zeros(d_in))
+        self.register_buffer("threshold", torch.zeros(n_features))
+
+    @property
+    def d_in(self) -> int:
+        return int(self.W_dec.shape[1])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.W_dec.shape[0])
+
+    def pre_activations(self, x: torch.Tensor) -> torch.Tensor:
+        """``[..., n_features]`` before the activation function."""
+        self._check_input(x)
+        x = x.to(self.W_enc.dtype)
+        if self.apply_b_dec_to_input:
+            x = x - self.b_dec
+        return x @ self.W_enc + self.b_enc
+
+    def activate(self, pre: torch.Tensor) -> torch.Tensor:
+        """The activation function on pre-activations ``[..., n_features]``."""
+        if self.activation == "relu":
+            return torch.relu(pre)
+        if self.activation == "jumprelu":
+            return torch.relu(pre) * (pre > self.threshold)
+        top = pre.topk(self.k, dim=-1)
+        return torch.zeros_like(pre).scatter_(-1, top.indices, torch.relu(top.values))
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Feature activations ``[..., n_features]`` of activations ``x`` ``[..., d_in]``."""
+        return self.activate(self.pre_activations(x))
+
+    def decode(self, features: torch.Tensor) -> torch.Tensor:
+        """Reconstruction ``[..., d_in]`` of feature activations ``[..., n_features]``."""
+        return features @ self.W_dec + self.b_dec
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The reconstruction of ``x``."""
+        return self.decode(self.encode(x))
+
+    @torch.no_grad()
+    def normalize_decoder(self) -> None:
+        """Scale every decoder row to unit norm (rows of zeros stay zero)."""
+        self.W_dec /= self.W_dec.norm(dim=1, keepdim=True).clamp(min=1e-12)
+
+    def _check_input(self, x: Any) -> None:
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+        if x.ndim == 0 or x.shape[-1] != self.d_in:
+            raise ValueError(
+                f"x has shape {tuple(x.shape)} but this autoencoder reads d_in = {self.d_in} "
+                f"(expected [..., {self.d_in}])"
+                + (f"; it was made for {self.hook}" if self.hook else "")
+            )
+
+    @classmethod
+    def from_tensors(
+        cls,
+        W_enc: Any,
+        b_enc: Any,
+        W_dec: Any,
+        b_dec: Any,
+        *,
+        activation: str = "relu",
+        k: int | None = None,
+        threshold: Any = None,
+        hook: str | None = None,
+        apply_b_dec_to_input: bool = True,
+    ) -> SparseAutoencoder:
+        """An autoencoder with given weights (copied as float32, decoder left as given).
+
+        Args:
+            W_enc: ``[d_in, n_features]``; b_enc: ``[n_features]``; W_dec:
+                ``[n_features, d_in]``; b_dec: ``[d_in]`` (tensors, arrays or lists).
+            threshold: ``[n_features]`` for ``"jumprelu"``.
+        """
+        W_enc, b_enc, W_dec, b_dec = (
+            torch.as_tensor(t).detach().float().cpu() for t in (W_enc, b_enc, W_dec, b_dec)
+        )
+        if W_enc.ndim != 2:
+            raise ValueError(f"W_enc must be [d_in, n_features], got shape {tuple(W_enc.shape)}")
+        d_in, n_features = W_enc.shape
+        expected = {
+            "b_enc": (b_enc, (n_features,)),
+            "W_dec": (W_dec, (n_features, d_in)),
+            "b_dec": (b_dec, (d_in,)),
+        }
+        for name, (tensor, shape) in expected.items():
+            if tuple(tensor.shape) != shape:
+                raise ValueError(
+                    f"{name} has shape {tuple(tensor.shape)}; with W_enc of shape "
+                    f"{(d_in, n_features)} expected {shape}"
+                )
+        sae = cls(
+            d_in,
+            n_features,
+            activation,
+            k if activation == "topk" else None,
+            hook=hook,
+            apply_b_dec_to_input=apply_b_dec_to_input,
+        )
+        with torch.no_grad():
+            for name, tensor in (("W_enc", W_enc), ("b_enc", b_enc), ("W_dec", W_dec)):
+                getattr(sae, name).copy_(tensor)
+            sae.b_dec.copy_(b_dec)
+            if activation == "jumprelu":
+                if threshold is None:
+                    raise ValueError("threshold is required for activation='jumprelu'")
+                threshold = torch.as_tensor(threshold).detach().float().cpu()
+                if tuple(threshold.shape) != (n_features,):
+                    raise ValueError(
+                        f"threshold has shape {tuple(threshold.shape)}; expected ({n_features},)"
+                    )
+                sae.threshold.copy_(threshold)
+        return sae
+
+    @classmethod
+    def from_saelens(cls, sae: Any) -> SparseAutoencoder:
+        """The same autoencoder as a SAELens ``SAE`` (standard/ReLU, TopK or JumpReLU)."""
+        cfg = getattr(sae, "cfg", None)
+        architecture = cfg.architecture() if cfg is not None else None
+        kinds = {"standard": "relu", "topk": "topk", "jumprelu": "jumprelu"}
+        if architecture not in kinds:
+            raise ValueError(
+                f"cannot read a SAELens {type(sae).__name__} (architecture {architecture!r}): "
+                f"supported are {', '.join(kinds)}"
+            )
+        unsupported = {
+            "normalize_activations": (getattr(cfg, "normalize_activations", "none"), "none"),
+            "rescale_acts_by_decoder_norm": (
+                getattr(cfg, "rescale_acts_by_decoder_norm", False),
+                False,
+            ),
+            "reshape_activations": (getattr(cfg, "reshape_activations", "none"), "none"),
+        }
+        for name, (value, plain) in unsupported.items():
+            if value != plain:
+                raise ValueError(f"cannot read a SAELens SAE with {name} = {value!r}")
+        metadata = getattr(cfg, "metadata", None)
+        hook = getattr(metadata, "hook_name", None)
+        out = cls.from_tensors(
+            sae.W_enc,
+            sae.b_enc,
+            sae.W_dec,
+            sae.b_dec,
+            activation=kinds[architecture],
+            k=getattr(cfg, "k", None),
+            threshold=getattr(sae, "threshold", None),
+            hook=hook,
+            apply_b_dec_to_input=cfg.apply_b_dec_to_input,
+        )
+        out.info["source"] = f"SAELens {type(sae).__name__}"
+        return out
+
+    def save(self, path: str | pathlib.Path) -> pathlib.Path:
+        """Write the weights and settings to one ``.safetensors`` file."""
+        from safetensors.torch import save_file
+
+        path = pathlib.Path(path)
+        settings = {
+            "format": _FORMAT,
+            "activation": self.activation,
+            "k": self.k,
+            "hook": self.hook,
+            "apply_b_dec_to_input": self.apply_b_dec_to_input,
+            "info": self.info,
+        }
+        tensors = {name: t.detach().contiguous() for name, t in self.state_dict().items()}
+        save_file(tensors, str(path), metadata={"settings": json.dumps(settings)})
+        return path
+
+    @classmethod
+    def load(cls, path: str | pathlib.Path) -> SparseAutoencoder:
+        """Read a file written by :meth:`save`."""
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as file:
+            settings = json.loads((file.metadata() or {}).get("settings", "{}"))
+            if settings.get("format") != _FORMAT:
+                raise ValueError(f"{path} is not a file written by SparseAutoencoder.save")
+            tensors = {name: file.get_tensor(name) for name in file.keys()}  # noqa: SIM118
+        sae = cls.from_tensors(
+            tensors["W_enc"],
+            tensors["b_enc"],
+            tensors["W_dec"],
+            tensors["b_dec"],
+            activation=settings["activation"],
+            k=settings["k"],
+            threshold=tensors["threshold"],
+            hook=settings["hook"],
+            apply_b_dec_to_input=settings["apply_b_dec_to_input"],
+        )
+        sae.info = settings.get("info", {})
+        return sae
+
+    def extra_repr(self) -> str:
+        k = f", k={self.k}" if self.k is not None else ""
+        hook = f", hook={self.hook!r}" if self.hook else ""
+        return f"d_in={self.d_in}, n_features={self.n_features}, {self.activation}{k}{hook}"
+
+
+def _positive(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+    return int(value)

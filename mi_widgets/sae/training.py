@@ -1,0 +1,373 @@
+"""Train a sparse autoencoder on activations streamed from a model over a corpus, and
+measure how well it reconstructs them.
+
+>>> sae = mw.train_sae(model, tokenizer, texts, hook="blocks.1.hook_resid_post")  # doctest: +SKIP
+>>> sae.info["evaluation"]["fraction_variance_explained"]                          # doctest: +SKIP
+0.93
+
+Training follows Gao et al. (2024), "Scaling and evaluating sparse autoencoders": decoder
+rows kept at unit norm (the gradient's component along each row removed before a step, rows
+renormalised after), encoder initialised as the decoder's transpose, ``b_dec`` as the mean
+activation, the loss a normalised MSE (squared error over the activations' variance), and
+an auxiliary loss against dead features: features that have not fired for ``dead_after``
+tokens reconstruct the remaining error with their top ``aux_k`` pre-activations (weight
+1/32). ReLU autoencoders add an L1 penalty on feature activations.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+
+from ..capture.reader import CorpusReader, TextBatch
+from ..capture.sites import at_site, parse_site, reading, site_width
+from .model import SparseAutoencoder
+
+#: Weight of the auxiliary dead-feature loss (Gao et al. 2024).
+AUX_WEIGHT = 1 / 32
+
+
+@dataclass(frozen=True)
+class SAEEvaluation:
+    """How well an autoencoder stands in for the activations it reads, on some texts.
+
+    Attributes:
+        n_tokens: tokens evaluated.
+        mse: mean squared error per activation element.
+        fraction_variance_explained: ``1 - sum |x - x̂|² / sum |x - mean(x)|²``.
+        l0: mean number of non-zero features per token.
+        dead_fraction: fraction of features never non-zero on these tokens.
+        loss_clean: the model's next-token loss (nats/token); ``None`` without an LM head.
+        loss_spliced: the same with the reconstruction in place of the activations.
+        loss_zero_ablated: the same with the activations replaced by zeros.
+    """
+
+    n_tokens: int
+    mse: float
+    fraction_variance_explained: float
+    l0: float
+    dead_fraction: float
+    loss_clean: float | None
+    loss_spliced: float | None
+    loss_zero_ablated: float | None
+
+    @property
+    def loss_recovered(self) -> float | None:
+        """``(zero_ablated - spliced) / (zero_ablated - clean)``: 1 when splicing the
+        autoencoder in costs nothing, 0 when it is as bad as zeroing the activations."""
+        if self.loss_clean is None or self.loss_zero_ablated == self.loss_clean:
+            return None
+        return (self.loss_zero_ablated - self.loss_spliced) / (
+            self.loss_zero_ablated - self.loss_clean
+        )
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.n_tokens} tokens: variance explained {self.fraction_variance_explained:.3f}, "
+            f"MSE {self.mse:.4g}, L0 {self.l0:.1f}, dead {100 * self.dead_fraction:.1f} %"
+        )
+        if self.loss_clean is not None:
+            text += (
+                f", loss {self.loss_clean:.3f} → {self.loss_spliced:.3f} spliced "
+                f"({self.loss_zero_ablated:.3f} zero-ablated; "
+                f"{100 * self.loss_recovered:.1f} % recovered)"
+            )
+        return text
+
+
+def train_sae(
+    model: Any,
+    tokenizer: Any,
+    corpus: Iterable[str],
+    hook: str,
+    n_features: int = 2048,
+    k: int = 32,
+    *,
+    activation: str = "topk",
+    l1_coefficient: float = 5.0,
+    epochs: int = 1,
+    batch_size: int = 4096,
+    lr: float = 1e-3,
+    buffer_size: int = 65536,
+    aux_k: int = 256,
+    dead_after: int = 50_000,
+    text_batch_size: int = 16,
+    max_length: int | None = None,
+    truncate: bool = True,
+    eval_corpus: Sequence[str] | None = None,
+    seed: int = 0,
+    progress: bool = True,
+) -> SparseAutoencoder:
+    """Train a sparse autoencoder on the activations at ``hook`` over ``corpus``.
+
+    Args:
+        model, tokenizer: a model :func:`~mi_widgets.trace` supports and its tokenizer.
+        corpus: texts; read ``epochs`` times (a list, or anything iterable that often).
+        hook: the site, e.g. ``"blocks.1.hook_resid_post"`` or ``"blocks.0.hook_mlp_out"``
+            (see :mod:`mi_widgets.capture.sites`).
+        n_features: dictionary size.
+        k: features kept per token (``activation="topk"``).
+        activation: ``"topk"`` or ``"relu"`` (with an L1 penalty).
+        l1_coefficient: ``"relu"`` only: weight of the mean summed feature activation over
+            the mean input norm, next to the normalised MSE.
+        epochs: passes over the corpus.
+        batch_size: activation rows (tokens) per optimiser step.
+        lr: Adam learning rate.
+        buffer_size: rows collected and shuffled before training on them (more mixes
+            documents better; memory ``buffer_size * width * 4`` bytes).
+        aux_k: dead features used by the auxiliary loss.
+        dead_after: tokens without firing after which a feature counts as dead.
+        text_batch_size: texts per forward pass of the model.
+        max_length, truncate: texts longer than ``max_length`` (default: the model's
+            context) are cut to it, or raise when ``truncate`` is False.
+        eval_corpus: texts for the final :func:`evaluate_sae` (``None``: the first 64 texts
+            of ``corpus`` when it is a list, said so in ``info``).
+        seed: initialisation and shuffling.
+        progress: ``tqdm.auto`` bars.
+
+    Returns:
+        The autoencoder; ``sae.info`` holds the training settings, time and the evaluation.
+    """
+    reader = CorpusReader(model, tokenizer, max_length)
+    layer, kind = parse_site(model, hook)
+    hook = f"blocks.{layer}.{kind}"
+    if activation not in ("topk", "relu"):
+        raise ValueError(f"activation = {activation!r}: train_sae trains 'topk' or 'relu'")
+    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("aux_k", aux_k)):
+        _check_positive(value, name)
+    if buffer_size < batch_size:
+        raise ValueError(f"buffer_size = {buffer_size} must be at least batch_size = {batch_size}")
+    if epochs > 1 and iter(corpus) is corpus:
+        raise ValueError(
+            "epochs > 1 needs a corpus that can be read again (a list), not an iterator"
+        )
+    sae = SparseAutoencoder(
+        site_width(model, hook),
+        n_features,
+        activation,
+        k if activation == "topk" else None,
+        hook=hook,
+        seed=seed,
+    )
+    trainer = _Trainer(sae, lr, l1_coefficient, aux_k, dead_after)
+    shuffle = torch.Generator().manual_seed(seed)
+    start = time.perf_counter()
+    for epoch in range(epochs):
+        label = f"train_sae epoch {epoch + 1}/{epochs}" if progress else None
+        rows = _activations(reader, corpus, hook, text_batch_size, truncate, label)
+        for buffer in _buffers(rows, buffer_size, shuffle):
+            for step in buffer.split(batch_size):
+                if step.shape[0] == batch_size or epoch == epochs - 1:
+                    trainer.step(step)
+    if trainer.steps == 0:
+        raise ValueError("corpus gave no tokens to train on")
+    sae.info = {
+        "hook": hook,
+        "model": reader.name,
+        "activation": activation,
+        "k": sae.k,
+        "l1_coefficient": l1_coefficient if activation == "relu" else None,
+        "steps": trainer.steps,
+        "tokens_trained": trainer.tokens,
+        "epochs": epochs,
+        "seconds": round(time.perf_counter() - start, 1),
+        "final_batch_loss": trainer.last_loss,
+    }
+    if eval_corpus is None and isinstance(corpus, Sequence):
+        eval_corpus, sae.info["evaluation_texts"] = corpus[:64], "the first 64 training texts"
+    if eval_corpus is not None:
+        evaluation = evaluate_sae(model, tokenizer, sae, eval_corpus, max_length=max_length)
+        sae.info["evaluation"] = asdict(evaluation) | {"loss_recovered": evaluation.loss_recovered}
+    return sae
+
+
+class _Trainer:
+    """Adam on one autoencoder, with unit-norm decoder rows and the auxiliary dead loss."""
+
+    def __init__(
+        self, sae: SparseAutoencoder, lr: float, l1: float, aux_k: int, dead_after: int
+    ) -> None:
+        self.sae, self.l1, self.aux_k, self.dead_after = sae, l1, aux_k, dead_after
+        self.optimizer = torch.optim.Adam(sae.parameters(), lr=lr)
+        self.since_fired = torch.zeros(sae.n_features, dtype=torch.long)  # tokens
+        self.steps = self.tokens = 0
+        self.last_loss = math.nan
+
+    def step(self, x: torch.Tensor) -> None:
+        """One optimiser step on activation rows ``x`` ``[rows, d_in]``."""
+        sae = self.sae
+        if self.steps == 0:  # start the decoder bias at the mean activation
+            with torch.no_grad():
+                sae.b_dec.copy_(x.mean(0))
+        pre = sae.pre_activations(x)
+        if sae.activation == "topk":  # decode the k features of each row only
+            top = pre.topk(sae.k, dim=-1)
+            values = torch.relu(top.values)
+            error = x - (values[..., None] * sae.W_dec[top.indices]).sum(-2) - sae.b_dec
+            fired = torch.zeros(sae.n_features, dtype=torch.bool)
+            fired[top.indices[values > 0]] = True
+        else:
+            features = sae.activate(pre)
+            error = x - sae.decode(features)
+            fired = (features > 0).any(0)
+        variance = (x - x.mean(0)).pow(2).sum(-1).mean().clamp(min=1e-12)
+        loss = error.pow(2).sum(-1).mean() / variance
+        if sae.activation == "relu":
+            loss = loss + self.l1 * features.sum(-1).mean() / x.norm(dim=-1).mean().clamp(min=1e-12)
+        dead = self.since_fired >= self.dead_after
+        if dead.any():
+            loss = loss + AUX_WEIGHT * self._aux_loss(pre, dead, error.detach())
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        with torch.no_grad():  # keep the decoder rows on the unit sphere
+            grad, rows = sae.W_dec.grad, sae.W_dec
+            grad -= (grad * rows).sum(1, keepdim=True) * rows
+        self.optimizer.step()
+        sae.normalize_decoder()
+        self.since_fired += x.shape[0]
+        self.since_fired[fired] = 0
+        self.steps += 1
+        self.tokens += x.shape[0]
+        self.last_loss = float(loss.detach())
+
+    def _aux_loss(self, pre: torch.Tensor, dead: torch.Tensor, error: torch.Tensor) -> torch.Tensor:
+        """Normalised MSE of the error reconstructed by the top ``aux_k`` dead features."""
+        k = min(self.aux_k, int(dead.sum()))
+        top = pre.masked_fill(~dead, -torch.inf).topk(k, dim=-1)
+        dense = torch.zeros_like(pre).scatter_(-1, top.indices, torch.relu(top.values))
+        estimate = dense @ self.sae.W_dec  # aux_k is large: a matmul beats a gather
+        variance = (error - error.mean(0)).pow(2).sum(-1).mean().clamp(min=1e-12)
+        return (error - estimate).pow(2).sum(-1).mean() / variance
+
+
+@torch.no_grad()
+def evaluate_sae(
+    model: Any,
+    tokenizer: Any,
+    sae: SparseAutoencoder,
+    corpus: Iterable[str],
+    hook: str | None = None,
+    *,
+    batch_size: int = 16,
+    max_length: int | None = None,
+    truncate: bool = True,
+) -> SAEEvaluation:
+    """Reconstruction quality, sparsity, dead features and the model's loss with ``sae``
+    spliced in at ``hook`` (default ``sae.hook``), over ``corpus``.
+
+    The loss is next-token cross-entropy over every real token but the last of each text,
+    for causal language models (``None`` otherwise).
+    """
+    hook = check_hook(model, sae, hook)
+    reader = CorpusReader(model, tokenizer, max_length)
+    sums = {"squared_error": 0.0, "squared": 0.0, "l0": 0.0, "tokens": 0}
+    total = torch.zeros(sae.d_in, dtype=torch.float64)
+    fired = torch.zeros(sae.n_features, dtype=torch.bool)
+    losses = {"clean": 0.0, "spliced": 0.0, "zero": 0.0, "count": 0}
+    for batch in reader.stream(corpus, batch_size, truncate=truncate, progress=None):
+        real = batch.mask.bool()
+        with reading(model, [hook]) as records:
+            clean = reader.forward(batch.input_ids, batch.mask)
+        x = records[hook].cpu().float()[real]  # [tokens, d_in]
+        features = sae.encode(x)
+        sums["squared_error"] += float((x - sae.decode(features)).double().pow(2).sum())
+        sums["squared"] += float(x.double().pow(2).sum())
+        total += x.double().sum(0)
+        sums["l0"] += float((features != 0).sum())
+        sums["tokens"] += x.shape[0]
+        fired |= (features != 0).any(0)
+        if clean is None or not reader.causal:
+            continue
+        with at_site(model, hook, lambda x: sae(x.float()).to(x.dtype)):
+            spliced = reader.forward(batch.input_ids, batch.mask)
+        with at_site(model, hook, torch.zeros_like):
+            zero = reader.forward(batch.input_ids, batch.mask)
+        for name, logits in (("clean", clean), ("spliced", spliced), ("zero", zero)):
+            loss, count = _next_token_loss(logits, batch)
+            losses[name] += loss
+        losses["count"] += count
+    n = sums["tokens"]
+    if n == 0:
+        raise ValueError("corpus gave no tokens to evaluate on")
+    variance = sums["squared"] - float(total.pow(2).sum()) / n
+    has_loss = losses["count"] > 0
+    return SAEEvaluation(
+        n_tokens=n,
+        mse=sums["squared_error"] / (n * sae.d_in),
+        fraction_variance_explained=1 - sums["squared_error"] / max(variance, 1e-12),
+        l0=sums["l0"] / n,
+        dead_fraction=float((~fired).float().mean()),
+        loss_clean=losses["clean"] / losses["count"] if has_loss else None,
+        loss_spliced=losses["spliced"] / losses["count"] if has_loss else None,
+        loss_zero_ablated=losses["zero"] / losses["count"] if has_loss else None,
+    )
+
+
+def _next_token_loss(logits: torch.Tensor, batch: TextBatch) -> tuple[float, int]:
+    """Summed next-token cross-entropy over real positions with a real next token, and how
+    many there are."""
+    targets = batch.input_ids[:, 1:].to(logits.device)
+    valid = batch.mask[:, 1:].bool().to(logits.device)
+    loss = torch.nn.functional.cross_entropy(
+        logits[:, :-1].float().transpose(1, 2), targets, reduction="none"
+    )
+    return float(loss[valid].sum()), int(valid.sum())
+
+
+def _activations(
+    reader: CorpusReader,
+    corpus: Iterable[str],
+    hook: str,
+    batch_size: int,
+    truncate: bool,
+    progress: str | None,
+) -> Iterator[torch.Tensor]:
+    """float32 ``[tokens, width]`` activation rows at ``hook``, batch by batch."""
+    for batch in reader.stream(corpus, batch_size, truncate=truncate, progress=progress):
+        acts = reader.read(batch.input_ids, batch.mask, [hook])[0]
+        yield acts[batch.mask.bool()]  # a copy: the reader's buffer is reused
+
+
+def _buffers(
+    rows: Iterator[torch.Tensor], size: int, generator: torch.Generator
+) -> Iterator[torch.Tensor]:
+    """Shuffled blocks of ``size`` rows (the last one smaller) from a stream of row blocks."""
+    pending: list[torch.Tensor] = []
+    count = 0
+    for block in rows:
+        pending.append(block)
+        count += block.shape[0]
+        if count >= size:
+            joined = torch.cat(pending)
+            yield joined[torch.randperm(count, generator=generator)]
+            pending, count = [], 0
+    if count:
+        joined = torch.cat(pending)
+        yield joined[torch.randperm(count, generator=generator)]
+
+
+def check_hook(model: Any, sae: SparseAutoencoder, hook: str | None) -> str:
+    """The normalised site name ``hook`` (default ``sae.hook``), checked against ``sae``."""
+    hook = hook if hook is not None else sae.hook
+    if hook is None:
+        raise ValueError("hook is required: this autoencoder does not say which site it reads")
+    layer, kind = parse_site(model, hook)
+    hook = f"blocks.{layer}.{kind}"
+    width = site_width(model, hook)
+    if width != sae.d_in:
+        raise ValueError(
+            f"the activations at {hook} are {width} wide but the autoencoder reads "
+            f"d_in = {sae.d_in}: it was made for another site or model"
+        )
+    return hook
+
+
+def _check_positive(value: Any, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be an int >= 1, got {value!r}")

@@ -1,0 +1,159 @@
+"""feature_stats: every feature's dashboard data equals a brute-force computation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import mi_widgets as mw
+from mi_widgets.capture.reader import CorpusReader
+from mi_widgets.sae import FeatureStats, SparseAutoencoder
+from mi_widgets.sae.stats import feature_stats
+
+pytestmark = pytest.mark.usefixtures("torch_single_thread")
+
+HOOK = "blocks.1.hook_resid_post"
+K, CONTEXT, INTERVALS, PER_INTERVAL, BATCH = 5, 2, 4, 3, 3
+
+
+@pytest.fixture(scope="module")
+def scanned():
+    model, tokenizer = mw.demo_model()
+    corpus = ["", *mw.demo_corpus("eval")[:14]]
+    sae = SparseAutoencoder(128, 48, "topk", k=6, hook=HOOK, seed=2)
+    with torch.no_grad():
+        sae.b_enc.normal_(0, 0.5, generator=torch.Generator().manual_seed(0))
+    stats = feature_stats(
+        model, tokenizer, sae, corpus, k=K, context=CONTEXT, n_intervals=INTERVALS,
+        interval_examples=PER_INTERVAL, batch_size=BATCH, progress=False,
+    )  # fmt: skip
+    # the same features, text by text, from the same padded batches (bitwise the same floats)
+    reader = CorpusReader(model, tokenizer)
+    features, ids = {}, {}
+    for batch in reader.stream(corpus, BATCH, truncate=True, progress=None):
+        acts = sae.encode(reader.read(batch.input_ids, batch.mask, [HOOK])[0]).detach()
+        for row, doc in enumerate(batch.doc_index.tolist()):
+            n = int(batch.lengths[row])
+            features[doc], ids[doc] = acts[row, :n].numpy(), batch.input_ids[row, :n].numpy()
+    return model, tokenizer, sae, stats, features, ids
+
+
+def test_top_examples_and_windows_equal_sorting_every_token(scanned):
+    _, tokenizer, sae, stats, features, ids = scanned
+    rows = [(doc, pos) for doc in sorted(features) for pos in range(len(ids[doc]))]
+    values = np.concatenate([features[doc] for doc in sorted(features)])  # [tokens, feature]
+    docs = np.array([d for d, _ in rows])
+    positions = np.array([p for _, p in rows])
+    for f in range(sae.n_features):  # a reference: clarity over speed
+        order = np.lexsort((positions, docs, -values[:, f]))[:K]
+        np.testing.assert_array_equal(stats.values[f], values[order, f])
+        np.testing.assert_array_equal(stats.docs[f], docs[order])
+        np.testing.assert_array_equal(stats.positions[f], positions[order])
+        for example in stats.examples(f)[:2]:
+            lo = max(example.position - CONTEXT, 0)
+            hi = example.position + CONTEXT + 1
+            window = ids[example.doc][lo:hi]
+            assert example.tokens == tokenizer.batch_decode([[i] for i in window])
+            np.testing.assert_array_equal(example.values, features[example.doc][lo:hi, f])
+    assert stats.n_tokens == values.shape[0] and stats.n_docs == 15
+
+
+def test_density_histogram_and_intervals_count_non_zero_activations(scanned):
+    _, _, sae, stats, features, _ = scanned
+    values = np.concatenate(list(features.values()))
+    nonzero = values != 0
+    np.testing.assert_array_equal(stats.n_firing, nonzero.sum(0))
+    np.testing.assert_allclose(stats.sums, values.sum(0, dtype=np.float64), rtol=1e-5)
+    np.testing.assert_allclose(stats.density, nonzero.mean(0))
+    for f in range(sae.n_features):
+        column = values[nonzero[:, f], f]
+        expected = np.histogram(np.clip(column, -1024, 1024), stats.edges)[0]
+        np.testing.assert_array_equal(stats.counts[f], expected)
+        peak = column.max() if column.size else 0.0
+        np.testing.assert_allclose(stats.interval_edges[f], np.linspace(0, 1, INTERVALS + 1) * peak)
+        positive = column[column > 0]
+        interval = np.clip(np.ceil(positive / peak * INTERVALS).astype(int) - 1, 0, INTERVALS - 1)
+        np.testing.assert_array_equal(
+            stats.interval_counts[f], np.bincount(interval, minlength=INTERVALS)
+        )
+        for low, high, count, examples in stats.interval_examples(f):
+            assert len(examples) == min(count, PER_INTERVAL)
+            assert len({(e.doc, e.position) for e in examples}) == len(examples)
+            for example in examples:
+                assert example.value == features[example.doc][example.position, f]
+                assert low < example.value <= high * (1 + 1e-6) or (low == 0 and example.value > 0)
+
+
+def test_logit_effects_and_neighbours_equal_the_weights(scanned):
+    model, tokenizer, sae, stats, _, _ = scanned
+    norm = model.gpt_neox.final_layer_norm.weight.detach()
+    directions = sae.W_dec.detach()
+    unembed = model.lm_head.weight.detach().T
+    effects = ((directions - directions.mean(1, keepdim=True)) * norm) @ unembed
+    cosine = (
+        torch.nn.functional.normalize(directions, dim=1)
+        @ torch.nn.functional.normalize(directions, dim=1).T
+    )
+    cosine.fill_diagonal_(-2)
+    for f in (0, 7, 47):
+        raised, lowered = stats.logits(f)
+        top = effects[f].topk(10)
+        assert [e.token for e in raised] == tokenizer.batch_decode([[i] for i in top.indices])
+        np.testing.assert_allclose([e.value for e in raised], top.values, rtol=1e-4, atol=1e-5)
+        bottom = effects[f].topk(10, largest=False)
+        assert [e.token for e in lowered] == tokenizer.batch_decode([[i] for i in bottom.indices])
+        best = cosine[f].topk(10)
+        assert [n for n, _ in stats.neighbours(f)] == best.indices.tolist()
+        np.testing.assert_allclose([c for _, c in stats.neighbours(f)], best.values, atol=1e-5)
+
+
+def test_save_load_and_the_live_source(scanned, tmp_path):
+    model, tokenizer, sae, stats, _, _ = scanned
+    loaded = FeatureStats.load(stats.save(tmp_path / "features.npz"))
+    for name in ("values", "docs", "interval_window_tokens", "counts", "logit_top", "nearest"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(stats, name))
+    assert loaded.vocab == stats.vocab and loaded.hook == HOOK and loaded.origin is None
+    assert "48 features" in repr(stats)
+    text = "def add(a, b):\n    return a + b"
+    tokens, acts = stats.origin.activations(text)
+    trace = mw.trace(model, tokenizer, text)
+    assert tokens == trace.tokens
+    np.testing.assert_allclose(acts, sae.encode(trace.resid_post[1]).detach(), atol=1e-5)
+    assert stats.origin.activations("")[0] == ["<|endoftext|>"]  # the tokenizer adds BOS
+
+
+def test_bad_input_is_named(scanned):
+    model, tokenizer, sae, stats, _, _ = scanned
+    with pytest.raises(TypeError, match="corpus must be a list of texts"):
+        feature_stats(model, tokenizer, sae, iter(["a"]), progress=False)
+    with pytest.raises(ValueError, match="corpus is empty"):
+        feature_stats(model, tokenizer, sae, [], progress=False)
+    with pytest.raises(ValueError, match=r"the activations at blocks\.1\.hook_mlp_out are 128"):
+        feature_stats(
+            model, tokenizer, SparseAutoencoder(64, 8, "topk", k=2), ["a"], "blocks.1.hook_mlp_out"
+        )
+    with pytest.raises(ValueError, match="feature = 48 is out of range"):
+        stats.examples(48)
+
+
+def check_dashboard_data(model, tokenizer, linear_head: bool) -> None:
+    """feature_stats at an MLP output and at MLP activations of a tiny 2-layer model."""
+    texts = ["When Mary and John went to the store", "John gave a drink to Mary", "a b c d"]
+    for hook, width in (("blocks.0.hook_mlp_out", 32), ("blocks.1.mlp.hook_post", 64)):
+        sae = SparseAutoencoder(width, 16, "topk", k=3, hook=hook)
+        stats = feature_stats(model, tokenizer, sae, texts, k=3, context=1, progress=False)
+        assert stats.values.shape == (16, 3) and stats.n_docs == 3
+        assert stats.n_firing.sum() == 3 * stats.n_tokens  # k = 3 features per token
+        n_logits = 10 if linear_head and hook.endswith("mlp_out") else 0
+        assert stats.logit_top.shape == (16, n_logits)
+
+
+@pytest.mark.parametrize("family", ["gpt2", "llama", "bert"])
+def test_every_family_gives_dashboard_data(tiny_family_models, tiny_gpt2, family):
+    check_dashboard_data(tiny_family_models[family], tiny_gpt2[1], family != "bert")
+
+
+@pytest.mark.filterwarnings("ignore:HookedTransformer is deprecated:DeprecationWarning")
+def test_a_hooked_transformer_gives_dashboard_data(hooked):
+    check_dashboard_data(*hooked, linear_head=True)
