@@ -207,23 +207,8 @@ def test_every_family_matches_its_trace(tiny_family_models, tiny_gpt2, name):
 
 
 @pytest.mark.filterwarnings("ignore:HookedTransformer is deprecated:DeprecationWarning")
-def test_transformer_lens_model(tiny_gpt2):
-    pytest.importorskip("transformer_lens")
-    from transformer_lens import HookedTransformer, HookedTransformerConfig
-
-    tokenizer = tiny_gpt2[1]
-    config = HookedTransformerConfig(
-        n_layers=2,
-        d_model=32,
-        n_ctx=64,
-        d_head=8,
-        n_heads=4,
-        d_mlp=64,
-        d_vocab=len(tokenizer),
-        act_fn="gelu_new",
-        seed=0,
-    )
-    model = HookedTransformer(config)
+def test_transformer_lens_model(hooked):
+    model, tokenizer = hooked
     corpus = [text for text in CORPUS if text]
     top = mw.top_activations(model, tokenizer, corpus, layer=1, k=3, batch_size=3, progress=False)
     acts = [
