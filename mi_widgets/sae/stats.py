@@ -315,9 +315,10 @@ def feature_stats(
     Pass 1 keeps every feature's top ``k`` examples (with ``context`` tokens each side), a
     histogram of its non-zero activations (power-of-two bins) and its density; pass 2 draws
     ``interval_examples`` examples uniformly at random from each of ``n_intervals`` equal
-    intervals of ``(0, max]`` (``max`` from pass 1). All features at once, batched on torch;
-    memory is bounded by features × (k + intervals × examples) × window, whatever the corpus
-    length.
+    intervals of ``(0, max]`` (``max`` from pass 1; the "quantile groups" of sae_vis and
+    SAEDashboard are these equal intervals too), with the count of activations in each.
+    All features at once, batched on torch; memory is bounded by features × (k + intervals
+    × examples) × window, whatever the corpus length.
 
     Logit effects: each decoder direction through the model's final norm and unembedding,
     for sites as wide as the residual stream. The final norm's per-channel weight (and, for
