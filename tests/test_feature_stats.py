@@ -24,6 +24,7 @@ def scanned():
     sae = SparseAutoencoder(128, 48, "topk", k=6, hook=HOOK, seed=2)
     with torch.no_grad():
         sae.b_enc.normal_(0, 0.5, generator=torch.Generator().manual_seed(0))
+        sae.b_enc[:3] = -100.0  # features that never fire: no examples at all
     stats = feature_stats(
         model, tokenizer, sae, corpus, k=K, context=CONTEXT, n_intervals=INTERVALS,
         interval_examples=PER_INTERVAL, batch_size=BATCH, progress=False,
@@ -45,17 +46,23 @@ def test_top_examples_and_windows_equal_sorting_every_token(scanned):
     values = np.concatenate([features[doc] for doc in sorted(features)])  # [tokens, feature]
     docs = np.array([d for d, _ in rows])
     positions = np.array([p for _, p in rows])
+    rare = 0
     for f in range(sae.n_features):  # a reference: clarity over speed
         order = np.lexsort((positions, docs, -values[:, f]))[:K]
-        np.testing.assert_array_equal(stats.values[f], values[order, f])
-        np.testing.assert_array_equal(stats.docs[f], docs[order])
-        np.testing.assert_array_equal(stats.positions[f], positions[order])
+        order = order[values[order, f] > 0]  # a zero is no activation, never an example
+        n = order.size
+        rare += n < K
+        np.testing.assert_array_equal(stats.values[f, :n], values[order, f])
+        np.testing.assert_array_equal(stats.docs[f, :n], docs[order])
+        np.testing.assert_array_equal(stats.positions[f, :n], positions[order])
+        assert np.isnan(stats.values[f, n:]).all() and (stats.docs[f, n:] == -1).all()
         for example in stats.examples(f)[:2]:
             lo = max(example.position - CONTEXT, 0)
             hi = example.position + CONTEXT + 1
             window = ids[example.doc][lo:hi]
             assert example.tokens == tokenizer.batch_decode([[i] for i in window])
             np.testing.assert_array_equal(example.values, features[example.doc][lo:hi, f])
+    assert rare > 0  # some features fired fewer than K times: their rows past that are empty
     assert stats.n_tokens == values.shape[0] and stats.n_docs == 15
 
 
@@ -157,3 +164,28 @@ def test_every_family_gives_dashboard_data(tiny_family_models, tiny_gpt2, family
 @pytest.mark.filterwarnings("ignore:HookedTransformer is deprecated:DeprecationWarning")
 def test_a_hooked_transformer_gives_dashboard_data(hooked):
     check_dashboard_data(*hooked, linear_head=True)
+
+
+def test_pass_two_gives_the_same_whether_pass_one_kept_the_features_or_not(scanned, monkeypatch):
+    from mi_widgets.sae import stats as module
+
+    model, tokenizer, sae, stats, _, _ = scanned
+    corpus = ["", *mw.demo_corpus("eval")[:14]]
+    kept = []
+    keep = module._CodeCache.keep
+
+    def recorded(cache, *args):
+        keep(cache, *args)
+        kept.append(not cache.full)
+
+    monkeypatch.setattr(module._CodeCache, "keep", recorded)
+    for budget in (0, 200_000):  # none kept; the first batches kept, the rest run again
+        again = feature_stats(
+            model, tokenizer, sae, corpus, k=K, context=CONTEXT, n_intervals=INTERVALS,
+            interval_examples=PER_INTERVAL, batch_size=BATCH, cache_bytes=budget,
+            progress=False,
+        )  # fmt: skip
+        for name in ("interval_counts", "interval_docs", "interval_positions", "values", "docs"):
+            np.testing.assert_array_equal(getattr(again, name), getattr(stats, name))
+        assert again.n_docs == stats.n_docs
+    assert True in kept and kept[-1] is False  # the second run kept some batches, not all

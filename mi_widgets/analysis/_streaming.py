@@ -276,8 +276,10 @@ def batch_top(
     if threshold is not None:
         rows = _rows_above(source, None if bool(real.all()) else real, threshold, k)
     if rows is None:
-        # NaN and padding never become examples
+        # NaN and padding never become examples, nor what cannot beat the threshold
         source = source.nan_to_num(nan=-torch.inf).masked_fill_(~real[None, :, None], -torch.inf)
+        if threshold is not None:
+            source.masked_fill_(source <= threshold[:, None, :], -torch.inf)
         rows = _dense_top_rows(source, k)
     none = rows == n_rows
     rows = rows.clamp(max=n_rows - 1)
@@ -323,9 +325,10 @@ class Scan:
     """Every neuron's running top ``k`` (with windows), histogram counts, tokens above 0 and
     sum, over padded batches given in corpus order (:meth:`add`).
 
-    With ``nonzero``, for sparse activations (autoencoder features): the histogram counts
-    only non-zero activations and ``n_firing`` counts non-zero ones (also negative), both
-    computed from the non-zero entries alone.
+    With ``nonzero``, for sparse non-negative activations (autoencoder features): only
+    activations above 0 become examples (a feature that fired fewer than ``k`` times keeps
+    empty rows), the histogram counts only non-zero activations and ``n_firing`` the
+    non-zero ones, all computed from the few entries above 0.
     """
 
     def __init__(self, k: int, context: int, edges: torch.Tensor, *, nonzero: bool = False) -> None:
@@ -352,6 +355,8 @@ class Scan:
             self.n_firing = torch.zeros((n_layers, n_neurons), dtype=torch.long)
             self.sums = torch.zeros((n_layers, n_neurons), dtype=torch.float64)
         threshold = self.state.threshold()
+        if self.nonzero:  # zero is no activation: never an example
+            threshold = threshold.clamp(min=0.0)
         top = batch_top(acts, input_ids, lengths, self.k, self.context, doc_index, threshold)
         self.state.absorb(top, self.k)
         real = (torch.arange(n_pos)[None] < lengths[:, None]).reshape(-1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -124,7 +124,9 @@ class CorpusReader:
     ) -> torch.Tensor:
         """float32 ``[site, batch, pos, width]`` at ``sites`` (all of one width) of a batch.
 
-        The result lives in a buffer the next call overwrites: copy what must outlive it.
+        The forward pass stops once every site is read: the blocks after the last one and
+        the unembedding are not run. The result lives in a buffer the next call overwrites:
+        copy what must outlive it.
         """
         width = site_width(self.model, sites[0])
         shape = (len(sites), *input_ids.shape, width)
@@ -132,10 +134,16 @@ class CorpusReader:
         if self._buffer.numel() < size:
             self._buffer = torch.empty(size)
         out = self._buffer[:size].view(shape)
+        pending = set(range(len(sites)))
         with ExitStack() as stack:
             for i, site in enumerate(sites):
-                stack.enter_context(at_site(self.model, site, _copy_into(out[i])))
-            self.forward(input_ids, mask)
+                stack.enter_context(at_site(self.model, site, _copy_into(out[i], i, pending)))
+            with suppress(_StopForwardError):
+                self.forward(input_ids, mask)
+        if pending:
+            raise RuntimeError(
+                f"the forward pass of {self.name} never reached {sites[min(pending)]}"
+            )
         return out
 
     @torch.no_grad()
@@ -180,8 +188,15 @@ def _texts(corpus: Any) -> Iterator[str]:
     return iter(corpus)
 
 
-def _copy_into(target: torch.Tensor) -> Edit:
+class _StopForwardError(Exception):
+    """Raised from the hook of the last site read, to end the forward pass there."""
+
+
+def _copy_into(target: torch.Tensor, index: int, pending: set[int]) -> Edit:
     def copy(x: torch.Tensor) -> None:
         target.copy_(x.detach())
+        pending.discard(index)
+        if not pending:
+            raise _StopForwardError
 
     return copy

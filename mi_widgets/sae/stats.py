@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numbers
 import pathlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -308,6 +308,7 @@ def feature_stats(
     max_length: int | None = None,
     truncate: bool = True,
     seed: int = 0,
+    cache_bytes: int = 512 * 2**20,
     progress: bool = True,
 ) -> FeatureStats:
     """Dashboard data of every feature of ``sae`` over ``corpus``, in two streaming passes.
@@ -332,6 +333,9 @@ def feature_stats(
         corpus: a list of texts (read twice).
         n_logits, n_nearest: tokens per logit table, neighbours per feature.
         seed: the random draw of interval examples.
+        cache_bytes: pass 1 keeps the non-zero features of the texts it read, up to this
+            many bytes, so that pass 2 need not run the model on them again; texts past it
+            are run again.
     """
     hook = check_hook(model, sae, hook)
     if isinstance(corpus, (str, bytes)) or not isinstance(corpus, Sequence):
@@ -345,23 +349,27 @@ def feature_stats(
     reader = CorpusReader(model, tokenizer, max_length)
     sae = sae.eval()
 
-    def features(label: str):
-        """``(batch, features [1, batch, pos, n_features])`` over the corpus."""
-        for batch in reader.stream(corpus, batch_size, truncate=truncate, progress=label):
-            x = reader.read(batch.input_ids, batch.mask, [hook])[0]
-            yield batch, sae.encode(x)[None]
-
     scan = Scan(k, context, POWERS_OF_TWO, nonzero=True)
-    for batch, acts in features("feature_stats 1/2" if progress else None):
-        scan.add(acts, batch.input_ids, batch.lengths, batch.doc_index)
-    if reader.n_docs == 0:
+    cache = _CodeCache(cache_bytes, sae.n_features)
+    for batch in reader.stream(corpus, batch_size, truncate=truncate, progress=_label(progress, 1)):
+        x = reader.read(batch.input_ids, batch.mask, [hook])[0]
+        codes = sae.encode(x[batch.mask.bool()])  # [tokens, feature], padding left out
+        cache.keep(batch, codes, reader.n_docs)
+        scan.add(_padded(codes, batch), batch.input_ids, batch.lengths, batch.doc_index)
+    n_docs = reader.n_docs
+    if n_docs == 0:
         raise ValueError("corpus is empty: give at least one text")
     if scan.state is None:
-        raise ValueError(f"corpus has {reader.n_docs} texts but none of them gave any token")
+        raise ValueError(f"corpus has {n_docs} texts but none of them gave any token")
     maxima = scan.state.values[0, :, 0].nan_to_num(nan=0.0).clamp(min=0.0)
     sampler = _IntervalSampler(maxima, n_intervals, interval_examples, context, seed)
-    for batch, acts in features("feature_stats 2/2" if progress else None):
-        sampler.add(acts, batch)
+    for batch, codes in cache.batches():  # pass 2 reads what pass 1 kept, then the rest
+        sampler.add(_padded(codes, batch), batch)
+    rest = corpus[cache.n_docs :]
+    for batch in reader.stream(rest, batch_size, truncate=truncate, progress=_label(progress, 2)):
+        batch = TextBatch(batch.input_ids, batch.mask, batch.doc_index + cache.n_docs)
+        x = reader.read(batch.input_ids, batch.mask, [hook])[0]
+        sampler.add(_padded(sae.encode(x[batch.mask.bool()]), batch), batch)
     top_ids, top_values = scan.state.windows()
     interval_ids, interval_values = sampler.state.windows()
     effects = _logit_effects(model, sae, hook, n_logits)
@@ -397,10 +405,51 @@ def feature_stats(
         nearest=nearest.numpy(),
         nearest_cosine=cosine.numpy(),
         n_tokens=scan.n_tokens,
-        n_docs=reader.n_docs,
-        source=f"{reader.name} {hook} on {scan.n_tokens} tokens in {reader.n_docs} documents",
+        n_docs=n_docs,
+        source=f"{reader.name} {hook} on {scan.n_tokens} tokens in {n_docs} documents",
         origin=FeatureSource(model, tokenizer, sae, hook),
     )
+
+
+def _label(progress: bool, n: int) -> str | None:
+    return f"feature_stats {n}/2" if progress else None
+
+
+def _padded(codes: torch.Tensor, batch: TextBatch) -> torch.Tensor:
+    """``[1, batch, pos, feature]`` features of the real tokens ``codes``, 0 at padding."""
+    out = codes.new_zeros(*batch.mask.shape, codes.shape[1])
+    out[batch.mask.bool()] = codes
+    return out[None]
+
+
+class _CodeCache:
+    """The non-zero features of the first batches of a pass, within a memory budget."""
+
+    def __init__(self, budget: int, n_features: int) -> None:
+        self.budget, self.n_features, self.used, self.n_docs = budget, n_features, 0, 0
+        self.entries: list[tuple[TextBatch, torch.Tensor, torch.Tensor, torch.Tensor]] = []
+        self.full = False
+
+    def keep(self, batch: TextBatch, codes: torch.Tensor, n_docs: int) -> None:
+        """Keep ``codes`` ``[tokens, feature]`` of ``batch`` unless the budget is spent;
+        ``n_docs``: the texts read so far (the cache covers them)."""
+        if self.full:
+            return
+        rows, columns = codes.nonzero(as_tuple=True)
+        size = rows.numel() * 12 + batch.input_ids.numel() * 16
+        if self.used + size > self.budget:
+            self.full = True
+            return
+        self.entries.append((batch, rows.int(), columns.int(), codes[rows, columns]))
+        self.used += size
+        self.n_docs = n_docs
+
+    def batches(self) -> Iterator[tuple[TextBatch, torch.Tensor]]:
+        """The kept batches and their features ``[tokens, feature]``, rebuilt."""
+        for batch, rows, columns, values in self.entries:
+            codes = torch.zeros(int(batch.mask.sum()), self.n_features)
+            codes[rows.long(), columns.long()] = values
+            yield batch, codes
 
 
 class _IntervalSampler:
