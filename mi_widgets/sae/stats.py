@@ -351,11 +351,12 @@ def feature_stats(
 
     scan = Scan(k, context, POWERS_OF_TWO, nonzero=True)
     cache = _CodeCache(cache_bytes, sae.n_features)
+    padded = _Padder()
     for batch in reader.stream(corpus, batch_size, truncate=truncate, progress=_label(progress, 1)):
         x = reader.read(batch.input_ids, batch.mask, [hook])[0]
         codes = sae.encode(x[batch.mask.bool()])  # [tokens, feature], padding left out
         cache.keep(batch, codes, reader.n_docs)
-        scan.add(_padded(codes, batch), batch.input_ids, batch.lengths, batch.doc_index)
+        scan.add(padded(codes, batch), batch.input_ids, batch.lengths, batch.doc_index)
     n_docs = reader.n_docs
     if n_docs == 0:
         raise ValueError("corpus is empty: give at least one text")
@@ -364,12 +365,12 @@ def feature_stats(
     maxima = scan.state.values[0, :, 0].nan_to_num(nan=0.0).clamp(min=0.0)
     sampler = _IntervalSampler(maxima, n_intervals, interval_examples, context, seed)
     for batch, codes in cache.batches():  # pass 2 reads what pass 1 kept, then the rest
-        sampler.add(_padded(codes, batch), batch)
+        sampler.add(padded(codes, batch), batch)
     rest = corpus[cache.n_docs :]
     for batch in reader.stream(rest, batch_size, truncate=truncate, progress=_label(progress, 2)):
         batch = TextBatch(batch.input_ids, batch.mask, batch.doc_index + cache.n_docs)
         x = reader.read(batch.input_ids, batch.mask, [hook])[0]
-        sampler.add(_padded(sae.encode(x[batch.mask.bool()]), batch), batch)
+        sampler.add(padded(sae.encode(x[batch.mask.bool()]), batch), batch)
     top_ids, top_values = scan.state.windows()
     interval_ids, interval_values = sampler.state.windows()
     effects = _logit_effects(model, sae, hook, n_logits)
@@ -415,11 +416,21 @@ def _label(progress: bool, n: int) -> str | None:
     return f"feature_stats {n}/2" if progress else None
 
 
-def _padded(codes: torch.Tensor, batch: TextBatch) -> torch.Tensor:
-    """``[1, batch, pos, feature]`` features of the real tokens ``codes``, 0 at padding."""
-    out = codes.new_zeros(*batch.mask.shape, codes.shape[1])
-    out[batch.mask.bool()] = codes
-    return out[None]
+class _Padder:
+    """Features of the real tokens laid out ``[1, batch, pos, feature]`` with 0 at padding,
+    in one buffer reused from batch to batch (valid until the next call)."""
+
+    def __init__(self) -> None:
+        self.buffer = torch.empty(0)
+
+    def __call__(self, codes: torch.Tensor, batch: TextBatch) -> torch.Tensor:
+        shape = (*batch.mask.shape, codes.shape[1])
+        size = shape[0] * shape[1] * shape[2]
+        if self.buffer.numel() < size:
+            self.buffer = torch.empty(size)
+        out = self.buffer[:size].view(shape).zero_()
+        out[batch.mask.bool()] = codes
+        return out[None]
 
 
 class _CodeCache:
