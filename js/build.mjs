@@ -16,6 +16,7 @@ const watch = process.argv.includes("--watch");
 
 const entries = {
   attention: join(here, "src", "attention.ts"),
+  feature: join(here, "src", "feature.ts"),
   head_scores: join(here, "src", "head_scores.ts"),
   neuron: join(here, "src", "neuron.ts"),
   standalone: join(here, "src", "standalone.ts"),

@@ -10,6 +10,7 @@
 >>> mw.NeuronView(trace, layer=1, examples=top)                                  # doctest: +SKIP
 >>> sae = mw.train_sae(model, tokenizer, texts, hook="blocks.1.hook_resid_post")  # doctest: +SKIP
 >>> stats = mw.feature_stats(model, tokenizer, sae, texts)                       # doctest: +SKIP
+>>> mw.FeatureDashboard(stats)                                                   # doctest: +SKIP
 """
 
 from .analysis.scores import HeadScores, head_scores
@@ -18,12 +19,13 @@ from .capture import Trace, trace
 from .demo import demo_corpus, demo_model
 from .export import to_html
 from .sae import FeatureStats, SparseAutoencoder, evaluate_sae, feature_stats, train_sae
-from .widgets import AttentionView, HeadScoresView, NeuronView, link_heads
+from .widgets import AttentionView, FeatureDashboard, HeadScoresView, NeuronView, link_heads
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AttentionView",
+    "FeatureDashboard",
     "FeatureStats",
     "HeadScores",
     "HeadScoresView",

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { decode } from "../src/lib/binary";
 import { fillBar } from "../src/neuron/bar";
-import { divergingIndex, divergingLut, formatValue, LIGHT_DIVERGING, scaleFor } from "../src/neuron/colormap";
+import { divergingIndex, divergingLut, formatValue, LIGHT_DIVERGING, scaleFor } from "../src/lib/diverging";
 import { column, neuronMaxima, neuronsByMax, peakAbs, topNeuronsAt, valueAt } from "../src/neuron/data";
-import { exampleRows } from "../src/neuron/examples";
-import { runningText } from "../src/neuron/text";
+import { exampleRows } from "../src/lib/examples";
+import { runningText } from "../src/lib/spans";
 import { encodeStored } from "./helpers";
 
 // [N = 3, neurons = 4]

@@ -34,7 +34,8 @@ class SlicedView(anywidget.AnyWidget):
     ``_slices`` holds the slices sent with the widget; the page asks for any other slice with
     a custom message ``{"type": "slice", "key", "id"}`` and gets the header as JSON and the
     bytes as a binary buffer. Subclasses set ``_module`` and ``_esm = STATIC_DIR / f"{_module}.js"``
-    (the built file) and implement :meth:`slice_keys` and :meth:`encode_slice`.
+    (the built file) and implement :meth:`slice_keys` (what an exported report embeds) and
+    :meth:`encode_slice`; :meth:`has_slice` when the kernel serves more than is exported.
     """
 
     _module: ClassVar[str]
@@ -53,6 +54,10 @@ class SlicedView(anywidget.AnyWidget):
         """The encoded array of slice ``key``."""
         raise NotImplementedError
 
+    def has_slice(self, key: str) -> bool:
+        """Whether the page may ask for ``key`` (default: one of :meth:`slice_keys`)."""
+        return key in self.slice_keys()
+
     def view_state(self) -> dict[str, Any]:
         """The view's own synced trait values (no framework traits, no slices)."""
         state = self.get_state()
@@ -67,7 +72,7 @@ class SlicedView(anywidget.AnyWidget):
             return
         key, request_id = content.get("key"), content.get("id", str(uuid.uuid4()))
         reply = {"type": "slice", "id": request_id, "key": key}
-        if key not in self.slice_keys():
+        if not self.has_slice(key):
             self.send({**reply, "missing": True, "reason": f"this view has no slice {key!r}"})
             return
         header, data = split_header(self.encode_slice(key))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -11,7 +10,7 @@ import traitlets
 
 from ..analysis.top_activations import TopActivations
 from ..capture.trace import Trace
-from ._serialization import EncodedArray, encode_array, split_header
+from ._serialization import EncodedArray, encode_array
 from ._validation import check_index, check_tokens
 from .base import STATIC_DIR, SlicedView
 
@@ -218,17 +217,6 @@ class NeuronView(SlicedView):
         where = np.stack([self._examples.docs[i, neuron], self._examples.positions[i, neuron]], 1)
         ids = np.concatenate([where, self._examples.window_tokens[i, neuron]], axis=1)
         return encode_array(ids.astype(np.int32))
-
-    def _on_custom_message(self, _widget: Any, content: Any, _buffers: list[Any]) -> None:
-        if not isinstance(content, dict) or content.get("type") != "slice":
-            return
-        key, request_id = content.get("key"), content.get("id", str(uuid.uuid4()))
-        reply = {"type": "slice", "id": request_id, "key": key}
-        if not self.has_slice(key):
-            self.send({**reply, "missing": True, "reason": f"this view has no slice {key!r}"})
-            return
-        header, data = split_header(self.encode_slice(key))
-        self.send({**reply, "array": header}, buffers=[data])
 
     # ---- data ---------------------------------------------------------------------------
 

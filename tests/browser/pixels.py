@@ -44,17 +44,16 @@ def cell_center(page, selector: str, n: int, row: int, col: int) -> tuple[float,
     return box["x"] + (col + 0.5) * box["width"] / n, box["y"] + (row + 0.5) * box["height"] / n
 
 
-_COLORMAP_TS = pathlib.Path(__file__).resolve().parents[2] / "js" / "src" / "lib" / "colormap.ts"
+_LIB = pathlib.Path(__file__).resolve().parents[2] / "js" / "src" / "lib"
 
 
-def probability_colors(dark: bool) -> np.ndarray:
-    """The 256 colours the views use for probabilities ``i / 255``: ``[256, 3]`` ints.
+def _stop_colors(source: pathlib.Path, name: str) -> np.ndarray:
+    """The 256 colours of the stops named ``name`` in a TS file: ``[256, 3]`` ints.
 
-    Recomputed from the colour stops in ``js/src/lib/colormap.ts`` (linear interpolation
-    in sRGB, rounded half up), so a test can say which exact pixel a value must give.
+    Recomputed like ``buildColors`` in ``js/src/lib/colormap.ts`` (linear interpolation in
+    sRGB, rounded half up), so a test can say which exact pixel a value must give.
     """
-    name = "DARK_STOPS" if dark else "LIGHT_STOPS"
-    block = re.search(name + r"[^=]*=\s*\[(.*?)\];", _COLORMAP_TS.read_text(), re.S).group(1)
+    block = re.search(name + r"[^=]*=\s*\[(.*?)\];", source.read_text(), re.S).group(1)
     stops = [
         (float(t), hex_)
         for t, hex_ in re.findall(r"\[\s*([\d.]+)\s*,\s*\"#([0-9a-fA-F]{6})\"\s*\]", block)
@@ -64,3 +63,30 @@ def probability_colors(dark: bool) -> np.ndarray:
     t = np.arange(256) / 255
     channels = [np.interp(t, positions, rgb[:, c]) for c in range(3)]
     return np.floor(np.stack(channels, axis=1) + 0.5).astype(int)
+
+
+def probability_colors(dark: bool) -> np.ndarray:
+    """The 256 colours the views use for probabilities ``i / 255``: ``[256, 3]`` ints."""
+    return _stop_colors(_LIB / "colormap.ts", "DARK_STOPS" if dark else "LIGHT_STOPS")
+
+
+def diverging_colors(dark: bool) -> np.ndarray:
+    """The 256 colours of the activation map (``js/src/lib/diverging.ts``): ``[256, 3]``."""
+    name = "DARK_DIVERGING_STOPS" if dark else "LIGHT_DIVERGING_STOPS"
+    return _stop_colors(_LIB / "diverging.ts", name)
+
+
+def expected_colors(values: np.ndarray, dark: bool, scale: float | None = None) -> np.ndarray:
+    """``[N, 3]`` colours of ``values`` on ``scale`` (default: their largest magnitude)."""
+    scale = scale or np.abs(values).max() or 1.0
+    t = 0.5 + 0.5 * values.astype(np.float64) / scale
+    index = np.where(t > 0, np.where(t >= 1, 255, np.floor(t * 255 + 0.5)), 0).astype(int)
+    return diverging_colors(dark)[index]
+
+
+def css_rgb(page, selector: str) -> np.ndarray:
+    """Computed background colours of the elements matching ``selector``: ``[n, 3]``."""
+    colors = page.eval_on_selector_all(
+        selector, "els => els.map(e => getComputedStyle(e).backgroundColor)"
+    )
+    return np.array([[int(c) for c in re.findall(r"\d+", color)[:3]] for color in colors])

@@ -2,49 +2,18 @@
 
 from __future__ import annotations
 
-import pathlib
-import re
-
 import numpy as np
 import pytest
 
 import mi_widgets as mw
 from tests.browser.conftest import SCREENSHOTS
-from tests.browser.pixels import canvas_rgba
+from tests.browser.pixels import canvas_rgba, css_rgb, diverging_colors, expected_colors
 from tests.conftest import HOSTILE_TOKENS
 
 pytestmark = pytest.mark.browser
 
 READY = ".mi-neuron-view[data-ready='true']"
 BAR = ".mi-neuron-bar"
-_COLORMAP_TS = pathlib.Path(__file__).resolve().parents[2] / "js" / "src" / "neuron" / "colormap.ts"
-
-
-def diverging_colors(dark: bool) -> np.ndarray:
-    """The 256 colours of the neuron colour map, ``[256, 3]``, from its stops in the TS source."""
-    name = "DARK_DIVERGING_STOPS" if dark else "LIGHT_DIVERGING_STOPS"
-    block = re.search(name + r"[^=]*=\s*\[(.*?)\];", _COLORMAP_TS.read_text(), re.S).group(1)
-    stops = re.findall(r"\[\s*([\d.]+)\s*,\s*\"#([0-9a-fA-F]{6})\"\s*\]", block)
-    positions = np.array([float(t) for t, _ in stops])
-    rgb = np.array([[int(h[i : i + 2], 16) for i in (0, 2, 4)] for _, h in stops], dtype=float)
-    t = np.arange(256) / 255
-    return np.floor(np.stack([np.interp(t, positions, rgb[:, c]) for c in range(3)], 1) + 0.5)
-
-
-def expected_colors(values: np.ndarray, dark: bool) -> np.ndarray:
-    """``[N, 3]`` colours of ``values`` on the scale of their largest magnitude."""
-    scale = np.abs(values).max() or 1.0
-    t = 0.5 + 0.5 * values.astype(np.float64) / scale
-    index = np.where(t > 0, np.where(t >= 1, 255, np.floor(t * 255 + 0.5)), 0).astype(int)
-    return diverging_colors(dark)[index].astype(int)
-
-
-def css_rgb(page, selector: str) -> np.ndarray:
-    """Computed background colours of the elements matching ``selector``: ``[n, 3]``."""
-    colors = page.eval_on_selector_all(
-        selector, "els => els.map(e => getComputedStyle(e).backgroundColor)"
-    )
-    return np.array([[int(c) for c in re.findall(r"\d+", color)[:3]] for color in colors])
 
 
 def known_activations(n_tokens: int = 12, n_neurons: int = 6) -> np.ndarray:

@@ -3,7 +3,7 @@
  * colour legend (the scale bar with its ticks), both on canvases.
  */
 
-import { divergingIndex } from "./colormap";
+import { divergingIndex } from "../lib/diverging";
 
 export const BAR_HEIGHT = 14;
 

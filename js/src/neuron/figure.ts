@@ -3,11 +3,12 @@
  * examples shown, drawn onto one canvas.
  */
 
+import { formatValue } from "../lib/diverging";
+import type { ExampleRow } from "../lib/examples";
+import { drawExampleRows, drawToken, FIGURE_LINE as LINE, FIGURE_MONO, type TokenPiece } from "../lib/figure_tokens";
 import { downloadCanvas, safeFilename } from "../lib/png";
 import type { ThemeColors } from "../lib/theme";
 import { tokenDisplay } from "../lib/tokens";
-import { divergingIndex, divergingPalette, formatValue } from "./colormap";
-import type { ExampleRow } from "./examples";
 
 export interface NeuronFigure {
   title: string;
@@ -25,7 +26,6 @@ export interface NeuronFigure {
 
 const WIDTH = 900;
 const PAD = 12;
-const LINE = 20;
 /** Tokens drawn at most (a long text is cut, with a note). */
 const MAX_TOKENS = 4000;
 
@@ -34,13 +34,11 @@ export function composeNeuronFigure(figure: NeuronFigure, doc: Document = docume
   const canvas = doc.createElement("canvas");
   const ctx = canvas.getContext("2d");
   if (!ctx) return canvas;
-  const mono = "12px ui-monospace, Menlo, Consolas, monospace";
+  const mono = FIGURE_MONO;
   const sans = (size: number, bold = false) => `${bold ? "bold " : ""}${size}px system-ui, -apple-system, sans-serif`;
-  const palette = divergingPalette(figure.dark);
   ctx.font = mono;
   // lay the text out first to know the height
-  type Piece = { x: number; y: number; w: number; text: string; value: number };
-  const pieces: Piece[] = [];
+  const pieces: TokenPiece[] = [];
   let x = PAD;
   let y = 0;
   const count = Math.min(figure.tokens.length, MAX_TOKENS);
@@ -92,15 +90,8 @@ export function composeNeuronFigure(figure: NeuronFigure, doc: Document = docume
   ctx.textAlign = "left";
   ctx.drawImage(figure.bar, PAD, PAD + 24 + 30, Math.min(figure.bar.width, WIDTH - 2 * PAD), figure.bar.height);
 
-  const drawToken = (p: Piece, dy: number) => {
-    const index = divergingIndex(p.value, figure.scale);
-    ctx.fillStyle = palette.background[index];
-    ctx.fillRect(p.x, dy + p.y, p.w, LINE - 2);
-    ctx.fillStyle = palette.text[index];
-    ctx.fillText(p.text, p.x, dy + p.y + 3);
-  };
   ctx.font = mono;
-  for (const piece of pieces) drawToken(piece, top);
+  for (const piece of pieces) drawToken(ctx, piece, top, figure.scale, figure.dark);
   if (count < figure.tokens.length) {
     ctx.fillStyle = figure.colors.muted;
     ctx.fillText(`… ${figure.tokens.length - count} more tokens`, PAD, top + textHeight);
@@ -109,26 +100,9 @@ export function composeNeuronFigure(figure: NeuronFigure, doc: Document = docume
     ctx.font = sans(12, true);
     ctx.fillStyle = figure.colors.fg;
     ctx.fillText("Top corpus examples", PAD, examplesTop);
-    figure.examples.forEach((row, j) => {
-      const ry = examplesTop + LINE * (j + 1);
-      ctx.font = mono;
-      ctx.fillStyle = figure.colors.muted;
-      const meta = `${formatValue(row.value)} d${row.doc}:${row.position}`;
-      ctx.fillText(meta, PAD, ry + 3);
-      let rx = PAD + 170;
-      row.tokens.forEach((token, i) => {
-        const text = tokenDisplay(token).text;
-        const w = ctx.measureText(text).width;
-        if (rx + w > WIDTH - PAD) return;
-        drawToken({ x: rx, y: 0, w, text, value: row.values[i] }, ry);
-        if (i === row.center) {
-          ctx.strokeStyle = figure.colors.accent;
-          ctx.lineWidth = 2;
-          ctx.strokeRect(rx, ry, w, LINE - 2);
-        }
-        rx += w;
-      });
-    });
+    const { dark, colors } = figure;
+    const at = { x: PAD, y: examplesTop + LINE, right: WIDTH - PAD, scale: figure.scale, dark, colors };
+    drawExampleRows(ctx, figure.examples, at);
   }
   return canvas;
 }

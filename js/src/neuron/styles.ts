@@ -2,6 +2,8 @@
  * Styles of the neuron view (scoped under `.mi-neuron-view`).
  */
 
+import { EXAMPLES_CSS } from "../lib/examples";
+import { SPANS_CSS } from "../lib/spans";
 import { THEME_CSS } from "../lib/theme";
 import { TOKEN_CSS } from "../lib/tokens";
 import { TOOLTIP_CSS } from "../lib/tooltip";
@@ -36,10 +38,6 @@ const VIEW_CSS = `
   white-space: pre-wrap; overflow-wrap: anywhere; font-family: var(--mi-mono); font-size: 12.5px; line-height: 1.7;
   padding: 6px; border: 1px solid var(--mi-border); border-radius: 3px;
 }
-.mi-neuron-view .mi-ntext-chunk { content-visibility: auto; contain-intrinsic-size: auto 300px; }
-.mi-neuron-view .mi-ntok { white-space: pre-wrap; unicode-bidi: isolate; border-radius: 2px; cursor: pointer; }
-.mi-neuron-view .mi-ntok.mi-hover { box-shadow: 0 0 0 1px var(--mi-accent); }
-.mi-neuron-view .mi-ntok.mi-selected { outline: 2px solid var(--mi-accent); }
 .mi-neuron-view .mi-side { flex: 0 1 250px; min-width: 200px; display: flex; flex-direction: column; gap: 8px; }
 .mi-neuron-view .mi-at-title { font-weight: 600; margin-bottom: 4px; white-space: pre-wrap; overflow-wrap: anywhere; }
 .mi-neuron-view .mi-at-list { display: flex; flex-direction: column; gap: 2px; }
@@ -57,17 +55,6 @@ const VIEW_CSS = `
 .mi-neuron-view.mi-loading .mi-body { opacity: 0.35; }
 .mi-neuron-view [hidden] { display: none; }
 .mi-neuron-view .mi-examples { margin-top: 10px; border-top: 1px solid var(--mi-border); padding-top: 6px; }
-.mi-neuron-view .mi-examples-title { font-weight: 600; margin-bottom: 4px; }
-.mi-neuron-view .mi-examples-status { color: var(--mi-muted); font-style: italic; }
-.mi-neuron-view .mi-examples-status.mi-absent {
-  font-style: normal; color: var(--mi-fg); padding: 8px 10px; border: 1px dashed var(--mi-border); border-radius: 4px;
-}
-.mi-neuron-view .mi-examples-rows { display: flex; flex-direction: column; gap: 3px; max-height: 420px; overflow: auto; }
-.mi-neuron-view .mi-example { display: flex; gap: 10px; align-items: baseline; }
-.mi-neuron-view .mi-example-meta { flex: none; width: 18em; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; color: var(--mi-muted); font-family: var(--mi-mono); font-size: 11.5px; }
-.mi-neuron-view .mi-example-tokens { white-space: pre; overflow: hidden; font-family: var(--mi-mono); font-size: 12px; }
-.mi-neuron-view .mi-example-tokens .mi-ntok { white-space: pre; cursor: default; }
-.mi-neuron-view .mi-example-max { outline: 2px solid var(--mi-accent); font-weight: 700; }
 `;
 
-export const NEURON_CSS = THEME_CSS + TOKEN_CSS + TOOLTIP_CSS + VIEW_CSS;
+export const NEURON_CSS = THEME_CSS + TOKEN_CSS + TOOLTIP_CSS + SPANS_CSS + EXAMPLES_CSS + VIEW_CSS;

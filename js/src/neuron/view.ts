@@ -12,15 +12,16 @@ import { SliceClient } from "../lib/slices";
 import { applyTheme, isDark, themeColors } from "../lib/theme";
 import { tokenDisplay } from "../lib/tokens";
 import { paintBar, paintLegend } from "./bar";
-import { divergingLut, formatValue, scaleFor } from "./colormap";
+import { divergingLut, formatValue, scaleFor } from "../lib/diverging";
 import { column, neuronMaxima, neuronsByMax, peakAbs, topNeuronsAt, valueAt } from "./data";
 import { make, setLayerOptions } from "../lib/dom";
 import { buildDom, showMissing, type NeuronDom } from "./dom";
-import { ExamplesPanel, exampleRows, examplesTitle, rowsPeak, type ExampleRow } from "./examples";
+import { ExamplesPanel, exampleRows, rowsPeak, type ExampleRow } from "../lib/examples";
+import { examplesTitle } from "./examples";
 import { saveNeuronPng } from "./figure";
-import { Loader, notEmbedded, type Loaded } from "./loader";
+import { Loader, notEmbedded, type Loaded } from "../lib/loader";
 import { exampleIdsKey, examplesKey, layerKey, type Model } from "./model";
-import { TextPanel } from "./text";
+import { TextPanel } from "../lib/spans";
 
 const META = 1;
 const TOKENS = 2;
@@ -209,7 +210,7 @@ export class NeuronController extends Controller<Model> {
       [examplesKey(layer, neuron), exampleIdsKey(layer, neuron)],
       ([values, ids]) => exampleRows({ values, ids }, vocab),
     );
-    this.examples.show(title, layer, neuron, state);
+    this.examples.show(title, `neuron ${neuron} (layer ${layer})`, state);
     root.dataset.examples = state.kind;
     root.dataset.examplesFor = `${layer},${neuron}`;
     return state.kind === "ready" ? state.data : [];

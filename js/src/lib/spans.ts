@@ -1,10 +1,11 @@
 /**
- * Token spans coloured by one neuron: the running text (whitespace and newlines kept as in
- * the text) and the rows of corpus examples (one line each). Tokens are set as text only.
+ * Token spans coloured by activations on the diverging map: the running text (whitespace and
+ * newlines kept as in the text) and the rows of corpus examples (one line each). Tokens are
+ * set as text only.
  */
 
-import { EMPTY_MARK, tokenDisplay, tokenTitle } from "../lib/tokens";
-import { divergingIndex, divergingPalette } from "./colormap";
+import { EMPTY_MARK, tokenDisplay, tokenTitle } from "./tokens";
+import { divergingIndex, divergingPalette } from "./diverging";
 
 /** Tokens per chunk of a long text (chunks off screen are skipped by the browser). */
 const CHUNK = 256;
@@ -26,30 +27,44 @@ export function runningText(token: string): string {
 /** One token span (`span.mi-ntok[data-index]`), its text set with textContent. */
 export function tokenSpan(doc: Document, token: string, index: number, running: boolean): HTMLSpanElement {
   const span = doc.createElement("span");
-  span.className = "mi-ntok";
+  span.dir = "auto";
+  setTokenSpan(span, token, index, running);
+  return span;
+}
+
+/** Make `span` show `token` (a recycled span gets the classes and title of a new one). */
+export function setTokenSpan(span: HTMLSpanElement, token: string, index: number, running: boolean): void {
+  span.className = token.length === 0 ? "mi-ntok mi-token-empty" : "mi-ntok";
   span.dataset.index = String(index);
   span.textContent = running ? runningText(token) : tokenDisplay(token).text;
-  if (token.length === 0) span.classList.add("mi-token-empty");
-  span.dir = "auto";
   span.title = tokenTitle(token, running ? index : undefined);
-  return span;
 }
 
 /** Colour `spans` by `values` on `scale`, touching only spans whose colour changed. */
 export class SpanPainter {
+  private spans: HTMLSpanElement[] = [];
+  /** The LUT entry each span is painted with, or -1. */
   private painted = new Int16Array(0);
-  /** The text colour each span has (index into the palette's two text colours), or -1. */
+  /** The text colour each span has, or "". */
   private inked: string[] = [];
   private dark = false;
 
-  constructor(private spans: HTMLSpanElement[] = []) {
+  constructor(spans: HTMLSpanElement[] = []) {
     this.reset(spans);
   }
 
+  /** Paint `spans` from now on; a span that was already here keeps what it knows of its colour. */
   reset(spans: HTMLSpanElement[]): void {
+    const painted = new Int16Array(spans.length).fill(-1);
+    const inked = new Array<string>(spans.length).fill("");
+    for (let i = 0; i < Math.min(spans.length, this.spans.length); i++) {
+      if (spans[i] !== this.spans[i]) continue;
+      painted[i] = this.painted[i];
+      inked[i] = this.inked[i];
+    }
     this.spans = spans;
-    this.painted = new Int16Array(spans.length).fill(-1);
-    this.inked = new Array<string>(spans.length).fill("");
+    this.painted = painted;
+    this.inked = inked;
   }
 
   paint(values: ArrayLike<number>, scale: number, dark: boolean): void {
@@ -124,3 +139,10 @@ export class TextPanel {
     this.marks = { hover: h, selected: s };
   }
 }
+
+export const SPANS_CSS = `
+.mi-root .mi-ntext-chunk { content-visibility: auto; contain-intrinsic-size: auto 300px; }
+.mi-root .mi-ntok { white-space: pre-wrap; unicode-bidi: isolate; border-radius: 2px; cursor: pointer; }
+.mi-root .mi-ntok.mi-hover { box-shadow: 0 0 0 1px var(--mi-accent); }
+.mi-root .mi-ntok.mi-selected { outline: 2px solid var(--mi-accent); }
+`;

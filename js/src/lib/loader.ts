@@ -1,17 +1,20 @@
 /**
- * Loads slices through the slice client and says what to show: the current layer's
- * activations, and the selected neuron's examples (two slices).
+ * Loads slices through the slice client and says what to show: one wanted item made of one
+ * or more slices (e.g. a layer's activations, a neuron's or a feature's two example slices).
  */
 
-import type { Decoded } from "../lib/binary";
-import { isMissing, type SliceClient, type SliceResult } from "../lib/slices";
+import type { Decoded } from "./binary";
+import { isMissing, type SliceClient, type SliceResult } from "./slices";
 
 export type Loaded<T> = { kind: "ready"; data: T } | { kind: "loading" } | { kind: "missing"; reason: string };
 
-/** The examples of one neuron: window activations `[k, W]` and ids `[k, 2 + W]`. */
-export interface ExampleData {
-  values: Decoded;
-  ids: Decoded;
+/** `combine(parts)` as a state: a part that cannot be read makes the item missing, never half shown. */
+function combined<T>(parts: Decoded[], combine: (parts: Decoded[]) => T): Loaded<T> {
+  try {
+    return { kind: "ready", data: combine(parts) };
+  } catch (error) {
+    return { kind: "missing", reason: `cannot decode: ${error instanceof Error ? error.message : String(error)}` };
+  }
 }
 
 /** Keeps the state of one wanted item (a key or a pair of keys); stale answers are dropped. */
@@ -32,17 +35,18 @@ export class Loader<T> {
     if (key === this.key) return this.state;
     this.key = key;
     const ticket = ++this.ticket;
+    let ready: (Decoded | undefined)[];
     try {
-      const ready = keys.map((k) => this.client.peek(k));
-      if (ready.every((d) => d !== undefined)) return (this.state = { kind: "ready", data: combine(ready as Decoded[]) });
+      ready = keys.map((k) => this.client.peek(k));
     } catch (error) {
       return (this.state = { kind: "missing", reason: `cannot decode: ${String(error)}` });
     }
+    if (ready.every((d) => d !== undefined)) return (this.state = combined(ready as Decoded[], combine));
     this.state = { kind: "loading" };
     void Promise.all(keys.map((k) => this.client.get(k))).then((results: SliceResult[]) => {
       if (ticket !== this.ticket) return;
       const missing = results.find(isMissing);
-      this.state = missing ? { kind: "missing", reason: missing.reason } : { kind: "ready", data: combine(results as Decoded[]) };
+      this.state = missing ? { kind: "missing", reason: missing.reason } : combined(results as Decoded[], combine);
       this.onSettled();
     });
     return this.state;

@@ -1,10 +1,10 @@
 /**
- * The diverging colour map of neuron activations: negative blue, 0 neutral, positive red
- * (light) or orange (dark). A value `v` on the scale `s` uses LUT entry
+ * The diverging colour map of activations (neurons, SAE features): negative blue, 0 neutral,
+ * positive red (light) or orange (dark). A value `v` on the scale `s` uses LUT entry
  * `lutIndex(0.5 + 0.5 * v / s)` (so 0 is entry 128 and ±s the ends).
  */
 
-import { buildColors, lutIndex, packLut, rgb, textColorOn, type Rgb } from "../lib/colormap";
+import { buildColors, lutIndex, packLut, rgb, textColorOn, type Rgb } from "./colormap";
 
 export const LIGHT_DIVERGING_STOPS: readonly (readonly [number, string])[] = [
   [0, "#08306b"],

@@ -1,0 +1,477 @@
+/**
+ * The feature dashboard controller: keeps the list and the panels in step with the model and
+ * the user. Trait changes are collected as dirty flags and applied once per microtask.
+ */
+
+import type { AnyModel } from "@anywidget/types";
+import { Controller } from "../lib/controller";
+import { formatValue, scaleFor } from "../lib/diverging";
+import { showBanner } from "../lib/dom";
+import { ExamplesPanel } from "../lib/examples";
+import { fromFormControl } from "../lib/keyboard";
+import { Loader, notEmbedded, type Loaded } from "../lib/loader";
+import { SliceClient } from "../lib/slices";
+import { TextPanel } from "../lib/spans";
+import { applyTheme, isDark, themeColors } from "../lib/theme";
+import { tokenTitle } from "../lib/tokens";
+import { buildDom, type FeatureDom } from "./dom";
+import { saveFeaturePng } from "./figure";
+import { formatCount, formatDensity } from "./format";
+import { barAt, histogramGeometry, paintHistogram, type HistogramGeometry } from "./histogram";
+import { IntervalsPanel } from "./intervals";
+import { listKey } from "./keys";
+import { readFeature, type FeatureData } from "./layout";
+import { FeatureList } from "./list";
+import { featureIdsKey, featureKey, SORTS, type Model, type Sort, type SummaryTrait } from "./model";
+import { listOrder } from "./order";
+import { fillLogits, fillNearest, statsLine } from "./panels";
+import { TextProbe } from "./probe";
+import { readSummary, topToken, type Summary } from "./summary";
+
+const META = 1;
+const SUMMARY = 2;
+/** The list's filter or order changed. */
+const ORDER = 4;
+/** The selected feature changed: the list cursor goes to it. */
+const SELECT = 8;
+/** The selected feature's panels (and its slices when they arrive). */
+const FEATURE = 16;
+/** Colours only (theme, hovered histogram bin). */
+const PAINT = 32;
+const PROBE = 64;
+const CONTROLS = 128;
+const ALL = META | SUMMARY | ORDER | SELECT | FEATURE | PAINT | PROBE | CONTROLS;
+
+const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
+
+export class FeatureController extends Controller<Model> {
+  readonly dom: FeatureDom;
+  private readonly client: SliceClient;
+  private readonly loader: Loader<FeatureData>;
+  private readonly list: FeatureList;
+  private readonly examples: ExamplesPanel;
+  private readonly intervals: IntervalsPanel;
+  private readonly probe: TextProbe;
+  private readonly probeText: TextPanel;
+  private dark = isDark();
+  private summary: Summary | null = null;
+  private data: FeatureData | null = null;
+  private scale = 1;
+  private geometry: HistogramGeometry | null = null;
+  private hoveredBin: number | null = null;
+  private probeTokens: string[] | null = null;
+  /** The theme's accent colour (read from the page once per theme). */
+  private accent: string | null = null;
+
+  constructor(model: AnyModel<Model>, el: HTMLElement) {
+    super(model);
+    this.dom = buildDom(el.ownerDocument, () => void this.savePng());
+    const { examples, examplesTitle, examplesStatus, examplesRows } = this.dom;
+    this.examples = new ExamplesPanel(examples, examplesTitle, examplesStatus, examplesRows);
+    this.intervals = new IntervalsPanel(this.dom.intervals, this.dom.main);
+    this.list = new FeatureList(this.dom.list);
+    this.probeText = new TextPanel(this.dom.probeText);
+    el.appendChild(this.dom.root);
+    this.client = new SliceClient(model, {
+      onRefresh: () => {
+        this.loader.reset();
+        this.invalidate(FEATURE);
+      },
+    });
+    this.loader = new Loader(this.client, () => this.invalidate(FEATURE));
+    this.probe = new TextProbe(model, () => this.invalidate(PROBE));
+    this.listen("change:feature", FEATURE | SELECT | PROBE);
+    for (const name of ["sort", "descending", "query", "hide_dead"] as const) this.listen(`change:${name}`, ORDER | CONTROLS);
+    for (const name of ["_summary", "vocab", "n_features", "info"] as const) this.listen(`change:${name}`, ALL);
+    this.listen("change:title", META);
+    this.listen("change:text_note", PROBE);
+    this.listen("change:embedded", ORDER);
+    this.followTheme(el.ownerDocument, (dark) => {
+      this.dark = dark;
+      this.accent = null;
+      this.invalidate(PAINT | PROBE);
+    });
+    this.bindEvents();
+    this.invalidate(ALL);
+  }
+
+  dispose(): void {
+    super.dispose();
+    this.loader.reset();
+    this.client.dispose();
+    this.probe.dispose();
+    this.intervals.dispose();
+    this.dom.root.remove();
+  }
+
+  private get feature(): number {
+    return clamp(this.model.get("feature") ?? 0, 0, Math.max(0, (this.model.get("n_features") ?? 1) - 1));
+  }
+
+  private get vocab(): string[] {
+    return this.model.get("vocab") ?? [];
+  }
+
+  // ---- painting -------------------------------------------------------------------------
+
+  protected flush(): void {
+    const flags = this.dirty;
+    this.dirty = 0;
+    if (this.disposed || flags === 0) return;
+    const root = this.dom.root;
+    applyTheme(root, this.dark);
+    if (flags & META) this.renderMeta();
+    if (flags & SUMMARY) this.readSummary();
+    const summary = this.summary;
+    if (!summary) {
+      root.dataset.ready = "true";
+      return;
+    }
+    if (flags & CONTROLS) this.renderControls();
+    if (flags & ORDER) this.renderOrder(summary);
+    // the list reads the layout: before the panels change it, so it is not computed twice
+    if (flags & (ORDER | SELECT)) {
+      this.list.setSelected(this.feature);
+      this.list.cursor = this.list.positionOf(this.feature);
+      this.list.reveal(this.list.cursor, true);
+      this.list.render();
+    }
+    if (flags & FEATURE) {
+      this.probe.follow(this.feature);
+      this.renderFeature(summary);
+    } else if (flags & PAINT) this.paintPanels();
+    if (flags & (PROBE | FEATURE)) this.renderProbe(summary);
+    root.dataset.feature = String(this.feature);
+    root.dataset.ready = "true";
+  }
+
+  private renderMeta(): void {
+    const info = this.model.get("info");
+    const title = this.model.get("title") || "SAE features";
+    this.dom.title.textContent = title;
+    this.dom.root.setAttribute("aria-label", title);
+    const n = formatCount(this.model.get("n_features") ?? 0);
+    const scanned = info?.source || (info ? `${formatCount(info.n_tokens)} tokens in ${formatCount(info.n_docs)} documents` : "");
+    this.dom.subtitle.textContent = scanned ? `${n} features · ${scanned}` : `${n} features`;
+  }
+
+  /** Decode `_summary`; a summary that cannot be read hides the view behind a message. */
+  private readSummary(): void {
+    const { error, body, root } = this.dom;
+    const trait = this.model.get("_summary");
+    try {
+      if (!trait || !("stats" in trait)) throw new Error("the widget sent no feature summary");
+      this.summary = readSummary(trait as SummaryTrait, this.model.get("n_features") ?? 0);
+      showBanner(error, body, null);
+      body.hidden = false;
+      root.dataset.state = "ready";
+    } catch (reason) {
+      this.summary = null;
+      showBanner(error, body, `The features cannot be shown: ${reason instanceof Error ? reason.message : String(reason)}`);
+      body.hidden = true;
+      root.dataset.state = "error";
+    }
+  }
+
+  private renderControls(): void {
+    const { search, sort, hideDead } = this.dom;
+    const query = this.model.get("query") ?? "";
+    if (search.value !== query) search.value = query;
+    sort.value = `${this.model.get("sort") ?? "index"}:${this.model.get("descending") ? "desc" : "asc"}`;
+    hideDead.checked = this.model.get("hide_dead") ?? true;
+  }
+
+  private renderOrder(summary: Summary): void {
+    const options = {
+      sort: this.model.get("sort") ?? "index",
+      descending: this.model.get("descending") ?? false,
+      query: this.model.get("query") ?? "",
+      hideDead: this.model.get("hide_dead") ?? true,
+    };
+    const order = listOrder(summary, this.vocab, options);
+    const embedded = this.model.get("embedded") ?? [];
+    this.list.setData(summary, this.vocab, order, embedded.length ? new Set(embedded) : null);
+    this.list.viewport.scrollTop = 0;
+    let dead = 0;
+    for (let f = 0; f < summary.n; f++) if (!(summary.density[f] > 0)) dead++;
+    const parts = [`${formatCount(order.length)} of ${formatCount(summary.n)} features listed`];
+    if (options.hideDead && dead) parts.push(`${formatCount(dead)} dead hidden`);
+    if (embedded.length && embedded.length < summary.n) {
+      parts.push(`${formatCount(embedded.length)} embedded in this report (others dimmed)`);
+    }
+    this.dom.count.textContent = parts.join(" · ");
+    const root = this.dom.root;
+    root.dataset.listed = String(order.length);
+    root.dataset.sort = `${options.sort}:${options.descending ? "desc" : "asc"}`;
+  }
+
+  private renderFeature(summary: Summary): void {
+    const f = this.feature;
+    const info = this.model.get("info");
+    const { root, featureTitle, featureStats, missing, panels } = this.dom;
+    const top = topToken(summary, f);
+    featureTitle.textContent = `Feature ${f}`;
+    featureTitle.title = top >= 0 ? `top token ${tokenTitle(this.vocab[top] ?? "")}` : "";
+    const vocab = this.vocab;
+    const n = this.model.get("n_features") ?? 0;
+    const state: Loaded<FeatureData> = this.loader.load(
+      [featureKey(f), featureIdsKey(f)],
+      (parts) => readFeature(f, parts, info, vocab, n),
+      true,
+    );
+    root.dataset.panels = state.kind;
+    root.classList.toggle("mi-loading", state.kind === "loading");
+    featureStats.textContent = statsLine(summary, f, info, state.kind === "ready" ? state.data.mean : null);
+    if (state.kind === "loading") return;
+    if (state.kind === "missing") {
+      this.data = null;
+      missing.hidden = false;
+      missing.textContent = notEmbedded(state.reason)
+        ? `Feature ${f} is not embedded in this report: its numbers in the list are, its examples, histogram, logit effects and neighbours are not. Export it with FeatureDashboard(stats, embed=[..., ${f}]).`
+        : `Feature ${f} cannot be shown: ${state.reason}`;
+      panels.hidden = true;
+      root.dataset.paintedFeature = String(f);
+      return;
+    }
+    const data = state.data;
+    missing.hidden = true;
+    panels.hidden = false;
+    if (data !== this.data) this.buildPanels(summary, data, info.k);
+    this.scale = scaleFor(Math.max(summary.max[f], data.peak));
+    this.paintPanels();
+    root.dataset.scale = String(this.scale);
+    root.dataset.paintedFeature = String(f);
+  }
+
+  private buildPanels(summary: Summary, data: FeatureData, k: number): void {
+    this.data = data;
+    const f = data.feature;
+    const dead = !(summary.density[f] > 0);
+    const shown = data.top.length < k ? ` (${data.top.length} found)` : "";
+    const title = `Top ${k} examples${shown}`;
+    this.examples.show(title, `feature ${f}`, { kind: "ready", data: data.top }, dead ? "none: this feature never fired" : "no examples");
+    this.intervals.set(data.intervals);
+    fillLogits(this.dom.logits, data.raised, data.lowered);
+    fillNearest(this.dom.nearest, data.nearest, summary, this.vocab);
+    const { histogram, histogramAxis, histogramNote } = this.dom;
+    this.geometry = histogramGeometry(data.counts, summary.edges, histogram.width, histogram.height);
+    this.hoveredBin = null;
+    const bars = this.geometry.bars;
+    histogramAxis[0].textContent = bars.length ? formatValue(bars[0].low) : "";
+    histogramAxis[1].textContent = bars.length ? formatValue(bars[bars.length - 1].high) : "";
+    histogramNote.textContent = bars.length
+      ? `${formatCount(data.firing)} non-zero activations · density ${formatDensity(summary.density[f])}`
+      : "no non-zero activations";
+  }
+
+  /** Colours only: examples, intervals and the histogram on the current scale and theme. */
+  private paintPanels(): void {
+    if (!this.data) return;
+    this.examples.paint(this.scale, this.dark);
+    this.intervals.paint(this.scale, this.dark);
+    if (this.geometry) {
+      this.accent ??= themeColors(this.dom.root, this.dark).accent;
+      paintHistogram(this.dom.histogram, this.geometry, this.dark, this.hoveredBin, this.accent);
+    }
+  }
+
+  private renderProbe(summary: Summary): void {
+    const { probeInput, probeRun, probeNote, probeStatus, root } = this.dom;
+    const note = this.model.get("text_note") ?? "";
+    probeInput.disabled = probeRun.disabled = note !== "";
+    probeNote.textContent = note;
+    probeNote.hidden = note === "";
+    const state = this.probe.state;
+    root.dataset.probe = note ? "disabled" : state.kind;
+    this.dom.probeText.classList.toggle("mi-stale", state.kind === "running");
+    probeStatus.classList.toggle("mi-probe-error", state.kind === "error");
+    if (state.kind !== "ready") {
+      probeStatus.textContent = state.kind === "running" ? "running…" : state.kind === "error" ? state.message : "";
+      if (state.kind === "error" || state.kind === "idle") this.showProbeText(null);
+      return;
+    }
+    let peak = 0;
+    let max = -Infinity;
+    for (const v of state.values) {
+      peak = Math.max(peak, Math.abs(v));
+      max = Math.max(max, v);
+    }
+    this.showProbeText(state.tokens);
+    this.probeText.paint(state.values, scaleFor(Math.max(summary.max[state.feature] ?? 0, peak)), this.dark);
+    probeStatus.textContent = state.tokens.length
+      ? `feature ${state.feature} on ${formatCount(state.tokens.length)} tokens: max ${formatValue(max)}`
+      : "the model read no tokens in this text";
+    root.dataset.probeFeature = String(state.feature);
+  }
+
+  private showProbeText(tokens: string[] | null): void {
+    if (tokens === this.probeTokens) return;
+    this.probeTokens = tokens;
+    this.probeText.build(tokens ?? []);
+  }
+
+  // ---- interaction ----------------------------------------------------------------------
+
+  private pick(f: number): void {
+    const n = this.model.get("n_features") ?? 0;
+    if (Number.isInteger(f) && f >= 0 && f < n) this.commit({ feature: f });
+  }
+
+  private bindEvents(): void {
+    const { root, list, search, sort, hideDead, nearest, probeInput, probeRun, histogram, panels, probeText, tooltip } = this.dom;
+    const target = (event: Event, selector: string) => (event.target as Element | null)?.closest?.(selector) as HTMLElement | null;
+    this.on(list, "scroll", () => this.list.render());
+    this.on(list, "click", (event) => {
+      const row = target(event, ".mi-feature-row[data-feature]");
+      if (!row) return;
+      this.list.cursor = Number(row.dataset.position);
+      this.pick(Number(row.dataset.feature));
+    });
+    this.on(list, "mouseover", (event) => {
+      const row = target(event, ".mi-feature-row[data-feature]");
+      if (row) this.showRowTip(Number(row.dataset.feature), event.clientX, event.clientY);
+    });
+    this.on(list, "mouseleave", () => tooltip.hide());
+    this.on(nearest, "click", (event) => {
+      const button = target(event, "[data-feature]");
+      if (button) this.pick(Number(button.dataset.feature));
+    });
+    this.on(search, "input", () => this.commit({ query: search.value }));
+    this.on(sort, "change", () => {
+      const [by, direction] = sort.value.split(":");
+      if (SORTS.includes(by as Sort)) this.commit({ sort: by as Sort, descending: direction === "desc" });
+    });
+    this.on(hideDead, "change", () => this.commit({ hide_dead: hideDead.checked }));
+    this.on(probeRun, "click", () => this.probe.run(probeInput.value, this.feature));
+    this.on(probeInput, "keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        this.probe.run(probeInput.value, this.feature);
+      }
+    });
+    this.on(panels, "mouseover", (event) => {
+      const probeSpan = target(event, ".mi-probe-text .mi-ntok");
+      const span = target(event, ".mi-ntok[data-value]");
+      const tip = target(event, "[data-tip]");
+      if (probeSpan) this.showProbeTip(Number(probeSpan.dataset.index), event.clientX, event.clientY);
+      else if (span) tooltip.show(`${span.title}\nactivation ${span.dataset.value}`, event.clientX, event.clientY, { value: span.dataset.value ?? "" });
+      else if (tip) tooltip.show(tip.dataset.tip ?? "", event.clientX, event.clientY);
+      else tooltip.hide();
+    });
+    this.on(panels, "mouseleave", () => tooltip.hide());
+    this.on(probeText, "mouseleave", () => tooltip.hide());
+    this.on(histogram, "mousemove", (event) => this.hoverHistogram(event));
+    this.on(histogram, "mouseleave", () => {
+      tooltip.hide();
+      this.setHoveredBin(null);
+    });
+    this.on(root, "keydown", (event) => this.onKey(event));
+  }
+
+  private showRowTip(f: number, x: number, y: number): void {
+    const s = this.summary;
+    if (!s) return;
+    const info = this.model.get("info");
+    const top = topToken(s, f);
+    const token = top >= 0 ? `\ntop token ${tokenTitle(this.vocab[top] ?? "")}` : "";
+    const tokens = `${formatCount(s.density[f] * (info?.n_tokens ?? 0))} of ${formatCount(info?.n_tokens ?? 0)} tokens`;
+    const text = `feature ${f}\ndensity ${formatDensity(s.density[f])} (${tokens})\nmax ${s.max[f]}${token}`;
+    this.dom.tooltip.show(text, x, y, { feature: String(f), density: String(s.density[f]), max: String(s.max[f]) });
+  }
+
+  private showProbeTip(t: number, x: number, y: number): void {
+    const state = this.probe.state;
+    if (state.kind !== "ready" || !(t < state.tokens.length)) return;
+    const value = state.values[t];
+    const text = `token ${t}: ${tokenTitle(state.tokens[t])}\nfeature ${state.feature}: ${value}`;
+    this.dom.tooltip.show(text, x, y, { value: String(value), token: String(t) });
+  }
+
+  private hoverHistogram(event: MouseEvent): void {
+    const geometry = this.geometry;
+    const { histogram, tooltip } = this.dom;
+    if (!geometry) return;
+    const box = histogram.getBoundingClientRect();
+    const x = ((event.clientX - box.left) / Math.max(1, box.width)) * geometry.width;
+    const bar = barAt(geometry, x);
+    this.setHoveredBin(bar ? bar.bin : null);
+    if (!bar) {
+      tooltip.hide();
+      return;
+    }
+    const text = `activation in [${bar.low}, ${bar.high})\n${formatCount(bar.count)} tokens`;
+    const data = { bin: String(bar.bin), count: String(bar.count), low: String(bar.low), high: String(bar.high) };
+    tooltip.show(text, event.clientX, event.clientY, data);
+  }
+
+  private setHoveredBin(bin: number | null): void {
+    if (bin === this.hoveredBin) return;
+    this.hoveredBin = bin;
+    this.invalidate(PAINT);
+  }
+
+  private onKey(event: KeyboardEvent): void {
+    const { search, root } = this.dom;
+    const inSearch = event.target === search;
+    if (!inSearch && fromFormControl(event)) return;
+    const action = listKey(event, inSearch);
+    if (!action) return;
+    const list = this.list;
+    const order = list.order;
+    const from = list.cursor >= 0 ? list.cursor : list.positionOf(this.feature);
+    event.preventDefault();
+    event.stopPropagation();
+    switch (action.kind) {
+      case "move":
+        list.moveCursor(from < 0 ? (action.delta > 0 ? 0 : order.length - 1) : from + action.delta);
+        break;
+      case "page":
+        list.moveCursor(Math.max(from, 0) + action.delta * list.page);
+        break;
+      case "edge":
+        list.moveCursor(action.end ? order.length - 1 : 0);
+        break;
+      case "step": {
+        const at = list.positionOf(this.feature);
+        const next = at < 0 ? 0 : clamp(at + action.delta, 0, order.length - 1);
+        if (order.length) this.pick(order[next]);
+        break;
+      }
+      case "select": {
+        const position = list.cursor >= 0 ? list.cursor : 0;
+        if (position < order.length) this.pick(order[position]);
+        break;
+      }
+      case "search":
+        search.focus();
+        search.select();
+        break;
+      case "escape":
+        if (inSearch && search.value) {
+          search.value = "";
+          this.commit({ query: "" });
+        } else root.focus();
+        break;
+    }
+    list.render();
+  }
+
+  private savePng(): Promise<void> {
+    const summary = this.summary;
+    const data = this.data;
+    if (!summary || !data || data.feature !== this.feature) return Promise.resolve();
+    const info = this.model.get("info");
+    const { histogramAxis } = this.dom;
+    return saveFeaturePng({
+      title: this.model.get("title") || "SAE features",
+      stats: statsLine(summary, data.feature, info, data.mean),
+      data,
+      histogram: this.dom.histogram,
+      axis: [histogramAxis[0].textContent ?? "", histogramAxis[1].textContent ?? ""],
+      scale: this.scale,
+      dark: this.dark,
+      colors: themeColors(this.dom.root, this.dark),
+    });
+  }
+}
+
