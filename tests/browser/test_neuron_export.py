@@ -106,6 +106,7 @@ def test_keys_picker_and_layer_selector(offline, tmp_path):
     page.wait_for_selector(".mi-neuron-view[data-painted-neuron='4']")
     # browse the neurons sorted by their maximum on the text
     page.locator(".mi-neuron-browser summary").click()
+    page.wait_for_selector(".mi-neuron-item")  # the list is built on the toggle event
     listed = page.eval_on_selector_all(".mi-neuron-item", "els => els.map(e => +e.dataset.neuron)")
     assert listed == np.argsort(-acts[0].max(0), kind="stable").tolist()
     page.locator(".mi-neuron-item").nth(2).click()
