@@ -66,13 +66,27 @@ trace = mw.trace(model, tokenizer, text, kinds={"mlp"})
 view = mw.NeuronView(trace, layer=1, neuron=118, examples=top)
 display(view)
 """
+FEATURE_CELL = """
+import numpy as np
+import mi_widgets as mw
+model, tokenizer = mw.demo_model()
+held_out = mw.demo_corpus("eval")
+sae = mw.train_sae(model, tokenizer, mw.demo_corpus("train"), hook="blocks.1.hook_resid_post",
+                   n_features=1024, k=16, epochs=2, lr=2e-3, eval_corpus=held_out[:8],
+                   progress=False)
+stats = mw.feature_stats(model, tokenizer, sae, held_out, progress=False)
+vocab = np.asarray(stats.vocab + [""], dtype=object)[stats.window_tokens]
+doctest = ((vocab[:, :, 8] == "\\n") & (vocab[:, :, 9] == ">>>")).sum(1)
+dash = mw.FeatureDashboard(stats, feature=int(doctest.argmax()))
+display(dash)
+"""
 #: file stem, cell, views that must be ready, element to hover, hover point as fractions of
 #: it, also in the dark theme
 SHOTS = [
     (
         "attention_view",
         MINILM_CELL,
-        ("attention", "head-scores"),
+        ("attention-view", "head-scores-view"),
         ".mi-heatmap-main",
         (0.62, 0.8),
         True,
@@ -80,12 +94,20 @@ SHOTS = [
     (
         "induction_head",
         DEMO_CELL,
-        ("attention", "head-scores"),
+        ("attention-view", "head-scores-view"),
         ".mi-heatmap-main",
         (0.55, 0.75),
         False,
     ),
-    ("neuron_view", NEURON_CELL, ("neuron",), ".mi-ntok >> nth=13", (0.5, 0.5), True),
+    ("neuron_view", NEURON_CELL, ("neuron-view",), ".mi-ntok >> nth=13", (0.5, 0.5), True),
+    (
+        "feature_dashboard",
+        FEATURE_CELL,
+        ("feature-dashboard",),
+        ".mi-feature-dashboard canvas",
+        (0.6, 0.8),
+        True,
+    ),
 ]
 
 
@@ -104,7 +126,7 @@ def screenshot(
     page = notebook.page
     page.set_viewport_size({"width": 1300, "height": 2200})
     for view in views:
-        page.wait_for_selector(f".mi-{view}-view[data-ready='true']", timeout=120_000)
+        page.wait_for_selector(f".mi-{view}[data-ready='true']", timeout=240_000)
     page.evaluate("window.jupyterapp.commands.execute('application:toggle-left-area')")
     output = page.locator(".jp-OutputArea").first
     output.scroll_into_view_if_needed()
@@ -128,8 +150,11 @@ def screenshot(
     notebook.close()
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """Make every screenshot, or those whose stems are given as arguments."""
     from playwright.sync_api import sync_playwright
+
+    stems = set(sys.argv[1:] if argv is None else argv)
 
     IMAGES.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
@@ -137,7 +162,8 @@ def main() -> int:
         try:
             browser = launch_chromium(playwright)
             for shot in SHOTS:
-                screenshot(browser, lab, *shot)
+                if not stems or shot[0] in stems:
+                    screenshot(browser, lab, *shot)
             browser.close()
         finally:
             lab.stop()
