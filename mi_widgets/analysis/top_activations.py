@@ -336,9 +336,9 @@ def top_activations(
     reader = CorpusReader(model, tokenizer, max_length)
     layers = _layers(layer, n_layers(model), reader.name)
     sites = [f"blocks.{i}.mlp.hook_post" for i in layers]
-    k = _positive_int(k, "k")
+    k = positive_int(k, "k")
     context = _non_negative_int(context, "context")
-    batch_size = _positive_int(batch_size, "batch_size")
+    batch_size = positive_int(batch_size, "batch_size")
     if not isinstance(truncate, bool):
         raise TypeError(f"truncate must be True or False, got {truncate!r}")
     edges = _edges(bins)
@@ -406,7 +406,8 @@ def _layers(layer: Any, n_layers: int, name: str) -> tuple[int, ...]:
     return tuple(normalised)
 
 
-def _positive_int(value: Any, name: str) -> int:
+def positive_int(value: Any, name: str) -> int:
+    """``value`` as an int, or a ValueError naming ``name`` unless it is an int >= 1."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be an int >= 1, got {value!r}")
     return int(value)

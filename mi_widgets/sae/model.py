@@ -20,11 +20,12 @@ unit norm.
 from __future__ import annotations
 
 import json
-import numbers
 import pathlib
 from typing import Any
 
 import torch
+
+from ..analysis.top_activations import positive_int
 
 ACTIVATIONS = ("topk", "relu", "jumprelu")
 _FORMAT = "mi_widgets.SparseAutoencoder"
@@ -62,13 +63,13 @@ class SparseAutoencoder(torch.nn.Module):
         seed: int = 0,
     ) -> None:
         super().__init__()
-        d_in, n_features = _positive(d_in, "d_in"), _positive(n_features, "n_features")
+        d_in, n_features = positive_int(d_in, "d_in"), positive_int(n_features, "n_features")
         if activation not in ACTIVATIONS:
             raise ValueError(
                 f"activation = {activation!r} is not supported: expected one of {ACTIVATIONS}"
             )
         if activation == "topk":
-            k = _positive(k, "k")
+            k = positive_int(k, "k")
             if k > n_features:
                 raise ValueError(f"k = {k} is more than n_features = {n_features}")
         self.activation = activation
@@ -281,9 +282,3 @@ class SparseAutoencoder(torch.nn.Module):
         k = f", k={self.k}" if self.k is not None else ""
         hook = f", hook={self.hook!r}" if self.hook else ""
         return f"d_in={self.d_in}, n_features={self.n_features}, {self.activation}{k}{hook}"
-
-
-def _positive(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    return int(value)

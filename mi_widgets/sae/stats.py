@@ -20,13 +20,13 @@ import torch
 
 from ..analysis._archive import read_archive, write_archive
 from ..analysis._streaming import POWERS_OF_TWO, Scan, _State, batch_of, top_per_list
-from ..analysis.top_activations import Example, _vocabulary, examples_of
+from ..analysis.top_activations import Example, _vocabulary, examples_of, positive_int
 from ..capture import tlens
 from ..capture.families import detect
 from ..capture.reader import CorpusReader, TextBatch
 from ..capture.sites import parse_site
 from .model import SparseAutoencoder
-from .training import _check_positive, check_hook
+from .training import check_hook
 
 _VERSION = 1
 _ARRAYS = (
@@ -344,8 +344,8 @@ def feature_stats(
             f"got {type(corpus).__name__}"
         )
     for name, value in (("k", k), ("n_intervals", n_intervals), ("batch_size", batch_size)):
-        _check_positive(value, name)
-    _check_positive(interval_examples, "interval_examples")
+        positive_int(value, name)
+    positive_int(interval_examples, "interval_examples")
     reader = CorpusReader(model, tokenizer, max_length)
     sae = sae.eval()
 

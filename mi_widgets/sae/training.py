@@ -17,7 +17,6 @@ tokens reconstruct the remaining error with their top ``aux_k`` pre-activations 
 from __future__ import annotations
 
 import math
-import numbers
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -25,6 +24,7 @@ from typing import Any
 
 import torch
 
+from ..analysis.top_activations import positive_int
 from ..capture.reader import CorpusReader, TextBatch
 from ..capture.sites import at_site, parse_site, reading, site_width
 from .model import SparseAutoencoder
@@ -140,7 +140,7 @@ def train_sae(
     if activation not in ("topk", "relu"):
         raise ValueError(f"activation = {activation!r}: train_sae trains 'topk' or 'relu'")
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("aux_k", aux_k)):
-        _check_positive(value, name)
+        positive_int(value, name)
     if buffer_size < batch_size:
         raise ValueError(f"buffer_size = {buffer_size} must be at least batch_size = {batch_size}")
     if epochs > 1 and iter(corpus) is corpus:
@@ -366,8 +366,3 @@ def check_hook(model: Any, sae: SparseAutoencoder, hook: str | None) -> str:
             f"d_in = {sae.d_in}: it was made for another site or model"
         )
     return hook
-
-
-def _check_positive(value: Any, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
