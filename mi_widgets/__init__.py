@@ -13,6 +13,10 @@
 >>> mw.FeatureDashboard(stats)                                                   # doctest: +SKIP
 """
 
+from .analysis.attribution import Attribution, direct_logit_attribution
+from .analysis.lens import LogitLens, logit_lens
+from .analysis.metrics import logit_diff
+from .analysis.patching import PatchingResult, patch
 from .analysis.scores import HeadScores, head_scores
 from .analysis.top_activations import TopActivations, top_activations
 from .capture import Trace, trace
@@ -25,20 +29,27 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AttentionView",
+    "Attribution",
     "FeatureDashboard",
     "FeatureStats",
     "HeadScores",
     "HeadScoresView",
+    "LogitLens",
     "NeuronView",
+    "PatchingResult",
     "SparseAutoencoder",
     "TopActivations",
     "Trace",
     "demo_corpus",
     "demo_model",
+    "direct_logit_attribution",
     "evaluate_sae",
     "feature_stats",
     "head_scores",
     "link_heads",
+    "logit_diff",
+    "logit_lens",
+    "patch",
     "to_html",
     "top_activations",
     "trace",

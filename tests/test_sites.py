@@ -6,7 +6,15 @@ import pytest
 import torch
 
 import mi_widgets as mw
-from mi_widgets.capture.sites import at_site, parse_site, reading, site_names, site_width
+from mi_widgets.capture.readout import head_weights
+from mi_widgets.capture.sites import (
+    at_site,
+    head_shape,
+    parse_site,
+    reading,
+    site_names,
+    site_width,
+)
 
 pytestmark = [
     pytest.mark.usefixtures("torch_single_thread"),
@@ -32,7 +40,7 @@ def test_every_site_reads_what_a_trace_records(tiny_family_models, tiny_gpt2, fa
     model.eval()
     trace = mw.trace(model, tokenizer, TEXT)
     names = site_names(model)
-    assert len(names) == 2 * 5
+    assert len(names) == 2 * 6
     with reading(model, names) as records:
         run(model, trace.input_ids[None])
     for layer in range(2):
@@ -42,6 +50,17 @@ def test_every_site_reads_what_a_trace_records(tiny_family_models, tiny_gpt2, fa
         torch.testing.assert_close(records[site + "mlp.hook_post"][0], trace.mlp_post[layer])
         for kind in ("hook_resid_pre", "hook_attn_out", "hook_mlp_out", "mlp.hook_post"):
             assert records[site + kind].shape[-1] == site_width(model, site + kind)
+        z = records[site + "attn.hook_z"]
+        assert z.shape == (1, trace.n_tokens, *head_shape(model))
+        # every head's output through its slice of the projection adds up to the attention
+        # output (BERT's is before its dropout and norm)
+        weight, bias = head_weights(model, layer)
+        torch.testing.assert_close(
+            torch.einsum("bphd,hdm->bpm", z, weight) + bias,
+            records[site + "hook_attn_out"],
+            atol=1e-5,
+            rtol=1e-5,
+        )
         if family in SEQUENTIAL:  # the block adds both outputs to the stream
             torch.testing.assert_close(
                 records[site + "hook_resid_post"],
@@ -101,7 +120,12 @@ def test_hooked_transformer_sites_are_its_own_hook_points(hooked):
         logits, cache = model.run_with_cache(input_ids)
     for name in names:
         torch.testing.assert_close(records[name], cache[name])
-        assert records[name].shape[-1] == site_width(model, name)
+        if name.endswith("attn.hook_z"):
+            assert records[name].shape[-2:] == head_shape(model)
+            with pytest.raises(ValueError, match=r"holds \[head, d_head\]"):
+                site_width(model, name)
+        else:
+            assert records[name].shape[-1] == site_width(model, name)
     with at_site(model, "blocks.1.hook_mlp_out", torch.zeros_like):
         assert not torch.allclose(model(input_ids), logits)
     torch.testing.assert_close(model(input_ids), logits)

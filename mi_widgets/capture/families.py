@@ -31,6 +31,8 @@ class Family:
             ``final_norm``) to vocabulary logits; absent on base models.
         attn_out: path from a block to the attention module whose output (the first of a
             tuple) is the attention output, before it joins the residual stream.
+        attn_proj: path from a block to the attention's output projection, whose input is
+            every head's output side by side ``[batch, pos, head * d_head]``.
         mlp_out: path from a block to the module whose output is the MLP output.
         mlp: path from a block to the module recorded as MLP activations ``[batch, pos, d_mlp]``.
         mlp_is_input: record the module's first input (a forward pre-hook) instead of its
@@ -44,6 +46,7 @@ class Family:
     final_norm: str | None
     unembed: str
     attn_out: str
+    attn_proj: str
     mlp_out: str
     mlp: str
     mlp_is_input: bool
@@ -75,6 +78,7 @@ FAMILIES = (
         final_norm="ln_f",
         unembed="lm_head",
         attn_out="attn",
+        attn_proj="attn.c_proj",
         mlp_out="mlp",
         mlp="mlp.act",
         mlp_is_input=False,
@@ -87,6 +91,7 @@ FAMILIES = (
         final_norm="final_layer_norm",
         unembed="lm_head",
         attn_out="attention",
+        attn_proj="attention.dense",
         mlp_out="mlp",
         mlp="mlp.act",
         mlp_is_input=False,
@@ -99,6 +104,7 @@ FAMILIES = (
         final_norm="norm",
         unembed="lm_head",
         attn_out="self_attn",
+        attn_proj="self_attn.o_proj",
         mlp_out="mlp",
         mlp="mlp.down_proj",
         mlp_is_input=True,
@@ -111,6 +117,7 @@ FAMILIES = (
         final_norm=None,
         unembed="cls.predictions",
         attn_out="attention.output.dense",
+        attn_proj="attention.output.dense",
         mlp_out="output.dense",
         # BertIntermediate returns intermediate_act_fn(dense(x)): its output is the activation,
         # also when hidden_act is a plain function rather than a module.

@@ -11,7 +11,11 @@ kind                   what                                            width
 ``hook_attn_out``      attention output (after the output projection)  ``d_model``
 ``hook_mlp_out``       MLP output                                      ``d_model``
 ``mlp.hook_post``      MLP activations (after the non-linearity)       ``d_mlp``
+``attn.hook_z``        each head's output, before the output           ``head, d_head``
+                       projection mixes the heads
 =====================  ==============================================  ===============
+
+An edit sees ``[batch, pos, width]``, or ``[batch, pos, head, d_head]`` at ``attn.hook_z``.
 
 >>> with at_site(model, "blocks.1.hook_resid_post", lambda x: x * 0):  # doctest: +SKIP
 ...     model(input_ids)                                # the block's output zeroed
@@ -37,6 +41,7 @@ KINDS = {
     "hook_attn_out": "attention output",
     "hook_mlp_out": "MLP output",
     "mlp.hook_post": "MLP activations after the non-linearity",
+    "attn.hook_z": "each head's output before the output projection",
 }
 _NAME = re.compile(r"blocks\.(-?\d+)\.(.+)")
 
@@ -75,8 +80,14 @@ def parse_site(model: Any, name: Any) -> tuple[int, str]:
 
 
 def site_width(model: Any, name: str) -> int:
-    """The last dimension of the activation at site ``name``."""
+    """The last dimension of the activation at site ``name`` (not ``attn.hook_z``, whose
+    activation is ``[head, d_head]`` per position: see :func:`head_shape`)."""
     _, kind = parse_site(model, name)
+    if kind == "attn.hook_z":
+        raise ValueError(
+            f"{name} holds [head, d_head] = {list(head_shape(model))} per position, not one "
+            "vector: use a site of the residual stream or the MLP here"
+        )
     if tlens.is_hooked_transformer(model):
         return int(model.cfg.d_mlp if kind == "mlp.hook_post" else model.cfg.d_model)
     config = model.config
@@ -85,6 +96,16 @@ def site_width(model: Any, name: str) -> int:
         return int(d_model)
     width = getattr(config, "intermediate_size", None) or getattr(config, "n_inner", None)
     return int(width or 4 * d_model)
+
+
+def head_shape(model: Any) -> tuple[int, int]:
+    """``(n_heads, d_head)`` of a supported model's attention."""
+    if tlens.is_hooked_transformer(model):
+        return int(model.cfg.n_heads), int(model.cfg.d_head)
+    config = model.config
+    n_heads = int(config.num_attention_heads)
+    d_head = getattr(config, "head_dim", None) or config.hidden_size // n_heads
+    return n_heads, int(d_head)
 
 
 @contextmanager
@@ -107,7 +128,10 @@ def at_site(model: Any, name: str, edit: Edit) -> Iterator[None]:
         "hook_attn_out": (block.get_submodule(family.attn_out), False),
         "hook_mlp_out": (block.get_submodule(family.mlp_out), False),
         "mlp.hook_post": (block.get_submodule(family.mlp), family.mlp_is_input),
+        "attn.hook_z": (block.get_submodule(family.attn_proj), True),
     }[kind]
+    if kind == "attn.hook_z":
+        edit = _per_head(edit, head_shape(model))
     if on_input:
         handle = module.register_forward_pre_hook(_input_hook(edit), with_kwargs=True)
     else:
@@ -116,6 +140,16 @@ def at_site(model: Any, name: str, edit: Edit) -> Iterator[None]:
         yield
     finally:
         handle.remove()
+
+
+def _per_head(edit: Edit, shape: tuple[int, int]) -> Edit:
+    """``edit`` of ``[batch, pos, head, d_head]`` applied to ``[batch, pos, head * d_head]``."""
+
+    def split_heads(x: torch.Tensor) -> torch.Tensor | None:
+        new = edit(x.reshape(*x.shape[:-1], *shape))
+        return None if new is None else new.reshape(x.shape)
+
+    return split_heads
 
 
 def _input_hook(edit: Edit) -> Callable:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
@@ -68,6 +69,9 @@ class Trace:
             predicting token ``i + 1`` from position ``i``; the last position has no next
             token and holds NaN. ``None`` for encoders.
         top_k: the most likely predictions at every position (see :class:`TopK`).
+        model, tokenizer: what the trace came from (kept by reference, not copied), for
+            analyses that need the weights or the vocabulary (logit lens, attribution);
+            ``None`` when unknown.
     """
 
     tokens: list[str]
@@ -83,6 +87,8 @@ class Trace:
     logits: torch.Tensor | None = None
     loss: torch.Tensor | None = None
     top_k: TopK | None = None
+    model: Any = field(default=None, repr=False)
+    tokenizer: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.layers is None:

@@ -76,7 +76,8 @@ def trace(
         "truncate": truncate,
     }
     if tlens.is_activation_cache(model):
-        return tlens.capture_cache(model, tokenizer, text, **options)
+        captured = tlens.capture_cache(model, tokenizer, text, **options)
+        return _with_source(captured, getattr(model, "model", None), tokenizer)
     if not tlens.is_hooked_transformer(model):
         detect(model)
     texts, batched = check_texts(text)
@@ -84,4 +85,14 @@ def trace(
         traces = tlens.capture_model(model, tokenizer, texts, batched=batched, **options)
     else:
         traces = huggingface.capture(model, tokenizer, texts, batched=batched, **options)
+    traces = [_with_source(one, model, tokenizer) for one in traces]
     return traces if batched else traces[0]
+
+
+def _with_source(captured: Trace, model: Any, tokenizer: Any) -> Trace:
+    """``captured`` remembering the model and tokenizer it came from."""
+    if tokenizer is None:
+        tokenizer = getattr(model, "tokenizer", None)
+    object.__setattr__(captured, "model", model)
+    object.__setattr__(captured, "tokenizer", tokenizer)
+    return captured

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numbers
 import pathlib
 from collections.abc import Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,9 +22,8 @@ import torch
 from ..analysis._archive import read_archive, write_archive
 from ..analysis._streaming import POWERS_OF_TWO, Scan, _State, batch_of, top_per_list
 from ..analysis.top_activations import Example, _vocabulary, examples_of, positive_int
-from ..capture import tlens
-from ..capture.families import detect
 from ..capture.reader import CorpusReader, TextBatch
+from ..capture.readout import readout
 from ..capture.sites import parse_site
 from .model import SparseAutoencoder
 from .training import check_hook
@@ -511,35 +511,19 @@ class _IntervalSampler:
         self.state.absorb(chosen, self.m)
 
 
-def _unembedding(model: Any) -> tuple[torch.Tensor, torch.nn.Module | None] | None:
-    """``(W_U [d_model, vocab], final norm)`` of a model with a linear unembedding."""
-    if tlens.is_hooked_transformer(model):
-        return model.W_U.detach(), getattr(model, "ln_final", None)
-    family = detect(model)
-    head = family.unembed_module(model)
-    if not isinstance(head, torch.nn.Linear):  # e.g. BERT's prediction head (non-linear)
-        return None
-    return head.weight.detach().T, family.final_norm_module(model)
-
-
 def _logit_effects(
     model: Any, sae: SparseAutoencoder, hook: str, n: int
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """``(top ids, values, bottom ids, values)`` ``[feature, n]`` (ids -1 when unavailable)."""
-    found = None if parse_site(model, hook)[1] == "mlp.hook_post" else _unembedding(model)
-    if found is None:
+    linear = None
+    if parse_site(model, hook)[1] != "mlp.hook_post":
+        with suppress(ValueError):  # no LM head, or not a linear one (BERT)
+            linear = readout(model).linear()
+    if linear is None:
         ids = torch.full((sae.n_features, 0), -1, dtype=torch.long)
         return ids, torch.zeros(sae.n_features, 0), ids, torch.zeros(sae.n_features, 0)
-    unembed, norm = found
-    directions = sae.W_dec.detach().float()
-    if isinstance(norm, torch.nn.LayerNorm) or type(norm).__name__ in ("LayerNorm", "LayerNormPre"):
-        directions = directions - directions.mean(-1, keepdim=True)
-    weight = getattr(norm, "weight", None) if norm is not None else None
-    if weight is None and norm is not None:
-        weight = getattr(norm, "w", None)  # TransformerLens names it w
-    if weight is not None:
-        directions = directions * weight.detach().float().cpu()
-    unembed = unembed.float().cpu()
+    directions = linear.directions(sae.W_dec.detach().float().cpu())
+    unembed = linear.unembed
     n = min(n, unembed.shape[1])
     parts = [chunk @ unembed for chunk in directions.split(1024)]  # [chunk, vocab] each
     top = [part.topk(n, dim=1) for part in parts]

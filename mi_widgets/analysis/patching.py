@@ -1,0 +1,390 @@
+"""Activation patching: which activations carry the difference between two inputs.
+
+Run a clean and a corrupted input, then run the corrupted input again with one activation
+replaced by its clean value (denoising; or the reverse, noising) and see how much of the clean
+behaviour comes back. Many patches share one forward pass: every row of a batch patches a
+different cell.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..capture.hooks import capture_mode
+from ..capture.reader import CorpusReader
+from ..capture.readout import logits_at
+from ..capture.sites import at_site, head_shape, n_layers, reading
+from ._archive import read_archive, write_archive
+from .metrics import bind_metric, metric_name
+from .top_activations import positive_int
+
+#: Component names and the site each patches.
+COMPONENTS = {
+    "resid": "hook_resid_post",
+    "resid_pre": "hook_resid_pre",
+    "resid_post": "hook_resid_post",
+    "attn": "hook_attn_out",
+    "mlp": "hook_mlp_out",
+    "head": "attn.hook_z",
+}
+#: The grids each component can be patched over; the first is the default.
+GRIDS = {
+    **{name: ("layer,position", "layer") for name in COMPONENTS if name != "head"},
+    "head": ("layer,head", "layer,head,position"),
+}
+DIRECTIONS = ("denoise", "noise")
+
+
+@dataclass(frozen=True, eq=False)
+class PatchingResult:
+    """What patching each cell did to the metric.
+
+    Attributes:
+        values: the normalised effect, ``(metric - corrupted) / (clean - corrupted)``: 0 is
+            the corrupted run's metric and 1 the clean run's. Shape by ``over``:
+            ``[layer, position]``, ``[layer]``, ``[layer, head]`` or ``[layer, head, position]``.
+        raw: the metric of each patched run, same shape.
+        clean_metric, corrupted_metric: the metric of the unpatched runs.
+        clean_tokens, corrupted_tokens: the ``N`` token strings of the two inputs.
+        top_ids, top_probs: ``[*values.shape, k]`` the patched runs' most likely next tokens
+            at ``position`` and their probabilities.
+        clean_top_ids, clean_top_probs, corrupted_top_ids, corrupted_top_probs: ``[k]`` the
+            same for the unpatched runs.
+        vocabulary: the token string of every id in the top lists.
+        component, over, direction: what was patched, over which grid, which way.
+        metric: how the metric is shown (e.g. ``logit(' Mary') - logit(' John')``).
+        position: the position whose logits the metric read.
+        layers: the model layers patched (rows of ``values``).
+        model_name: the model's class name.
+    """
+
+    values: np.ndarray
+    raw: np.ndarray
+    clean_metric: float
+    corrupted_metric: float
+    clean_tokens: list[str]
+    corrupted_tokens: list[str]
+    top_ids: np.ndarray
+    top_probs: np.ndarray
+    clean_top_ids: np.ndarray
+    clean_top_probs: np.ndarray
+    corrupted_top_ids: np.ndarray
+    corrupted_top_probs: np.ndarray
+    vocabulary: dict[int, str]
+    component: str
+    over: str
+    direction: str
+    metric: str
+    position: int
+    layers: tuple[int, ...]
+    model_name: str
+
+    @property
+    def axes(self) -> tuple[str, ...]:
+        """The names of the axes of :attr:`values`, e.g. ``("layer", "position")``."""
+        return tuple(self.over.split(","))
+
+    @property
+    def position_labels(self) -> list[str]:
+        """Each position as ``token_index`` (``" John_7"``), from the clean input."""
+        return [f"{token}_{i}" for i, token in enumerate(self.clean_tokens)]
+
+    def top(self, n: int = 5) -> list[tuple[dict[str, int], float]]:
+        """The ``n`` cells with the largest effect, as ``({axis: index}, value)``.
+
+        Layers are model layers; NaN cells are left out.
+        """
+        flat = np.nan_to_num(self.values, nan=-np.inf).ravel()
+        order = np.argsort(-flat, kind="stable")[: positive_int(n, "n")]
+        cells = []
+        for index in order:
+            coords = np.unravel_index(index, self.values.shape)
+            cell = dict(zip(self.axes, (int(c) for c in coords), strict=True))
+            cell["layer"] = self.layers[cell["layer"]]
+            cells.append((cell, float(self.values[coords])))
+        return cells
+
+    def predictions(self, cell: tuple[int, ...]) -> list[tuple[str, float]]:
+        """``(token, probability)`` pairs the run patched at ``cell`` (indices into
+        :attr:`values`) predicts at :attr:`position`, most likely first."""
+        ids, probs = self.top_ids[tuple(cell)], self.top_probs[tuple(cell)]
+        return [(self.vocabulary[int(i)], float(p)) for i, p in zip(ids, probs, strict=True)]
+
+    def save(self, path: str | pathlib.Path) -> pathlib.Path:
+        """Write to ``path`` (``.npz``: the arrays plus JSON metadata)."""
+        arrays = {name: getattr(self, name) for name in _ARRAYS}
+        meta = {name: getattr(self, name) for name in _META}
+        meta["layers"] = list(self.layers)
+        meta["vocabulary"] = {str(k): v for k, v in self.vocabulary.items()}
+        return write_archive(path, "patching", 1, arrays, meta)
+
+    @classmethod
+    def load(cls, path: str | pathlib.Path) -> PatchingResult:
+        """Read a result written by :meth:`save`."""
+        arrays, meta = read_archive(path, "patching", 1)
+        meta["layers"] = tuple(meta["layers"])
+        meta["vocabulary"] = {int(k): v for k, v in meta["vocabulary"].items()}
+        fields = {name: meta[name] for name in _META} | {"vocabulary": meta["vocabulary"]}
+        return cls(**{name: arrays[name] for name in _ARRAYS}, **fields, layers=meta["layers"])
+
+    def __repr__(self) -> str:
+        shape = " x ".join(f"{n} {a}s" for n, a in zip(self.values.shape, self.axes, strict=True))
+        return (
+            f"PatchingResult({self.model_name}: {self.direction} {self.component} over "
+            f"{shape}; {self.metric} clean {self.clean_metric:.3g}, corrupted "
+            f"{self.corrupted_metric:.3g})"
+        )
+
+
+_ARRAYS = (
+    "values",
+    "raw",
+    "top_ids",
+    "top_probs",
+    "clean_top_ids",
+    "clean_top_probs",
+    "corrupted_top_ids",
+    "corrupted_top_probs",
+)
+_META = (
+    "clean_metric",
+    "corrupted_metric",
+    "clean_tokens",
+    "corrupted_tokens",
+    "component",
+    "over",
+    "direction",
+    "metric",
+    "position",
+    "model_name",
+)
+
+
+def patch(
+    model: Any,
+    tokenizer: Any,
+    clean: str,
+    corrupted: str,
+    metric: Any,
+    *,
+    component: str = "resid",
+    over: str | None = None,
+    direction: str = "denoise",
+    position: int = -1,
+    layers: Any = None,
+    batch_size: int = 32,
+    top_k: int = 5,
+) -> PatchingResult:
+    """Patch every cell of one component from one run into the other and measure ``metric``.
+
+    Args:
+        model: a Hugging Face model of a supported family with its LM head, or a
+            TransformerLens ``HookedTransformer``.
+        tokenizer: its tokenizer (``None`` uses ``model.tokenizer`` for TransformerLens).
+        clean, corrupted: two texts of the same number of tokens.
+        metric: :func:`~mi_widgets.logit_diff` or a callable ``logits [batch, d_vocab] ->
+            [batch]`` applied to the logits at ``position``.
+        component: ``"resid"`` (the residual stream leaving each block, = ``"resid_post"``),
+            ``"resid_pre"``, ``"attn"`` (attention output), ``"mlp"`` (MLP output) or
+            ``"head"`` (each head's output, before the output projection mixes them).
+        over: the grid of cells: ``"layer,position"`` (default) or ``"layer"`` (all
+            positions at once) for the first four; ``"layer,head"`` (default: a head at all
+            positions) or ``"layer,head,position"`` for heads.
+        direction: ``"denoise"`` runs the corrupted input with clean activations patched in;
+            ``"noise"`` runs the clean input with corrupted ones.
+        position: the position whose logits the metric reads (negative from the end).
+        layers: model layers to patch; ``None`` for all.
+        batch_size: patched runs per forward pass.
+        top_k: predictions kept per patched run.
+
+    Returns:
+        A :class:`PatchingResult`; ``values`` is normalised so that 0 is the corrupted run's
+        metric and 1 the clean run's, whichever the direction.
+
+    Example:
+        >>> clean = "When Mary and John went to the store, John gave a drink to"
+        >>> corrupted = "When Mary and John went to the store, Mary gave a drink to"
+        >>> result = mw.patch(model, tokenizer, clean, corrupted,
+        ...                   mw.logit_diff(" Mary", " John"))     # doctest: +SKIP
+        >>> result.top(3)                                            # doctest: +SKIP
+    """
+    if component not in COMPONENTS:
+        raise ValueError(f"component must be one of {', '.join(COMPONENTS)}, got {component!r}")
+    grids = GRIDS[component]
+    over = grids[0] if over is None else over
+    if over not in grids:
+        raise ValueError(
+            f"over = {over!r} does not apply to component {component!r}: expected one of "
+            f"{', '.join(map(repr, grids))}"
+        )
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be 'denoise' or 'noise', got {direction!r}")
+    batch_size = positive_int(batch_size, "batch_size")
+    top_k = positive_int(top_k, "top_k")
+    reader = CorpusReader(model, tokenizer)
+    score = bind_metric(metric, reader.tokenizer)
+    ids = _pair(reader, clean, corrupted)
+    n_tokens = ids.shape[1]
+    if isinstance(position, bool) or not isinstance(position, int):
+        raise TypeError(f"position must be an int, got {position!r}")
+    if not -n_tokens <= position < n_tokens:
+        raise ValueError(
+            f"position = {position} is outside the {n_tokens} tokens of the inputs: expected "
+            f"{-n_tokens} <= position < {n_tokens}"
+        )
+    position %= n_tokens
+    chosen = _layers(layers, n_layers(model))
+    sites = [f"blocks.{layer}.{COMPONENTS[component]}" for layer in chosen]
+
+    with torch.no_grad(), _eval_mode(model), reading(model, sites) as records:
+        both = logits_at(model, lambda: reader.forward(ids, mask(ids)), position)
+    metrics = score(both).float()
+    if metrics.shape != (2,):
+        raise ValueError(
+            f"metric returned shape {tuple(metrics.shape)} for logits of shape "
+            f"{tuple(both.shape)}: expected one number per run, shape (2,)"
+        )
+    clean_metric, corrupted_metric = (float(m) for m in metrics)
+    if clean_metric == corrupted_metric:
+        raise ValueError(
+            f"the metric is {clean_metric:.6g} on both clean and corrupted inputs: there is no "
+            "difference to patch (choose inputs or a metric that tell them apart)"
+        )
+    source, base = (0, 1) if direction == "denoise" else (1, 0)
+    sizes = {"layer": len(chosen), "position": n_tokens, "head": head_shape(model)[0]}
+    cells, shape = _cells(over, sizes)
+    raw, top_ids, top_probs = [], [], []
+    for start in range(0, len(cells), batch_size):
+        chunk = cells[start : start + batch_size]
+        with ExitStack() as stack:
+            stack.enter_context(_eval_mode(model))
+            for row, site in enumerate(sites):
+                patch_rows = (chunk[:, 0] == row).nonzero().squeeze(1)
+                if patch_rows.numel():
+                    donor = records[site][source]
+                    edit = _patcher(donor, chunk[patch_rows], patch_rows, over)
+                    stack.enter_context(at_site(model, site, edit))
+            inputs = ids[base].expand(len(chunk), n_tokens)
+            logits = logits_at(model, lambda x=inputs: reader.forward(x, mask(x)), position)
+        raw.append(score(logits).float())
+        probs, index = logits.softmax(-1).topk(top_k, dim=-1)
+        top_ids.append(index)
+        top_probs.append(probs)
+    raw_values = torch.cat(raw).reshape(shape).numpy()
+    first = both.softmax(-1).topk(top_k, dim=-1)
+    all_ids = torch.cat([*top_ids, first.indices])
+    vocabulary = dict(zip(*_decode_unique(reader, all_ids), strict=True))
+    return PatchingResult(
+        values=((raw_values - corrupted_metric) / (clean_metric - corrupted_metric)).astype(
+            np.float32
+        ),
+        raw=raw_values.astype(np.float32),
+        clean_metric=clean_metric,
+        corrupted_metric=corrupted_metric,
+        clean_tokens=reader.decode(ids[0].numpy()),
+        corrupted_tokens=reader.decode(ids[1].numpy()),
+        top_ids=torch.cat(top_ids).reshape(*shape, top_k).numpy(),
+        top_probs=torch.cat(top_probs).reshape(*shape, top_k).numpy().astype(np.float32),
+        clean_top_ids=first.indices[0].numpy(),
+        clean_top_probs=first.values[0].numpy().astype(np.float32),
+        corrupted_top_ids=first.indices[1].numpy(),
+        corrupted_top_probs=first.values[1].numpy().astype(np.float32),
+        vocabulary=vocabulary,
+        component=component,
+        over=over,
+        direction=direction,
+        metric=metric_name(metric),
+        position=position,
+        layers=tuple(chosen),
+        model_name=type(model).__name__,
+    )
+
+
+def mask(ids: torch.Tensor) -> torch.Tensor:
+    """The attention mask of unpadded ids: all ones."""
+    return torch.ones_like(ids)
+
+
+def _pair(reader: CorpusReader, clean: Any, corrupted: Any) -> torch.Tensor:
+    """``[2, N]`` token ids of clean and corrupted; the same length or a clear error."""
+    for name, text in (("clean", clean), ("corrupted", corrupted)):
+        if not isinstance(text, str) or not text:
+            raise TypeError(f"{name} must be a non-empty str, got {text!r}")
+    encoded = [list(ids) for ids in reader.tokenizer([clean, corrupted])["input_ids"]]
+    if len(encoded[0]) != len(encoded[1]):
+        shown = [reader.decode(np.asarray(ids)) for ids in encoded]
+        raise ValueError(
+            "clean and corrupted must have the same number of tokens, got "
+            f"{len(encoded[0])} and {len(encoded[1])}:\n  clean:     {shown[0]}\n"
+            f"  corrupted: {shown[1]}"
+        )
+    if not encoded[0]:
+        raise ValueError("clean and corrupted give no tokens")
+    if reader.limit is not None and len(encoded[0]) > reader.limit:
+        raise ValueError(
+            f"clean and corrupted are {len(encoded[0])} tokens long but {reader.name} takes at "
+            f"most {reader.limit}"
+        )
+    return torch.tensor(encoded, dtype=torch.long)
+
+
+def _layers(layers: Any, count: int) -> list[int]:
+    """Model layers, ascending, from ``None`` (all), an int or an iterable of ints."""
+    if layers is None:
+        return list(range(count))
+    chosen = [layers] if isinstance(layers, int) else list(layers)
+    for layer in chosen:
+        if isinstance(layer, bool) or not isinstance(layer, int) or not -count <= layer < count:
+            raise ValueError(
+                f"layers contains {layer!r}: expected ints with {-count} <= layer < {count}"
+            )
+    if not chosen:
+        raise ValueError("layers is empty: give at least one layer to patch")
+    return sorted({layer % count for layer in chosen})
+
+
+def _cells(over: str, sizes: dict[str, int]) -> tuple[torch.Tensor, tuple[int, ...]]:
+    """``([cell, 3], grid shape)``: each cell's (layer row, position, head), -1 where the grid
+    has no such axis (all positions, or not a head), in row-major grid order."""
+    axes = over.split(",")
+    grids = torch.meshgrid(*(torch.arange(sizes[axis]) for axis in axes), indexing="ij")
+    columns = {axis: grid.reshape(-1) for axis, grid in zip(axes, grids, strict=True)}
+    everywhere = torch.full_like(columns["layer"], -1)
+    cells = [columns.get(axis, everywhere) for axis in ("layer", "position", "head")]
+    return torch.stack(cells, dim=1), tuple(sizes[axis] for axis in axes)
+
+
+def _patcher(donor: torch.Tensor, cells: torch.Tensor, rows: torch.Tensor, over: str):
+    """An edit that writes ``donor`` (``[N, width]`` or ``[N, head, d_head]``) into batch
+    ``rows`` at each cell's position and head (all positions / heads where the cell says -1)."""
+    positions, heads = cells[:, 1], cells[:, 2]
+
+    def edit(x: torch.Tensor) -> torch.Tensor:
+        x = x.clone()
+        if "position" in over and "head" in over:
+            x[rows, positions, heads] = donor[positions, heads].to(x.dtype)
+        elif "position" in over:
+            x[rows, positions] = donor[positions].to(x.dtype)
+        elif "head" in over:
+            x[rows, :, heads] = donor[:, heads].transpose(0, 1).to(x.dtype)
+        else:
+            x[rows] = donor.to(x.dtype)
+        return x
+
+    return edit
+
+
+def _decode_unique(reader: CorpusReader, ids: torch.Tensor) -> tuple[list[int], list[str]]:
+    unique = torch.unique(ids).tolist()
+    return unique, reader.decode(np.asarray(unique))
+
+
+def _eval_mode(model: Any) -> Any:
+    """Eval mode (no dropout) inside the block, restored after."""
+    return capture_mode(model, eager=False)

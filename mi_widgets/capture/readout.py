@@ -1,0 +1,197 @@
+"""How a model turns its residual stream into logits, and the weights linear attribution needs.
+
+:func:`readout` finds a model's final norm and unembedding (Hugging Face families and
+TransformerLens); :meth:`Readout.linear` gives them as matrices, with the final norm's scale
+frozen so that logits become a linear function of the residual stream — the basis of direct
+logit attribution and of feature logit effects. :func:`head_weights` gives each head's slice
+of an attention output projection.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from . import tlens
+from .families import detect
+from .sites import head_shape
+
+
+@dataclass(frozen=True)
+class Readout:
+    """A model's final norm (identity when it has none) and its unembedding module."""
+
+    norm: torch.nn.Module
+    unembed: torch.nn.Module
+    model_name: str
+
+    def logits(self, resid: torch.Tensor) -> torch.Tensor:
+        """``[..., d_vocab]`` logits of residual-stream vectors ``[..., d_model]``."""
+        with torch.no_grad():
+            return self.unembed(self.norm(resid))
+
+    def linear(self) -> LinearReadout:
+        """The norm and unembedding as matrices.
+
+        Raises:
+            ValueError: when the unembedding is not one linear map (BERT's prediction head
+                has a dense layer, an activation and a norm of its own).
+        """
+        if hasattr(self.unembed, "W_U"):  # TransformerLens
+            matrix, offset = self.unembed.W_U, self.unembed.b_U
+        elif isinstance(self.unembed, torch.nn.Linear):
+            matrix, offset = self.unembed.weight.T, self.unembed.bias
+        else:
+            raise ValueError(
+                f"the unembedding of {self.model_name} ({type(self.unembed).__name__}) is not "
+                "one linear map, so logits are not a sum of per-component parts"
+            )
+        kind = type(self.norm).__name__
+        if isinstance(self.norm, torch.nn.Identity):
+            centred = False
+        elif "LayerNorm" in kind or "RMSNorm" in kind:
+            centred = "LayerNorm" in kind
+        else:
+            raise ValueError(
+                f"the final norm of {self.model_name} ({kind}) is neither a LayerNorm nor an "
+                "RMSNorm: its scale cannot be frozen"
+            )
+        weight = _parameter(self.norm, "weight", "w")
+        bias = _parameter(self.norm, "bias", "b")
+        eps = getattr(self.norm, "eps", None) or getattr(self.norm, "variance_epsilon", 0.0)
+        d_model = matrix.shape[0]
+        return LinearReadout(
+            unembed=matrix.detach().float().cpu(),
+            unembed_bias=_or_zeros(offset, matrix.shape[1]),
+            weight=_or_ones(weight, d_model),
+            bias=_or_zeros(bias, d_model),
+            centred=centred,
+            normalises=not isinstance(self.norm, torch.nn.Identity),
+            eps=float(eps),
+        )
+
+
+@dataclass(frozen=True)
+class LinearReadout:
+    """``logits = ((x - mean(x) if centred) / scale(x) * weight + bias) @ unembed +
+    unembed_bias``.
+
+    Attributes:
+        unembed: ``[d_model, d_vocab]`` unembedding matrix.
+        unembed_bias: ``[d_vocab]`` its bias (zeros when there is none).
+        weight, bias: ``[d_model]`` the final norm's gain and bias (ones and zeros without).
+        centred: the norm subtracts the mean first (LayerNorm; not RMSNorm).
+        normalises: the model has a final norm (otherwise the scale is 1).
+        eps: the norm's epsilon.
+    """
+
+    unembed: torch.Tensor
+    unembed_bias: torch.Tensor
+    weight: torch.Tensor
+    bias: torch.Tensor
+    centred: bool
+    normalises: bool
+    eps: float
+
+    def scale(self, resid: torch.Tensor) -> torch.Tensor:
+        """``[...]`` what the norm divides residual vectors ``[..., d_model]`` by."""
+        if not self.normalises:
+            return torch.ones(resid.shape[:-1])
+        x = self.centre(resid.float())
+        return (x.pow(2).mean(-1) + self.eps).sqrt()
+
+    def centre(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` minus its mean over the last axis when the norm centres, else ``x``."""
+        return x - x.mean(-1, keepdim=True) if self.centred else x
+
+    def directions(self, parts: torch.Tensor) -> torch.Tensor:
+        """``[..., d_model]`` parts as the norm (without its scale and bias) maps them."""
+        return self.centre(parts.float()) * self.weight
+
+
+def readout(model: Any) -> Readout:
+    """The final norm and unembedding of a supported model.
+
+    Raises:
+        ValueError: for a model without an LM head (e.g. ``GPT2Model``, ``BertModel``).
+    """
+    name = type(model).__name__
+    if tlens.is_hooked_transformer(model):
+        norm = getattr(model, "ln_final", None) or torch.nn.Identity()
+        return Readout(norm=norm, unembed=model.unembed, model_name=name)
+    family = detect(model)
+    unembed = family.unembed_module(model)
+    if unembed is None:
+        raise ValueError(
+            f"{name} has no LM head (no unembedding): load the model with its head, e.g. "
+            "AutoModelForCausalLM or AutoModelForMaskedLM"
+        )
+    return Readout(norm=family.final_norm_module(model), unembed=unembed, model_name=name)
+
+
+def head_weights(model: Any, layer: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(W_O [head, d_head, d_model], b_O [d_model])`` of the attention output projection of
+    ``layer`` (float32, CPU; ``b_O`` zeros when the projection has no bias)."""
+    n_heads, d_head = head_shape(model)
+    if tlens.is_hooked_transformer(model):
+        return model.W_O[layer].detach().float().cpu(), model.b_O[layer].detach().float().cpu()
+    family = detect(model)
+    projection = family.block_list(model)[layer].get_submodule(family.attn_proj)
+    weight = projection.weight.detach().float().cpu()
+    if type(projection).__name__ != "Conv1D":  # nn.Linear stores [out, in]
+        weight = weight.T
+    d_model = weight.shape[1]
+    return weight.reshape(n_heads, d_head, d_model), _or_zeros(projection.bias, d_model)
+
+
+class _StopForwardError(Exception):
+    """Raised at the unembedding once its input is read."""
+
+
+@contextmanager
+def final_residual(model: Any, position: int):
+    """Inside the block, a forward pass stops at the unembedding and leaves the normalised
+    final residual at ``position`` ``[batch, d_model]`` in the yielded list; catch
+    :class:`_StopForwardError` around the pass (:func:`logits_at`)."""
+    found: list[torch.Tensor] = []
+
+    def stop(module: torch.nn.Module, args: tuple, kwargs: dict) -> None:
+        x = args[0] if args else next(iter(kwargs.values()))
+        found.append(x[:, position].detach())
+        raise _StopForwardError
+
+    handle = readout(model).unembed.register_forward_pre_hook(stop, with_kwargs=True)
+    try:
+        yield found
+    finally:
+        handle.remove()
+
+
+def logits_at(model: Any, run: Any, position: int) -> torch.Tensor:
+    """``[batch, d_vocab]`` float32 logits at ``position`` of the pass ``run()`` makes; the
+    unembedding is applied to that position only."""
+    with final_residual(model, position) as found, suppress(_StopForwardError):
+        run()
+    if not found:
+        raise RuntimeError(f"the forward pass of {type(model).__name__} never reached its head")
+    with torch.no_grad():
+        return readout(model).unembed(found[0][:, None])[:, 0].float()
+
+
+def _parameter(module: torch.nn.Module, *names: str) -> torch.Tensor | None:
+    for name in names:
+        value = getattr(module, name, None)
+        if isinstance(value, torch.Tensor):
+            return value
+    return None
+
+
+def _or_zeros(value: torch.Tensor | None, size: int) -> torch.Tensor:
+    return torch.zeros(size) if value is None else value.detach().float().cpu()
+
+
+def _or_ones(value: torch.Tensor | None, size: int) -> torch.Tensor:
+    return torch.ones(size) if value is None else value.detach().float().cpu()

@@ -1,0 +1,105 @@
+"""Direct logit attribution: the parts add up to the logit difference, on every family."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import mi_widgets as mw
+from mi_widgets.analysis.attribution import Attribution
+from mi_widgets.capture.readout import readout
+from mi_widgets.capture.sites import reading
+
+pytestmark = pytest.mark.filterwarnings("ignore:HookedTransformer is deprecated:DeprecationWarning")
+
+TEXT = "When Mary and John went to the store, John gave a drink to"
+
+
+def assert_adds_up(dla: Attribution) -> None:
+    parts = dla.heads.sum() + dla.mlps.sum() + dla.attn_bias.sum() + dla.embed + dla.constant
+    assert parts == pytest.approx(dla.total, abs=1e-4)
+    assert dla.values().sum() + dla.constant == pytest.approx(dla.total, abs=1e-4)
+
+
+@pytest.mark.parametrize("family", ["gpt2", "gpt_neox", "llama", "mistral", "qwen2"])
+def test_contributions_sum_to_the_logit_difference(tiny_family_models, tiny_gpt2, family):
+    model, tokenizer = tiny_family_models[family], tiny_gpt2[1]
+    trace = mw.trace(model, tokenizer, TEXT)
+    dla = mw.direct_logit_attribution(trace, " Mary", " John")
+    assert dla.heads.shape == (2, 4) and dla.mlps.shape == (2,)
+    mary, john = (tokenizer(t)["input_ids"][0] for t in (" Mary", " John"))
+    assert dla.total == pytest.approx(
+        float(trace.logits[-1, mary] - trace.logits[-1, john]), abs=1e-5
+    )
+    assert_adds_up(dla)
+    single = mw.direct_logit_attribution(trace, " Mary", position=3)
+    assert single.total == pytest.approx(float(trace.logits[3, mary]), abs=1e-5)
+    assert_adds_up(single)
+
+
+def test_hooked_transformer_attribution(hooked):
+    model, tokenizer = hooked
+    trace = mw.trace(model, tokenizer, TEXT)
+    dla = mw.direct_logit_attribution(trace, " Mary", " John")
+    assert_adds_up(dla)
+
+
+def test_a_layers_heads_and_bias_are_its_attention_output_projected(tiny_family_models, tiny_gpt2):
+    """Independent of the per-head split: project the recorded attention output with the
+    frozen final norm and compare."""
+    model, tokenizer = tiny_family_models["gpt2"], tiny_gpt2[1]
+    model.eval()
+    trace = mw.trace(model, tokenizer, TEXT)
+    dla = mw.direct_logit_attribution(trace, " Mary", " John")
+    mary, john = (tokenizer(t)["input_ids"][0] for t in (" Mary", " John"))
+    ln = model.transformer.ln_f
+    final = trace.resid_post[-1, -1]
+    scale = ((final - final.mean()).pow(2).mean() + ln.eps).sqrt()
+    direction = model.lm_head.weight[mary] - model.lm_head.weight[john]
+    with torch.no_grad(), reading(model, ["blocks.1.hook_attn_out", "blocks.0.hook_mlp_out"]) as r:
+        model(trace.input_ids[None])
+
+    def project(x):
+        return float(((x - x.mean()) / scale * ln.weight.detach()) @ direction.detach())
+
+    attn = r["blocks.1.hook_attn_out"][0, -1]
+    assert dla.heads[1].sum() + dla.attn_bias[1] == pytest.approx(project(attn), abs=1e-5)
+    assert dla.mlps[0] == pytest.approx(project(r["blocks.0.hook_mlp_out"][0, -1]), abs=1e-5)
+    assert dla.scale == pytest.approx(float(scale), rel=1e-5)
+    assert readout(model).linear().centred
+
+
+def test_on_the_demo_model_the_induction_heads_write_the_answer():
+    model, tokenizer = mw.demo_model()
+    trace = mw.trace(model, tokenizer, "The list holds key value file name. The list holds key")
+    dla = mw.direct_logit_attribution(trace, " value", " error")
+    assert_adds_up(dla)
+    top = [label for label, _ in dla.top(3)]
+    assert all(label.startswith("L1H") for label in top)  # layer-1 heads, not the MLPs
+
+
+def test_table_and_round_trip(tiny_family_models, tiny_gpt2, tmp_path):
+    model, tokenizer = tiny_family_models["llama"], tiny_gpt2[1]
+    dla = mw.direct_logit_attribution(mw.trace(model, tokenizer, TEXT), " Mary", " John")
+    assert dla.labels[:2] == ["embed", "L0H0"] and dla.labels[-1] == "L1 attn bias"
+    assert len(dla.labels) == len(dla.values()) == 1 + 8 + 2 + 2
+    values = dict(dla.top(len(dla.labels)))
+    assert values["L0H1"] == pytest.approx(float(dla.heads[0, 1]))
+    loaded = Attribution.load(dla.save(tmp_path / "dla.npz"))
+    np.testing.assert_array_equal(loaded.heads, dla.heads)
+    assert (loaded.total, loaded.target, loaded.other) == (dla.total, " Mary", " John")
+
+
+def test_bert_and_bad_input_are_refused(tiny_family_models, tiny_gpt2):
+    tokenizer = tiny_gpt2[1]
+    bert = mw.trace(tiny_family_models["bert"], tokenizer, TEXT)
+    with pytest.raises(ValueError, match="post-norm"):
+        mw.direct_logit_attribution(bert, " Mary", " John")
+    trace = mw.trace(tiny_family_models["gpt2"], tokenizer, TEXT)
+    with pytest.raises(ValueError, match="position = 40 is outside"):
+        mw.direct_logit_attribution(trace, " Mary", position=40)
+    with pytest.raises(ValueError, match="target = ' Maryland' is 4 tokens"):
+        mw.direct_logit_attribution(trace, " Maryland")
+    with pytest.raises(ValueError, match="other = 999"):
+        mw.direct_logit_attribution(trace, " Mary", 999)
