@@ -19,6 +19,8 @@ const entries = {
   feature: join(here, "src", "feature.ts"),
   head_scores: join(here, "src", "head_scores.ts"),
   neuron: join(here, "src", "neuron.ts"),
+  patching: join(here, "src", "patching.ts"),
+  attribution: join(here, "src", "attribution.ts"),
   standalone: join(here, "src", "standalone.ts"),
 };
 

@@ -23,13 +23,22 @@ from .capture import Trace, trace
 from .demo import demo_corpus, demo_model
 from .export import to_html
 from .sae import FeatureStats, SparseAutoencoder, evaluate_sae, feature_stats, train_sae
-from .widgets import AttentionView, FeatureDashboard, HeadScoresView, NeuronView, link_heads
+from .widgets import (
+    AttentionView,
+    AttributionView,
+    FeatureDashboard,
+    HeadScoresView,
+    NeuronView,
+    PatchingView,
+    link_heads,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AttentionView",
     "Attribution",
+    "AttributionView",
     "FeatureDashboard",
     "FeatureStats",
     "HeadScores",
@@ -37,6 +46,7 @@ __all__ = [
     "LogitLens",
     "NeuronView",
     "PatchingResult",
+    "PatchingView",
     "SparseAutoencoder",
     "TopActivations",
     "Trace",

@@ -32,9 +32,11 @@ import glob, zipfile
 names = zipfile.ZipFile(glob.glob("dist/mi_widgets-*.whl")[0]).namelist()
 for needed in (
     "mi_widgets/static/attention.js",
+    "mi_widgets/static/attribution.js",
     "mi_widgets/static/feature.js",
     "mi_widgets/static/head_scores.js",
     "mi_widgets/static/neuron.js",
+    "mi_widgets/static/patching.js",
     "mi_widgets/static/standalone.js",
     "mi_widgets/demo/model/model.safetensors",
     "mi_widgets/demo/model/tokenizer.json",

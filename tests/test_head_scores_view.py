@@ -191,7 +191,10 @@ def test_link_needs_matching_views():
         mw.link_heads(mw.HeadScoresView(make_scores()), attention_view(n_layers=2))
     with pytest.raises(TypeError, match=r"attention_view must be a mi_widgets\.AttentionView"):
         mw.link_heads(mw.HeadScoresView(make_scores()), mw.HeadScoresView(make_scores()))
-    with pytest.raises(TypeError, match=r"scores_view must be a mi_widgets\.HeadScoresView"):
+    with pytest.raises(
+        TypeError,
+        match=r"scores_view must be a view that selects a head \(mi_widgets\.HeadScoresView",
+    ):
         mw.link_heads(attention_view(), attention_view())
     linked = mw.HeadScoresView(make_scores(), attention=attention_view())
     with pytest.raises(ValueError, match="linked to an AttentionView of 3 x 4; unlink first"):

@@ -1,12 +1,18 @@
-"""Link a HeadScoresView with an AttentionView: one selected head, shown by both."""
+"""Link a view that selects a head (HeadScoresView, AttributionView) with an AttentionView:
+one selected head, shown by both."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .attention import AttentionView
 from .head_scores import HeadScoresView
+
+if TYPE_CHECKING:
+    from .attribution import AttributionView
+
+    HeadPicker = HeadScoresView | AttributionView
 
 #: The traits a link mirrors (the same name on both views).
 LINKED_TRAITS = ("layer", "head")
@@ -20,10 +26,11 @@ class HeadLink:
     link itself makes is not sent back (no feedback loop). :meth:`unlink` stops it.
     """
 
-    def __init__(self, scores_view: HeadScoresView, attention_view: AttentionView) -> None:
-        if not isinstance(scores_view, HeadScoresView):
+    def __init__(self, scores_view: HeadPicker, attention_view: AttentionView) -> None:
+        if not hasattr(scores_view, "_head_links"):
             raise TypeError(
-                f"scores_view must be a mi_widgets.HeadScoresView, got {type(scores_view).__name__}"
+                "scores_view must be a view that selects a head (mi_widgets.HeadScoresView or "
+                f"AttributionView), got {type(scores_view).__name__}"
             )
         if not isinstance(attention_view, AttentionView):
             raise TypeError(
@@ -93,7 +100,7 @@ class HeadLink:
         return f"HeadLink({state}: layer={self.scores_view.layer}, head={self.scores_view.head})"
 
 
-def link_heads(scores_view: HeadScoresView, attention_view: AttentionView) -> HeadLink:
+def link_heads(scores_view: HeadPicker, attention_view: AttentionView) -> HeadLink:
     """Keep ``attention_view.layer/head`` and ``scores_view.layer/head`` the same, both ways.
 
     The attention view first moves to the grid's selection. In a report written by
@@ -118,7 +125,7 @@ def report_links(views: Sequence[Any], ids: Sequence[str]) -> list[dict[str, Any
     index = {id(view): view_id for view, view_id in zip(views, ids, strict=True)}
     links = []
     for view in views:
-        if not isinstance(view, HeadScoresView):
+        if not hasattr(view, "_head_links"):  # the views that select a head
             continue
         for link in view.links:
             target = index.get(id(link.attention_view))
