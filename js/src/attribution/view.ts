@@ -88,6 +88,17 @@ export class AttributionController extends GridController<Model> {
     this.listen("change:component", BARS | SELECTION);
     this.listen("change:layer", SELECTION);
     this.listen("change:head", SELECTION);
+    // a linked view moves layer/head alone: the selected component follows (as in Python)
+    const followHead = () => {
+      const label = `L${this.model.get("layer")}H${this.model.get("head")}`;
+      if (this.model.get("component") !== label) this.commit({ component: label });
+    };
+    this.model.on("change:layer", followHead);
+    this.model.on("change:head", followHead);
+    this.disposers.push(() => {
+      this.model.off("change:layer", followHead);
+      this.model.off("change:head", followHead);
+    });
     this.listen("change:sort", BARS | META);
     this.listen("change:show", BARS | META);
     for (const name of ["title", "subtitle", "total", "constant"] as const) this.listen(`change:${name}`, META);
