@@ -12,7 +12,9 @@ the output:
 * ``induction_head.png``: the bundled demo model on a sentence that repeats, opened on its
   induction head;
 * ``neuron_view.png`` (and ``_dark``): a neuron of the demo model with its top examples from
-  the held-out corpus, a token hovered.
+  the held-out corpus, a token hovered;
+* ``causal_interventions.png`` (and ``_dark``): activation patching and direct logit
+  attribution of the demo model copying a token from its context.
 """
 
 from __future__ import annotations
@@ -80,6 +82,16 @@ doctest = ((vocab[:, :, 8] == "\\n") & (vocab[:, :, 9] == ">>>")).sum(1)
 dash = mw.FeatureDashboard(stats, feature=int(doctest.argmax()))
 display(dash)
 """
+PATCHING_CELL = """
+import mi_widgets as mw
+model, tokenizer = mw.demo_model()
+clean = "The list holds key value file name. The list holds key"
+corrupted = "The list holds key error file name. The list holds key"
+metric = mw.logit_diff(" value", " error")
+result = mw.patch(model, tokenizer, clean, corrupted, metric)
+dla = mw.direct_logit_attribution(mw.trace(model, tokenizer, clean), " value", " error")
+display(mw.PatchingView(result), mw.AttributionView(dla, show=10))
+"""
 #: file stem, cell, views that must be ready, element to hover, hover point as fractions of
 #: it, also in the dark theme
 SHOTS = [
@@ -106,6 +118,14 @@ SHOTS = [
         ("feature-dashboard",),
         ".mi-feature-dashboard canvas",
         (0.6, 0.8),
+        True,
+    ),
+    (
+        "causal_interventions",
+        PATCHING_CELL,
+        ("patching-view", "attribution-view"),
+        ".mi-patching-view .mi-vgrid-overlay",
+        (0.41, 0.25),
         True,
     ),
 ]

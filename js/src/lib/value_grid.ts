@@ -121,6 +121,11 @@ export class ValueGrid {
     this.legendHigh = make(doc, "span", "", this.legend);
   }
 
+  /** The axis names shown in the corner, e.g. `layer \\ head`. */
+  setCorner(text: string): void {
+    this.corner.textContent = text;
+  }
+
   /** New data: size the canvases, rebuild the labels. */
   setSpec(spec: GridSpec, scale: number): void {
     this.spec = spec;

@@ -44,7 +44,7 @@ export class PatchingController extends GridController<Model> {
   constructor(model: AnyModel<Model>, el: HTMLElement) {
     const doc = el.ownerDocument;
     const root = viewRoot(doc, "mi-patching-view", PATCHING_CSS);
-    super(model, root, new ValueGrid(doc, "layer \\ ", "effect (0 = corrupted, 1 = clean)"), HOVER);
+    super(model, root, new ValueGrid(doc, "", "effect (0 = corrupted, 1 = clean)"), HOVER);
     const header = make(doc, "div", "mi-header", root);
     this.title = make(doc, "span", "mi-title", header);
     header.appendChild(saveButton(doc, () => void this.savePng()));
@@ -156,7 +156,9 @@ export class PatchingController extends GridController<Model> {
         },
         symmetricScale(values.data as Float32Array, 1),
       );
-      this.grid.cells.setAttribute("aria-label", `patching effect, rows: layers, columns: ${this.model.get("column_axis")}`);
+      const axis = this.model.get("column_axis");
+      this.grid.setCorner(`layer \\ ${axis === "all positions" ? "" : axis}`);
+      this.grid.cells.setAttribute("aria-label", `patching effect, rows: layers, columns: ${axis}`);
       return true;
     } catch (error) {
       this.selection.textContent = `The patching result cannot be decoded: ${String(error)}`;
