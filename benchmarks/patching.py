@@ -5,12 +5,19 @@ GPT-2-small-shaped model (12 layers, d_model 768, random weights, built from con
 Both runs use ``mw.patch`` on the same model and inputs; only ``batch_size`` differs, and the
 two results are checked to agree. Writes the ``patching`` section of ``benchmarks/RESULTS.md``.
 
-    python -m benchmarks.patching [--tokens 128] [--batch-sizes 8 32 64]
+The ``patching_view`` section: a ``PatchingView`` of every head at every position of that model
+shape (12 x 12 rows x 128 positions, synthetic values) exported and opened offline in
+Chromium: file size, first paint, and the time from a key press to the next drawn frame.
+
+    python -m benchmarks.patching [--tokens 128] [--batch-sizes 8 32 64] [--view-only]
 """
 
 from __future__ import annotations
 
 import argparse
+import pathlib
+import statistics
+import tempfile
 import time
 
 import numpy as np
@@ -19,6 +26,28 @@ import torch
 import mi_widgets as mw
 from benchmarks._environment import write_results
 from benchmarks.neurons import gpt2_small, stdlib_corpus
+from tests.browser.harness import OfflinePage, launch_chromium
+
+#: Presses → on the view's root; resolves with the ms until the selection is repainted and
+#: until the next frame has been drawn (a task queued from its animation callback).
+MOVE = """async () => {
+  const root = document.querySelector('.mi-patching-view');
+  const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+  const before = root.dataset.selected;
+  const start = performance.now();
+  const done = new Promise((resolve) => {
+    const observer = new MutationObserver(() => {
+      if (root.dataset.selected !== before) { observer.disconnect(); resolve(); }
+    });
+    observer.observe(root, {attributes: true});
+  });
+  root.dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowRight', bubbles: true}));
+  await done;
+  const repainted = performance.now() - start;
+  await frame();
+  await new Promise((r) => setTimeout(r, 0));
+  return [repainted, performance.now() - start];
+}"""
 
 
 def inputs(tokenizer, n_tokens: int) -> tuple[str, str, int, int]:
@@ -43,11 +72,82 @@ def timed(work) -> tuple[float, object]:
     return time.perf_counter() - start, result
 
 
+def synthetic_heads(
+    n_layers: int = 12, n_heads: int = 12, n_tokens: int = 128
+) -> mw.PatchingResult:
+    """A head x position result of a GPT-2-small-shaped grid with random values."""
+    rng = np.random.default_rng(0)
+    shape = (n_layers, n_heads, n_tokens)
+    values = rng.normal(0, 0.2, shape).astype(np.float32)
+    return mw.PatchingResult(
+        values=values,
+        raw=values,
+        clean_metric=1.0,
+        corrupted_metric=0.0,
+        clean_tokens=[f" tok{i}" for i in range(n_tokens)],
+        corrupted_tokens=[f" tok{i}" for i in range(n_tokens)],
+        top_ids=rng.integers(0, 50, (*shape, 5)),
+        top_probs=rng.uniform(0, 1, (*shape, 5)).astype(np.float32),
+        clean_top_ids=np.arange(5),
+        clean_top_probs=np.full(5, 0.2, dtype=np.float32),
+        corrupted_top_ids=np.arange(5),
+        corrupted_top_probs=np.full(5, 0.2, dtype=np.float32),
+        vocabulary={i: f" word{i}" for i in range(50)},
+        component="head",
+        over="layer,head,position",
+        direction="denoise",
+        metric="synthetic",
+        position=n_tokens - 1,
+        layers=tuple(range(n_layers)),
+        model_name="synthetic",
+    )
+
+
+def measure_view(moves: int = 40) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        path = mw.to_html(
+            mw.PatchingView(synthetic_heads(), row=0, column=0), pathlib.Path(tmp) / "p.html"
+        )
+        session = OfflinePage(browser, viewport=(1400, 1000))
+        start = time.perf_counter()
+        page = session.open(path, ready=".mi-patching-view[data-ready='true']")
+        first_paint = time.perf_counter() - start
+        timings = [page.evaluate(MOVE) for _ in range(moves)]
+        requests = len(session.requests)
+        size = path.stat().st_size
+        browser.close()
+    drawn = [ms for _, ms in timings]
+    return {
+        "grid": "144 rows (12 layers x 12 heads) x 128 positions",
+        "file MB": size / 2**20,
+        "first paint s": first_paint,
+        f"key to repaint ms (median of {moves})": statistics.median(ms for ms, _ in timings),
+        "key to frame drawn ms (median)": statistics.median(drawn),
+        "key to frame drawn ms (max)": max(drawn),
+        "requests": requests,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=128)
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[8, 32, 64])
+    parser.add_argument("--view-only", action="store_true", help="only the PatchingView part")
     args = parser.parse_args(argv)
+    view = measure_view()
+    write_results(
+        "patching_view",
+        "PatchingView, exported and opened offline in Chromium",
+        [view],
+        "Every head at every position of a GPT-2-small-shaped model, random values; each cell "
+        "keeps its top 5 predictions. One → key press moves the selection one column.",
+        command="python -m benchmarks.patching --view-only",
+    )
+    if args.view_only:
+        return 0
     torch.manual_seed(0)
     model, tokenizer = gpt2_small(stdlib_corpus(2000))
     clean, corrupted, a, b = inputs(tokenizer, args.tokens)
