@@ -25,7 +25,7 @@ from ..capture.sites import n_layers, reading
 from ..capture.trace import Trace
 from ._archive import read_archive, write_archive
 from .lens import source
-from .metrics import token_id
+from .metrics import check_position, token_id
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,15 +164,7 @@ def direct_logit_attribution(
         )
     target_id = token_id(tokenizer, target, "target")
     other_id = None if other is None else token_id(tokenizer, other, "other")
-    n_tokens = trace.n_tokens
-    if isinstance(position, bool) or not isinstance(position, int):
-        raise TypeError(f"position must be an int, got {position!r}")
-    if not -n_tokens <= position < n_tokens:
-        raise ValueError(
-            f"position = {position} is outside the trace's {n_tokens} tokens: expected "
-            f"{-n_tokens} <= position < {n_tokens}"
-        )
-    position %= n_tokens
+    position = check_position(position, trace.n_tokens, "the trace")
     linear = readout(model).linear()
     parts = _components(model, trace.input_ids, position)
     final = parts["final"]

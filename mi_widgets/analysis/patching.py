@@ -21,7 +21,7 @@ from ..capture.reader import CorpusReader
 from ..capture.readout import logits_at
 from ..capture.sites import at_site, head_shape, n_layers, reading
 from ._archive import read_archive, write_archive
-from .metrics import bind_metric, metric_name
+from .metrics import bind_metric, check_position, metric_name
 from .top_activations import positive_int
 
 #: Component names and the site each patches.
@@ -231,14 +231,7 @@ def patch(
     score = bind_metric(metric, reader.tokenizer)
     ids = _pair(reader, clean, corrupted)
     n_tokens = ids.shape[1]
-    if isinstance(position, bool) or not isinstance(position, int):
-        raise TypeError(f"position must be an int, got {position!r}")
-    if not -n_tokens <= position < n_tokens:
-        raise ValueError(
-            f"position = {position} is outside the {n_tokens} tokens of the inputs: expected "
-            f"{-n_tokens} <= position < {n_tokens}"
-        )
-    position %= n_tokens
+    position = check_position(position, n_tokens, "the inputs")
     chosen = _layers(layers, n_layers(model))
     sites = [f"blocks.{layer}.{COMPONENTS[component]}" for layer in chosen]
 

@@ -2,6 +2,7 @@
  * The transparent canvas over the score grid: the hovered head and the selected head.
  */
 
+import { drawCellMarks } from "../lib/marks";
 import type { ThemeColors } from "../lib/theme";
 
 export interface GridMarks {
@@ -23,23 +24,9 @@ export class GridOverlay {
 
   /** Redraw the marks (the canvas is small: clear it all). */
   draw(marks: GridMarks, colors: ThemeColors): void {
-    const ctx = this.canvas.getContext("2d");
-    if (!ctx) return;
-    ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
     const { cell, hover, selected } = marks;
-    if (hover && (hover.layer !== selected.layer || hover.head !== selected.head)) {
-      ctx.strokeStyle = colors.fg;
-      ctx.lineWidth = 1;
-      ctx.setLineDash([3, 2]);
-      ctx.strokeRect(hover.head * cell + 0.5, hover.layer * cell + 0.5, cell - 1, cell - 1);
-    }
-    ctx.setLineDash([]);
-    ctx.lineWidth = 3;
-    ctx.strokeStyle = colors.bg;
-    ctx.strokeRect(selected.head * cell + 1.5, selected.layer * cell + 1.5, cell - 3, cell - 3);
-    ctx.lineWidth = 2;
-    ctx.strokeStyle = colors.accent;
-    ctx.strokeRect(selected.head * cell + 1, selected.layer * cell + 1, cell - 2, cell - 2);
+    const hovered = hover && { row: hover.layer, column: hover.head };
+    drawCellMarks(this.canvas, cell, hovered, { row: selected.layer, column: selected.head }, colors);
   }
 
   /** Canvas pixel coordinates of a pointer event (handles CSS scaling). */

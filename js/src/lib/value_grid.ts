@@ -9,13 +9,11 @@
 import { composeFigure } from "./png";
 import { divergingIndex, divergingLut, formatValue, scaleFor } from "./diverging";
 import { make } from "./dom";
+import { drawCellMarks, type GridCell } from "./marks";
 import { tokenDisplay } from "./tokens";
 import type { ThemeColors } from "./theme";
 
-export interface Cell {
-  row: number;
-  column: number;
-}
+export type Cell = GridCell;
 
 export interface GridSpec {
   values: Float32Array;
@@ -179,23 +177,7 @@ export class ValueGrid {
 
   /** Outline the hovered cell (dashed) and the selected one; mark their labels. */
   mark(hover: Cell | null, selected: Cell, colors: ThemeColors): void {
-    const ctx = this.overlay.getContext("2d");
-    if (!ctx) return;
-    const cell = this.cell;
-    ctx.clearRect(0, 0, this.overlay.width, this.overlay.height);
-    if (hover && (hover.row !== selected.row || hover.column !== selected.column)) {
-      ctx.strokeStyle = colors.fg;
-      ctx.lineWidth = 1;
-      ctx.setLineDash([3, 2]);
-      ctx.strokeRect(hover.column * cell + 0.5, hover.row * cell + 0.5, cell - 1, cell - 1);
-    }
-    ctx.setLineDash([]);
-    ctx.lineWidth = 3;
-    ctx.strokeStyle = colors.bg;
-    ctx.strokeRect(selected.column * cell + 1.5, selected.row * cell + 1.5, cell - 3, cell - 3);
-    ctx.lineWidth = 2;
-    ctx.strokeStyle = colors.accent;
-    ctx.strokeRect(selected.column * cell + 1, selected.row * cell + 1, cell - 2, cell - 2);
+    drawCellMarks(this.overlay, this.cell, hover, selected, colors);
     [...this.rowBox.children].forEach((el, r) => el.classList.toggle("mi-selected", r === selected.row));
     [...this.columnBox.children].forEach((el, c) => el.classList.toggle("mi-selected", c === selected.column));
   }
