@@ -250,21 +250,12 @@ def patch(
             "difference to patch (choose inputs or a metric that tell them apart)"
         )
     source, base = (0, 1) if direction == "denoise" else (1, 0)
+    donors = {site: records[site][source] for site in sites}
     sizes = {"layer": len(chosen), "position": n_tokens, "head": head_shape(model)[0]}
     cells, shape = _cells(over, sizes)
     raw, top_ids, top_probs = [], [], []
-    for start in range(0, len(cells), batch_size):
-        chunk = cells[start : start + batch_size]
-        with ExitStack() as stack:
-            stack.enter_context(_eval_mode(model))
-            for row, site in enumerate(sites):
-                patch_rows = (chunk[:, 0] == row).nonzero().squeeze(1)
-                if patch_rows.numel():
-                    donor = records[site][source]
-                    edit = _patcher(donor, chunk[patch_rows], patch_rows, over)
-                    stack.enter_context(at_site(model, site, edit))
-            inputs = ids[base].expand(len(chunk), n_tokens)
-            logits = logits_at(model, lambda x=inputs: reader.forward(x, mask(x)), position)
+    for chunk in cells.split(batch_size):
+        logits = _patched_logits(model, reader, ids[base], donors, chunk, over, position)
         raw.append(score(logits).float())
         probs, index = logits.softmax(-1).topk(top_k, dim=-1)
         top_ids.append(index)
@@ -297,6 +288,28 @@ def patch(
         layers=tuple(chosen),
         model_name=type(model).__name__,
     )
+
+
+def _patched_logits(
+    model: Any,
+    reader: CorpusReader,
+    base: torch.Tensor,
+    donors: dict[str, torch.Tensor],
+    chunk: torch.Tensor,
+    over: str,
+    position: int,
+) -> torch.Tensor:
+    """``[cell, d_vocab]`` logits at ``position`` of ``base`` ids ``[N]`` run once per cell of
+    ``chunk`` (one batch row each), with the donor activation written into that cell."""
+    with ExitStack() as stack, torch.no_grad():
+        stack.enter_context(_eval_mode(model))
+        for row, (site, donor) in enumerate(donors.items()):
+            patch_rows = (chunk[:, 0] == row).nonzero().squeeze(1)
+            if patch_rows.numel():
+                edit = _patcher(donor, chunk[patch_rows], patch_rows, over)
+                stack.enter_context(at_site(model, site, edit))
+        inputs = base.expand(len(chunk), len(base))
+        return logits_at(model, lambda: reader.forward(inputs, mask(inputs)), position)
 
 
 def mask(ids: torch.Tensor) -> torch.Tensor:
