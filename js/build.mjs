@@ -18,6 +18,7 @@ const entries = {
   attention: join(here, "src", "attention.ts"),
   feature: join(here, "src", "feature.ts"),
   head_scores: join(here, "src", "head_scores.ts"),
+  lens: join(here, "src", "lens.ts"),
   neuron: join(here, "src", "neuron.ts"),
   patching: join(here, "src", "patching.ts"),
   attribution: join(here, "src", "attribution.ts"),

@@ -28,9 +28,11 @@ from .widgets import (
     AttributionView,
     FeatureDashboard,
     HeadScoresView,
+    LogitLensView,
     NeuronView,
     PatchingView,
     link_heads,
+    link_lens,
 )
 
 __version__ = "0.1.0"
@@ -44,6 +46,7 @@ __all__ = [
     "HeadScores",
     "HeadScoresView",
     "LogitLens",
+    "LogitLensView",
     "NeuronView",
     "PatchingResult",
     "PatchingView",
@@ -57,6 +60,7 @@ __all__ = [
     "feature_stats",
     "head_scores",
     "link_heads",
+    "link_lens",
     "logit_diff",
     "logit_lens",
     "patch",

@@ -14,7 +14,9 @@ the output:
 * ``neuron_view.png`` (and ``_dark``): a neuron of the demo model with its top examples from
   the held-out corpus, a token hovered;
 * ``causal_interventions.png`` (and ``_dark``): activation patching and direct logit
-  attribution of the demo model copying a token from its context.
+  attribution of the demo model copying a token from its context;
+* ``logit_lens.png`` (and ``_dark``): the demo model's logit lens on the same sentence, the
+  last cell (where the last layer predicts the copied token) hovered.
 """
 
 from __future__ import annotations
@@ -92,6 +94,13 @@ result = mw.patch(model, tokenizer, clean, corrupted, metric)
 dla = mw.direct_logit_attribution(mw.trace(model, tokenizer, clean), " value", " error")
 display(mw.PatchingView(result), mw.AttributionView(dla, show=10))
 """
+LENS_CELL = """
+import mi_widgets as mw
+model, tokenizer = mw.demo_model()
+trace = mw.trace(model, tokenizer, "The list holds key value file name. The list holds key")
+lens = mw.logit_lens(trace, targets=[" value"])
+display(mw.LogitLensView(lens, title="Demo model: logit lens"))
+"""
 #: file stem, cell, views that must be ready, element to hover, hover point as fractions of
 #: it, also in the dark theme
 SHOTS = [
@@ -128,6 +137,7 @@ SHOTS = [
         (0.41, 0.25),
         True,
     ),
+    ("logit_lens", LENS_CELL, ("lens-view",), ".mi-lens-overlay", (0.97, 0.83), True),
 ]
 
 

@@ -35,6 +35,7 @@ for needed in (
     "mi_widgets/static/attribution.js",
     "mi_widgets/static/feature.js",
     "mi_widgets/static/head_scores.js",
+    "mi_widgets/static/lens.js",
     "mi_widgets/static/neuron.js",
     "mi_widgets/static/patching.js",
     "mi_widgets/static/standalone.js",

@@ -4,7 +4,8 @@ from .attention import AttentionView
 from .attribution import AttributionView
 from .feature import FeatureDashboard
 from .head_scores import HeadScoresView
-from .link import HeadLink, link_heads
+from .lens import LogitLensView
+from .link import HeadLink, LensLink, link_heads, link_lens
 from .neuron import NeuronView
 from .patching import PatchingView
 
@@ -14,7 +15,10 @@ __all__ = [
     "FeatureDashboard",
     "HeadLink",
     "HeadScoresView",
+    "LensLink",
+    "LogitLensView",
     "NeuronView",
     "PatchingView",
     "link_heads",
+    "link_lens",
 ]

@@ -26,8 +26,24 @@ class HeadLink:
     link itself makes is not sent back (no feedback loop). :meth:`unlink` stops it.
     """
 
+    #: The traits mirrored (the same name on both views).
+    traits: tuple[str, ...] = LINKED_TRAITS
+
     def __init__(self, scores_view: HeadPicker, attention_view: AttentionView) -> None:
-        if not hasattr(scores_view, "_head_links"):
+        self._check(scores_view, attention_view)
+        self.scores_view = scores_view
+        self.attention_view = attention_view
+        self._busy = False
+        self._linked = True
+        self._copy(scores_view, attention_view)
+        scores_view.observe(self._from_scores, names=list(self.traits))
+        attention_view.observe(self._from_attention, names=list(self.traits))
+        scores_view._head_links.append(self)
+
+    @staticmethod
+    def _check(scores_view: Any, attention_view: Any) -> None:
+        """Raise when the two views cannot be linked."""
+        if not hasattr(scores_view, "_head_links") or not hasattr(scores_view, "n_heads"):
             raise TypeError(
                 "scores_view must be a view that selects a head (mi_widgets.HeadScoresView or "
                 f"AttributionView), got {type(scores_view).__name__}"
@@ -44,14 +60,6 @@ class HeadLink:
                 f"scores_view has {grid[0]} layers x {grid[1]} heads but attention_view has "
                 f"{pattern[0]} x {pattern[1]}: link views of the same model and layers"
             )
-        self.scores_view = scores_view
-        self.attention_view = attention_view
-        self._busy = False
-        self._linked = True
-        self._copy(scores_view, attention_view)
-        scores_view.observe(self._from_scores, names=list(LINKED_TRAITS))
-        attention_view.observe(self._from_attention, names=list(LINKED_TRAITS))
-        scores_view._head_links.append(self)
 
     @property
     def linked(self) -> bool:
@@ -62,8 +70,8 @@ class HeadLink:
         if not self._linked:
             return
         self._linked = False
-        self.scores_view.unobserve(self._from_scores, names=list(LINKED_TRAITS))
-        self.attention_view.unobserve(self._from_attention, names=list(LINKED_TRAITS))
+        self.scores_view.unobserve(self._from_scores, names=list(self.traits))
+        self.attention_view.unobserve(self._from_attention, names=list(self.traits))
         if self in self.scores_view._head_links:
             self.scores_view._head_links.remove(self)
 
@@ -76,7 +84,7 @@ class HeadLink:
     def _copy(self, source: Any, target: Any) -> None:
         changes = {
             name: getattr(source, name)
-            for name in LINKED_TRAITS
+            for name in self.traits
             if getattr(target, name) != getattr(source, name)
         }
         if self._busy or not changes:
@@ -116,6 +124,64 @@ def link_heads(scores_view: HeadPicker, attention_view: AttentionView) -> HeadLi
     return HeadLink(scores_view, attention_view)
 
 
+class LensLink(HeadLink):
+    """A two-way link between a LogitLensView's selected cell and an AttentionView.
+
+    Made by :func:`link_lens`. The lens view's ``layer`` (the attention layer of its selected
+    row) and ``query_token`` (its selected position) are mirrored with the attention view's
+    ``layer`` and ``query_token``; the lens view keeps them in step with ``row`` and
+    ``position``.
+    """
+
+    traits = ("layer", "query_token")
+
+    @staticmethod
+    def _check(lens_view: Any, attention_view: Any) -> None:
+        from .lens import LogitLensView
+
+        if not isinstance(lens_view, LogitLensView):
+            raise TypeError(
+                f"lens_view must be a mi_widgets.LogitLensView, got {type(lens_view).__name__}"
+            )
+        if not isinstance(attention_view, AttentionView):
+            raise TypeError(
+                "attention_view must be a mi_widgets.AttentionView, got "
+                f"{type(attention_view).__name__}"
+            )
+        if lens_view.n_layer_rows != attention_view.n_layers:
+            raise ValueError(
+                f"lens_view has {lens_view.n_layer_rows} layer rows but attention_view has "
+                f"{attention_view.n_layers} layers: link views of the same model and layers"
+            )
+        if len(lens_view.tokens) != len(attention_view.tokens):
+            raise ValueError(
+                f"lens_view has {len(lens_view.tokens)} positions but attention_view has "
+                f"{len(attention_view.tokens)} tokens: link views of the same text"
+            )
+
+    def __repr__(self) -> str:
+        state = "linked" if self._linked else "unlinked"
+        view = self.scores_view
+        return f"LensLink({state}: row={view.rows[view.row]}, position={view.position})"
+
+
+def link_lens(lens_view: Any, attention_view: AttentionView) -> LensLink:
+    """Link a LogitLensView's selected cell with an AttentionView, both ways.
+
+    Selecting a cell sets the attention view's ``layer`` (the cell's layer; the ``"embed"``
+    row maps to none and leaves it) and ``query_token`` (the cell's position); the attention
+    view's ``layer`` and ``query_token`` move the lens selection. In a report written by
+    :func:`~mi_widgets.to_html` with both views, the page keeps the link too.
+
+    Returns:
+        A :class:`LensLink`; call ``.unlink()`` to stop.
+
+    Example:
+        >>> link = mw.link_lens(lens_view, mw.AttentionView(trace))   # doctest: +SKIP
+    """
+    return LensLink(lens_view, attention_view)
+
+
 def report_links(views: Sequence[Any], ids: Sequence[str]) -> list[dict[str, Any]]:
     """The active links between ``views`` as report data (``ids[i]`` is the id of view i).
 
@@ -131,6 +197,6 @@ def report_links(views: Sequence[Any], ids: Sequence[str]) -> list[dict[str, Any
             target = index.get(id(link.attention_view))
             if target is not None:
                 links.append(
-                    {"source": index[id(view)], "target": target, "traits": list(LINKED_TRAITS)}
+                    {"source": index[id(view)], "target": target, "traits": list(link.traits)}
                 )
     return links

@@ -45,6 +45,22 @@ def jupyterlab(tmp_path_factory) -> Iterator[JupyterLab]:
     server.stop()
 
 
+def notebook_with_views(
+    browser, jupyterlab: JupyterLab, name: str, cells: list[str], views: list[str]
+) -> LiveNotebook:
+    """Open a notebook, run its cells and wait until every view (a root selector) is ready;
+    when one does not show, close it and fail with the cells' outputs."""
+    notebook = LiveNotebook(browser, jupyterlab, name, cells)
+    try:
+        for view in views:
+            notebook.page.wait_for_selector(f"{view}[data-ready='true']", timeout=90_000)
+    except Exception as error:
+        outputs = notebook.page.locator(".jp-OutputArea-output").all_text_contents()
+        notebook.close()
+        raise AssertionError(f"the views did not show; cell outputs: {outputs}") from error
+    return notebook
+
+
 @pytest.fixture
 def live_notebook(browser, jupyterlab):
     notebooks: list[LiveNotebook] = []

@@ -1,6 +1,7 @@
 /**
- * What the views built on a `ValueGrid` share: hover with a tooltip of exact values, click to
- * select, arrow keys to move the selection, Enter to pin the tooltip, Escape to hide it.
+ * What the views built on a `ValueGrid` (or another `CellGrid`) share: hover with a tooltip of
+ * exact values, click to select, arrow keys to move the selection, Enter to pin the tooltip,
+ * Escape to hide it.
  */
 
 import type { AnyModel } from "@anywidget/types";
@@ -9,7 +10,18 @@ import { fromFormControl, keyAction } from "./keyboard";
 import { Tooltip } from "./tooltip";
 import type { Cell, ValueGrid } from "./value_grid";
 
-export abstract class GridController<M extends Record<string, any>> extends Controller<M> {
+/** What the controller needs from a grid (a `ValueGrid`, or any grid of `rows × columns` cells). */
+export interface CellGrid {
+  /** The element on top of the cells that takes the pointer events. */
+  readonly overlay: HTMLElement;
+  readonly spec: { rows: number; columns: number } | null;
+  /** The cell under a pointer event, or null outside the grid. */
+  cellAt(event: MouseEvent): Cell | null;
+  /** Viewport point where a cell's tooltip goes without a pointer. */
+  cellPoint(cell: Cell): { x: number; y: number };
+}
+
+export abstract class GridController<M extends Record<string, any>, G extends CellGrid = ValueGrid> extends Controller<M> {
   protected hover: Cell | null = null;
   /** The tooltip stays on the selected cell (opened with Enter). */
   protected pinned = false;
@@ -18,7 +30,7 @@ export abstract class GridController<M extends Record<string, any>> extends Cont
   constructor(
     model: AnyModel<M>,
     protected readonly root: HTMLElement,
-    protected readonly grid: ValueGrid,
+    protected readonly grid: G,
     private readonly hoverFlag: number,
   ) {
     super(model);

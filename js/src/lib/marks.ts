@@ -36,3 +36,19 @@ export function drawCellMarks(
   ctx.strokeStyle = colors.accent;
   ctx.strokeRect(selected.column * w + 1, selected.row * h + 1, w - 2, h - 2);
 }
+
+/** The cell of a `rows × columns` grid drawn on `element` under a pointer event, or null outside. */
+export function cellUnder(element: Element, event: MouseEvent, rows: number, columns: number): GridCell | null {
+  const box = element.getBoundingClientRect();
+  if (box.width === 0 || box.height === 0) return null;
+  const column = Math.floor(((event.clientX - box.left) / box.width) * columns);
+  const row = Math.floor(((event.clientY - box.top) / box.height) * rows);
+  if (row < 0 || column < 0 || row >= rows || column >= columns) return null;
+  return { row, column };
+}
+
+/** Mark the label of the selected row (a child of `rows`) and column (of `columns`). */
+export function markSelectedLabels(rows: Element, columns: Element, selected: GridCell): void {
+  [...rows.children].forEach((el, r) => el.classList.toggle("mi-selected", r === selected.row));
+  [...columns.children].forEach((el, c) => el.classList.toggle("mi-selected", c === selected.column));
+}

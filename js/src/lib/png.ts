@@ -24,6 +24,8 @@ export interface FigureSpec {
   rowLabels: string[];
   colLabels: string[];
   cell: number;
+  /** Height of a row when cells are not square (default `cell`). */
+  rowCell?: number;
 }
 
 const PAD = 12;
@@ -90,7 +92,9 @@ export function composeFigure(spec: FigureSpec, doc: Document = document): HTMLC
   ctx.font = labelFont;
   ctx.textBaseline = "middle";
   ctx.textAlign = "right";
-  spec.rowLabels.forEach((label, q) => ctx.fillText(label, mx - 4, my + (q + 0.5) * spec.cell, LABEL_MAX));
+  spec.rowLabels.forEach((label, q) =>
+    ctx.fillText(label, mx - 4, my + (q + 0.5) * (spec.rowCell ?? spec.cell), LABEL_MAX),
+  );
   ctx.textAlign = "left";
   spec.colLabels.forEach((label, k) => {
     ctx.save();

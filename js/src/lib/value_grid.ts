@@ -9,7 +9,7 @@
 import { composeFigure } from "./png";
 import { divergingIndex, divergingLut, formatValue, scaleFor } from "./diverging";
 import { make } from "./dom";
-import { drawCellMarks, type GridCell } from "./marks";
+import { cellUnder, drawCellMarks, markSelectedLabels, type GridCell } from "./marks";
 import { tokenDisplay } from "./tokens";
 import type { ThemeColors } from "./theme";
 
@@ -178,19 +178,12 @@ export class ValueGrid {
   /** Outline the hovered cell (dashed) and the selected one; mark their labels. */
   mark(hover: Cell | null, selected: Cell, colors: ThemeColors): void {
     drawCellMarks(this.overlay, this.cell, hover, selected, colors);
-    [...this.rowBox.children].forEach((el, r) => el.classList.toggle("mi-selected", r === selected.row));
-    [...this.columnBox.children].forEach((el, c) => el.classList.toggle("mi-selected", c === selected.column));
+    markSelectedLabels(this.rowBox, this.columnBox, selected);
   }
 
   /** The cell under a pointer event, or null outside the grid. */
   cellAt(event: MouseEvent): Cell | null {
-    const spec = this.spec;
-    const box = this.overlay.getBoundingClientRect();
-    if (!spec || box.width === 0 || box.height === 0) return null;
-    const column = Math.floor(((event.clientX - box.left) / box.width) * spec.columns);
-    const row = Math.floor(((event.clientY - box.top) / box.height) * spec.rows);
-    if (row < 0 || column < 0 || row >= spec.rows || column >= spec.columns) return null;
-    return { row, column };
+    return this.spec && cellUnder(this.overlay, event, this.spec.rows, this.spec.columns);
   }
 
   /** Viewport point at the lower right of a cell (where its tooltip goes without a pointer). */
