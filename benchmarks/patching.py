@@ -1,15 +1,17 @@
 """Activation patching sweep: every (layer, position) cell of the residual stream of a
 GPT-2-small-shaped model (12 layers, d_model 768, random weights, built from config) on a
-128-token input, batched (many cells per forward pass) against one forward pass per cell.
+128-token input: ``mw.patch`` (many cells per forward pass, only the tokens after each cell's
+position) against one full forward pass per cell (a hook patching one cell, the whole model
+run each time, as a hand-written patching loop does).
 
-Both runs use ``mw.patch`` on the same model and inputs; only ``batch_size`` differs, and the
-two results are checked to agree. Writes the ``patching`` section of ``benchmarks/RESULTS.md``.
+Every result is checked against the one-pass-per-cell loop. Writes the ``patching`` section
+of ``benchmarks/RESULTS.md``.
 
 The ``patching_view`` section: a ``PatchingView`` of every head at every position of that model
 shape (12 x 12 rows x 128 positions, synthetic values) exported and opened offline in
 Chromium: file size, first paint, and the time from a key press to the next drawn frame.
 
-    python -m benchmarks.patching [--tokens 128] [--batch-sizes 8 32 64] [--view-only]
+    python -m benchmarks.patching [--tokens 128] [--batch-sizes 1 4 12] [--view-only]
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import torch
 import mi_widgets as mw
 from benchmarks._environment import write_results
 from benchmarks.neurons import gpt2_small, stdlib_corpus
+from mi_widgets.capture.sites import at_site, reading
 from tests.browser.harness import OfflinePage, launch_chromium
 
 #: Presses → on the view's root; resolves with the ms until the selection is repainted and
@@ -64,6 +67,29 @@ def inputs(tokenizer, n_tokens: int) -> tuple[str, str, int, int]:
         if tokenizer(corrupted)["input_ids"] == changed:
             return clean, corrupted, ids[middle], replacement
     raise RuntimeError("no single-token corruption keeps the length")
+
+
+def one_pass_per_cell(model, tokenizer, clean: str, corrupted: str, a: int, b: int) -> np.ndarray:
+    """``[layer, position]`` logit difference of the corrupted run with one cell of the
+    residual stream (after each block) replaced by the clean run's: one full pass per cell."""
+    ids = [torch.tensor([tokenizer(text)["input_ids"]]) for text in (clean, corrupted)]
+    n_layers, n_tokens = model.config.n_layer, ids[0].shape[1]
+    sites = [f"blocks.{layer}.hook_resid_post" for layer in range(n_layers)]
+    with torch.no_grad(), reading(model, sites) as records:
+        model(ids[0])
+    out = np.empty((n_layers, n_tokens), dtype=np.float32)
+    for layer, site in enumerate(sites):
+        for position in range(n_tokens):
+
+            def edit(x, donor=records[site][0], position=position):
+                x = x.clone()
+                x[0, position] = donor[position]
+                return x
+
+            with torch.no_grad(), at_site(model, site, edit):
+                logits = model(ids[1]).logits[0, -1]
+            out[layer, position] = logits[a] - logits[b]
+    return out
 
 
 def timed(work) -> tuple[float, object]:
@@ -134,7 +160,7 @@ def measure_view(moves: int = 40) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=128)
-    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[8, 32, 64])
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 4, 12])
     parser.add_argument("--view-only", action="store_true", help="only the PatchingView part")
     args = parser.parse_args(argv)
     view = measure_view()
@@ -158,33 +184,35 @@ def main(argv: list[str] | None = None) -> int:
         return mw.patch(model, tokenizer, clean, corrupted, metric, batch_size=batch_size)
 
     sweep(8)  # warm-up
-    per_cell_seconds, per_cell = timed(lambda: sweep(1))
+    loop_seconds, loop = timed(lambda: one_pass_per_cell(model, tokenizer, clean, corrupted, a, b))
     rows = [
         {
-            "runs": "one forward pass per cell (batch_size=1)",
-            "forward passes": cells + 1,
-            "seconds": per_cell_seconds,
-            "ms per cell": 1000 * per_cell_seconds / cells,
+            "runs": "one full forward pass per cell (hook, loop)",
+            "forward passes": cells,
+            "seconds": loop_seconds,
+            "ms per cell": 1000 * loop_seconds / cells,
             "speed-up": 1.0,
         }
     ]
     for batch_size in args.batch_sizes:
-        seconds, batched = timed(lambda size=batch_size: sweep(size))
-        np.testing.assert_allclose(batched.raw, per_cell.raw, atol=1e-4)
+        seconds, result = timed(lambda size=batch_size: sweep(size))
+        np.testing.assert_allclose(result.raw, loop, atol=1e-3)
         rows.append(
             {
-                "runs": f"batched, batch_size={batch_size}",
-                "forward passes": -(-cells // batch_size) + 1,
+                "runs": f"mw.patch, batch_size={batch_size}",
+                "forward passes": len(result.clean_tokens) * -(-model.config.n_layer // batch_size),
                 "seconds": seconds,
                 "ms per cell": 1000 * seconds / cells,
-                "speed-up": per_cell_seconds / seconds,
+                "speed-up": loop_seconds / seconds,
             }
         )
     notes = (
         f"{cells:,} cells (12 layers x {args.tokens} positions), component resid "
         "(hook_resid_post), denoising, metric a logit difference at the last position; torch "
-        f"threads {torch.get_num_threads()}. The logits are computed at the metric's position "
-        "only. Batched and per-cell results agree to 1e-4 (checked in the run)."
+        f"threads {torch.get_num_threads()}. mw.patch groups the cells by position: a chunk "
+        "runs only the tokens from its position on, after the base run's cached keys and "
+        "values, and the logits only at the metric's position. Every mw.patch result equals "
+        "the loop's to 1e-3 (checked in the run)."
     )
     title = "Activation patching sweep: batched vs one pass per cell"
     write_results("patching", title, rows, notes)

@@ -140,6 +140,29 @@ def test_batched_cells_equal_one_forward_pass_per_cell_by_hand(gpt2, component, 
         assert result.raw[tuple(cell.values())] == pytest.approx(expected, abs=1e-6)
 
 
+@pytest.mark.parametrize("family", ["gpt_neox", "llama", "mistral", "qwen2"])
+def test_running_only_the_tokens_after_an_unchanged_prefix_is_exact(
+    tiny_family_models, tiny_gpt2, family
+):
+    """Causal decoders run a cell at position p from the base run's cached keys and values of
+    the tokens before p; every cell must equal a full forward pass with that one patch."""
+    model, tokenizer = tiny_family_models[family], tiny_gpt2[1]
+    model.eval()
+    ids = (tokenizer(" Mary")["input_ids"][0], tokenizer(" John")["input_ids"][0])
+    result = mw.patch(model, tokenizer, CLEAN, CORRUPTED, metric_between(tokenizer), batch_size=5)
+    for layer, position in [(0, 3), (1, 9), (0, len(result.clean_tokens) - 2)]:
+        name = f"blocks.{layer}.hook_resid_post"
+        donor = clean_activation(model, tokenizer, name)
+
+        def edit(x, donor=donor, position=position):
+            x = x.clone()
+            x[0, position] = donor[position]
+            return x
+
+        expected = patched_by_hand(model, tokenizer, name, edit, ids)
+        assert result.raw[layer, position] == pytest.approx(expected, abs=1e-6)
+
+
 def test_heads_over_positions_sum_up_for_the_last_layer(gpt2):
     """At the last layer every head at every position is patched into the same output:
     patching all of a head's positions at once equals the (layer, head) cell."""

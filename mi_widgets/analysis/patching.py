@@ -8,7 +8,10 @@ different cell.
 
 from __future__ import annotations
 
+import copy
+import inspect
 import pathlib
+from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..capture import tlens
+from ..capture.families import detect
 from ..capture.hooks import capture_mode
 from ..capture.reader import CorpusReader
 from ..capture.readout import logits_at
@@ -253,16 +258,23 @@ def patch(
     donors = {site: records[site][source] for site in sites}
     sizes = {"layer": len(chosen), "position": n_tokens, "head": head_shape(model)[0]}
     cells, shape = _cells(over, sizes)
-    raw, top_ids, top_probs = [], [], []
-    for chunk in cells.split(batch_size):
-        logits = _patched_logits(model, reader, ids[base], donors, chunk, over, position)
-        raw.append(score(logits).float())
-        probs, index = logits.softmax(-1).topk(top_k, dim=-1)
-        top_ids.append(index)
-        top_probs.append(probs)
-    raw_values = torch.cat(raw).reshape(shape).numpy()
+    prefix = _PrefixCache.of(model, ids[base])
+    # cells patched after the metric's position cannot change it (causal): the base run's
+    # logits; the others in chunks that share the position they start from
+    base_logits = both[base : base + 1]
+    logits = torch.empty(len(cells), base_logits.shape[-1])
+    starts = cells[:, 1].clamp(min=0) if prefix else torch.zeros(len(cells), dtype=torch.long)
+    late = starts > position if prefix else torch.zeros(len(cells), dtype=torch.bool)
+    logits[late] = base_logits
+    for index in _chunks(starts, ~late, batch_size):
+        start = int(starts[index[0]])
+        logits[index] = _patched_logits(
+            model, reader, ids[base], donors, cells[index], over, position, prefix, start
+        )
+    raw_values = score(logits).float().reshape(shape).numpy()
+    top = logits.softmax(-1).topk(top_k, dim=-1)
     first = both.softmax(-1).topk(top_k, dim=-1)
-    all_ids = torch.cat([*top_ids, first.indices])
+    all_ids = torch.cat([top.indices, first.indices])
     vocabulary = dict(zip(*_decode_unique(reader, all_ids), strict=True))
     return PatchingResult(
         values=((raw_values - corrupted_metric) / (clean_metric - corrupted_metric)).astype(
@@ -273,8 +285,8 @@ def patch(
         corrupted_metric=corrupted_metric,
         clean_tokens=reader.decode(ids[0].numpy()),
         corrupted_tokens=reader.decode(ids[1].numpy()),
-        top_ids=torch.cat(top_ids).reshape(*shape, top_k).numpy(),
-        top_probs=torch.cat(top_probs).reshape(*shape, top_k).numpy().astype(np.float32),
+        top_ids=top.indices.reshape(*shape, top_k).numpy(),
+        top_probs=top.values.reshape(*shape, top_k).numpy().astype(np.float32),
         clean_top_ids=first.indices[0].numpy(),
         clean_top_probs=first.values[0].numpy().astype(np.float32),
         corrupted_top_ids=first.indices[1].numpy(),
@@ -298,18 +310,68 @@ def _patched_logits(
     chunk: torch.Tensor,
     over: str,
     position: int,
+    prefix: _PrefixCache | None,
+    start: int,
 ) -> torch.Tensor:
     """``[cell, d_vocab]`` logits at ``position`` of ``base`` ids ``[N]`` run once per cell of
-    ``chunk`` (one batch row each), with the donor activation written into that cell."""
+    ``chunk`` (one batch row each), with the donor activation written into that cell.
+
+    With ``start > 0`` only the tokens from ``start`` on run, after the base run's cached
+    keys and values of the earlier ones (which no cell of the chunk changes).
+    """
+    rows = len(chunk)
+    inputs = base[start:].expand(rows, len(base) - start)
     with ExitStack() as stack, torch.no_grad():
         stack.enter_context(_eval_mode(model))
-        for row, (site, donor) in enumerate(donors.items()):
-            patch_rows = (chunk[:, 0] == row).nonzero().squeeze(1)
+        for layer_row, (site, donor) in enumerate(donors.items()):
+            patch_rows = (chunk[:, 0] == layer_row).nonzero().squeeze(1)
             if patch_rows.numel():
-                edit = _patcher(donor, chunk[patch_rows], patch_rows, over)
+                edit = _patcher(donor, chunk[patch_rows], patch_rows, over, start)
                 stack.enter_context(at_site(model, site, edit))
-        inputs = base.expand(len(chunk), len(base))
-        return logits_at(model, lambda: reader.forward(inputs, mask(inputs)), position)
+        if prefix is None or start == 0:
+            run = lambda: reader.forward(inputs, mask(inputs))  # noqa: E731
+        else:
+            run = lambda: prefix.forward(inputs, start)  # noqa: E731
+        return logits_at(model, run, position - start)
+
+
+class _PrefixCache:
+    """The keys and values of one run of a causal Hugging Face decoder, to run only the
+    tokens after a prefix that a patch leaves unchanged."""
+
+    def __init__(self, model: torch.nn.Module, cache: Any, argument: str) -> None:
+        self.model = model
+        self.cache = cache
+        self.argument = argument
+
+    @classmethod
+    def of(cls, model: Any, ids: torch.Tensor) -> _PrefixCache | None:
+        """The cache of ``ids`` ``[N]``; ``None`` for models it does not apply to
+        (TransformerLens, bidirectional encoders)."""
+        if tlens.is_hooked_transformer(model) or not detect(model).causal:
+            return None
+        # transformers 5 names the cache `cache` (earlier: `past_key_values`)
+        argument = "cache" if "cache" in inspect.signature(model.forward).parameters else ""
+        argument = argument or "past_key_values"
+        device = next(model.parameters()).device
+        with torch.no_grad(), _eval_mode(model):
+            out = model(input_ids=ids[None].to(device), use_cache=True)
+        return cls(model, out[argument], argument)
+
+    def forward(self, inputs: torch.Tensor, start: int) -> Any:
+        """Run ``inputs`` ``[batch, N - start]`` after the cached first ``start`` tokens."""
+        past = copy.deepcopy(self.cache)
+        past.crop(start - past.get_seq_length())  # a negative count: the tokens to drop
+        past.batch_repeat_interleave(len(inputs))
+        device = next(self.model.parameters()).device
+        return self.model(input_ids=inputs.to(device), use_cache=True, **{self.argument: past})
+
+
+def _chunks(starts: torch.Tensor, wanted: torch.Tensor, size: int) -> Iterator[torch.Tensor]:
+    """Indices of the ``wanted`` cells in chunks of at most ``size`` that share one start."""
+    for start in torch.unique(starts[wanted]).tolist():
+        index = (wanted & (starts == start)).nonzero().squeeze(1)
+        yield from index.split(size)
 
 
 def mask(ids: torch.Tensor) -> torch.Tensor:
@@ -366,17 +428,22 @@ def _cells(over: str, sizes: dict[str, int]) -> tuple[torch.Tensor, tuple[int, .
     return torch.stack(cells, dim=1), tuple(sizes[axis] for axis in axes)
 
 
-def _patcher(donor: torch.Tensor, cells: torch.Tensor, rows: torch.Tensor, over: str):
+def _patcher(
+    donor: torch.Tensor, cells: torch.Tensor, rows: torch.Tensor, over: str, start: int = 0
+):
     """An edit that writes ``donor`` (``[N, width]`` or ``[N, head, d_head]``) into batch
-    ``rows`` at each cell's position and head (all positions / heads where the cell says -1)."""
+    ``rows`` at each cell's position and head (all positions / heads where the cell says -1),
+    in a pass whose first token is position ``start``."""
     positions, heads = cells[:, 1], cells[:, 2]
+    donor = donor[start:]
 
     def edit(x: torch.Tensor) -> torch.Tensor:
         x = x.clone()
+        at = positions - start
         if "position" in over and "head" in over:
-            x[rows, positions, heads] = donor[positions, heads].to(x.dtype)
+            x[rows, at, heads] = donor[at, heads].to(x.dtype)
         elif "position" in over:
-            x[rows, positions] = donor[positions].to(x.dtype)
+            x[rows, at] = donor[at].to(x.dtype)
         elif "head" in over:
             x[rows, :, heads] = donor[:, heads].transpose(0, 1).to(x.dtype)
         else:
