@@ -11,7 +11,7 @@ The ``patching_view`` section: a ``PatchingView`` of every head at every positio
 shape (12 x 12 rows x 128 positions, synthetic values) exported and opened offline in
 Chromium: file size, first paint, and the time from a key press to the next drawn frame.
 
-    python -m benchmarks.patching [--tokens 128] [--batch-sizes 1 4 12] [--view-only]
+    python -m benchmarks.patching [--tokens 128] [--batch-sizes 4 32] [--view-only]
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ def measure_view(moves: int = 40) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=128)
-    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 4, 12])
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[4, 32])
     parser.add_argument("--view-only", action="store_true", help="only the PatchingView part")
     args = parser.parse_args(argv)
     view = measure_view()
