@@ -22,6 +22,8 @@ const entries = {
   neuron: join(here, "src", "neuron.ts"),
   patching: join(here, "src", "patching.ts"),
   attribution: join(here, "src", "attribution.ts"),
+  probe: join(here, "src", "probe.ts"),
+  superposition: join(here, "src", "superposition.ts"),
   standalone: join(here, "src", "standalone.ts"),
 };
 

@@ -20,9 +20,12 @@ from .analysis.patching import PatchingResult, patch
 from .analysis.scores import HeadScores, head_scores
 from .analysis.top_activations import TopActivations, top_activations
 from .capture import Trace, trace
+from .capture.steering import steer
 from .demo import demo_corpus, demo_model
 from .export import to_html
+from .probing import Probe, ProbeResult, probe
 from .sae import FeatureStats, SparseAutoencoder, evaluate_sae, feature_stats, train_sae
+from .toy import ToySuperposition, train_toy_superposition
 from .widgets import (
     AttentionView,
     AttributionView,
@@ -31,6 +34,8 @@ from .widgets import (
     LogitLensView,
     NeuronView,
     PatchingView,
+    ProbeView,
+    SuperpositionView,
     link_heads,
     link_lens,
 )
@@ -50,8 +55,13 @@ __all__ = [
     "NeuronView",
     "PatchingResult",
     "PatchingView",
+    "Probe",
+    "ProbeResult",
+    "ProbeView",
     "SparseAutoencoder",
+    "SuperpositionView",
     "TopActivations",
+    "ToySuperposition",
     "Trace",
     "demo_corpus",
     "demo_model",
@@ -64,8 +74,11 @@ __all__ = [
     "logit_diff",
     "logit_lens",
     "patch",
+    "probe",
+    "steer",
     "to_html",
     "top_activations",
     "trace",
     "train_sae",
+    "train_toy_superposition",
 ]

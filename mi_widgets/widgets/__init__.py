@@ -8,6 +8,8 @@ from .lens import LogitLensView
 from .link import HeadLink, LensLink, link_heads, link_lens
 from .neuron import NeuronView
 from .patching import PatchingView
+from .probe import ProbeView
+from .superposition import SuperpositionView
 
 __all__ = [
     "AttentionView",
@@ -19,6 +21,8 @@ __all__ = [
     "LogitLensView",
     "NeuronView",
     "PatchingView",
+    "ProbeView",
+    "SuperpositionView",
     "link_heads",
     "link_lens",
 ]
