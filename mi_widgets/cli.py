@@ -10,6 +10,8 @@ import time
 
 import torch
 
+from .export.notebook import DEFAULT_REPORT_MAX_BYTES
+
 DEMO_TEXT = (
     "Seven otters juggle brass lanterns under the violet bridge at midnight. "
     "Seven otters juggle brass lanterns under the violet bridge at midnight."
@@ -73,9 +75,36 @@ def main(argv: list[str] | None = None) -> int:
     )
     demo.add_argument("-o", "--output", default="mi_widgets_demo.html", help="HTML file to write")
     demo.add_argument("--text", default=DEMO_TEXT, help="text to run the model on")
+    report = commands.add_parser(
+        "report",
+        help="turn a notebook into one offline HTML report",
+        description=(
+            "Write a notebook as one self-contained HTML file that opens offline: its text, "
+            "code and outputs, every mi_widgets view drawn from the snapshot saved with its "
+            "output, plotly figures drawn by plotly.js (inlined once). Widgets that cannot "
+            "be drawn are shown as a note. Same as `jupyter nbconvert --to mi_html`."
+        ),
+    )
+    report.add_argument("notebook", type=pathlib.Path, help="the .ipynb file")
+    report.add_argument(
+        "-o", "--output", type=pathlib.Path, help="HTML file (default: NOTEBOOK.html)"
+    )
+    report.add_argument(
+        "--execute", action="store_true", help="run the notebook first (in its own directory)"
+    )
+    report.add_argument("--timeout", type=int, default=600, help="seconds per cell with --execute")
+    report.add_argument(
+        "--max-mb",
+        type=float,
+        default=DEFAULT_REPORT_MAX_BYTES / 2**20,
+        help="MiB of view data to embed; past it views keep their current selection",
+    )
+    report.add_argument("--theme", choices=("light", "dark"), default="light")
     arguments = parser.parse_args(argv)
     if arguments.command == "demo":
         return _demo(pathlib.Path(arguments.output), arguments.text)
+    if arguments.command == "report":
+        return _report(arguments)
     parser.print_help()
     return 0
 
@@ -119,6 +148,31 @@ def _demo(output: pathlib.Path, text: str) -> int:
     )
     seconds = time.perf_counter() - start
     print(f"wrote {output.resolve()} ({output.stat().st_size / 1024:.0f} KiB, {seconds:.1f} s)")
+    return 0
+
+
+def _report(arguments: argparse.Namespace) -> int:
+    from mi_widgets.export.report import write_report
+
+    source: pathlib.Path = arguments.notebook
+    if not source.is_file():
+        print(f"mi-widgets report: no notebook at {source}", file=sys.stderr)
+        return 2
+    output = arguments.output or source.with_suffix(".html")
+    start = time.perf_counter()
+    found = write_report(
+        source,
+        output,
+        execute=arguments.execute,
+        timeout=arguments.timeout,
+        max_bytes=int(arguments.max_mb * 2**20),
+        theme=arguments.theme,
+    )
+    seconds = time.perf_counter() - start
+    print(
+        f"wrote {output.resolve()} ({output.stat().st_size / 2**20:.1f} MiB, {found.views} views, "
+        f"{found.figures} figures, {found.placeholders} not shown, {seconds:.1f} s)"
+    )
     return 0
 
 

@@ -41,6 +41,8 @@ for needed in (
     "mi_widgets/static/probe.js",
     "mi_widgets/static/standalone.js",
     "mi_widgets/static/superposition.js",
+    "mi_widgets/export/templates/mi_html/index.html.j2",
+    "mi_widgets/export/templates/mi_html/conf.json",
     "mi_widgets/demo/model/model.safetensors",
     "mi_widgets/demo/model/tokenizer.json",
     "mi_widgets/demo/corpus.jsonl.gz",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pathlib
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -150,3 +151,37 @@ def torch_single_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+#: The teaching notebooks, every one in notebooks/ (tests pick up new ones by themselves).
+NOTEBOOKS = sorted((pathlib.Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+
+#: Seconds one notebook cell may take on a 2-core CPU machine.
+NOTEBOOK_CELL_TIMEOUT = 300
+
+
+@pytest.fixture(scope="session")
+def executed_notebook(tmp_path_factory):
+    """``run(path)``: the notebook at ``path`` executed once per test session (nbclient, in
+    its own temporary directory, widget state stored); later calls reuse the result, so the
+    notebook test and the report test do not run a notebook twice. A failed run raises the
+    same error every time."""
+    import nbformat
+
+    from mi_widgets.export.report import execute_notebook
+
+    done: dict[pathlib.Path, object] = {}
+
+    def run(path: pathlib.Path):
+        if path not in done:
+            notebook = nbformat.read(path, as_version=4)
+            directory = tmp_path_factory.mktemp(path.stem)
+            try:
+                done[path] = execute_notebook(notebook, directory, NOTEBOOK_CELL_TIMEOUT)
+            except Exception as error:  # kept and raised again for every caller
+                done[path] = error
+        if isinstance(done[path], Exception):
+            raise done[path]
+        return done[path]
+
+    return run

@@ -45,3 +45,29 @@ def test_the_console_script_runs(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert path.stat().st_size > 10_000
+
+
+def test_help_documents_the_report(capsys):
+    with pytest.raises(SystemExit):
+        main(["report", "--help"])
+    out = capsys.readouterr().out
+    assert "--execute" in out and "--output" in out and "--max-mb" in out and "mi_html" in out
+
+
+def test_report_of_a_saved_notebook(tmp_path, capsys):
+    import nbformat
+
+    from tests.test_report import attention_view, display_output, notebook_of
+
+    _, view = attention_view()
+    nbformat.write(notebook_of(display_output(view)), tmp_path / "saved.ipynb")
+    assert main(["report", str(tmp_path / "saved.ipynb"), "--theme", "dark"]) == 0
+    assert "1 views, 0 figures, 0 not shown" in capsys.readouterr().out
+    text = (tmp_path / "saved.html").read_text(encoding="utf-8")
+    assert '<div class="mi-widgets-view" id="mi-view-0"></div>' in text
+    assert 'data-jp-theme-light="false"' in text and '"theme":"dark"' in text
+
+
+def test_report_of_a_missing_notebook_fails_clearly(tmp_path, capsys):
+    assert main(["report", str(tmp_path / "nope.ipynb")]) == 2
+    assert f"no notebook at {tmp_path / 'nope.ipynb'}" in capsys.readouterr().err

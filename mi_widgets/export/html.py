@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import base64
 import html
+import itertools
 import json
 import pathlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
 from ..widgets._serialization import split_header
 from ..widgets.base import SlicedView, static_file
 from ..widgets.link import report_links
+from .snapshot import map_bytes
 
 #: Encoded slice bytes embedded per report by default; slices past it are marked as absent.
 DEFAULT_MAX_BYTES = 128 * 2**20
 
 Theme = Literal["auto", "light", "dark"]
+
+#: One data slice: its key, its array header and its raw bytes.
+Slice = tuple[str, dict[str, Any], bytes]
 
 
 def to_html(
@@ -73,7 +78,12 @@ def to_html(
 
 
 class _Document:
-    """Collects modules, view states and binary blobs, then renders the page."""
+    """Collects modules, view states and binary blobs, then renders the page.
+
+    Slices are embedded within the byte budget: first the current selection of every view
+    (its first slice), then the other slices in order; those that do not fit are listed in
+    :attr:`omitted` and the page marks them as not embedded.
+    """
 
     def __init__(self, max_bytes: int) -> None:
         self.budget = max_bytes
@@ -81,59 +91,81 @@ class _Document:
         self.views: list[dict[str, Any]] = []
         self.blobs: list[bytes] = []
         self.links: list[dict[str, Any]] = []
+        #: ``(view id, slice key, bytes)`` of every slice left out for the budget.
+        self.omitted: list[tuple[str, str, int]] = []
+        self._pending: list[tuple[dict[str, Any], Iterator[Slice]]] = []
 
     def add_view(self, view_id: str, view: SlicedView) -> None:
-        module = view._module
+        """Add a live view; its slices are encoded when the page is rendered."""
+        slices = ((key, *split_header(view.encode_slice(key))) for key in view.slice_keys())
+        self.add(view_id, view._module, view.view_state(), slices)
+
+    def add(
+        self, view_id: str, module: str, state: dict[str, Any], slices: Iterable[Slice]
+    ) -> None:
+        """Add a view of ``module`` with its trait values and ``(key, header, bytes)`` slices."""
         if module not in self.modules:
             self.modules[module] = static_file(f"{module}.js").read_text(encoding="utf-8")
-        slices = {}
-        for key in view.slice_keys():
-            header, data = split_header(view.encode_slice(key))
-            if len(data) > self.budget:
-                continue
-            self.budget -= len(data)
-            slices[key] = {"array": header, "blob": self._blob(data)}
-        state = self._replace_bytes(view.view_state())
-        state["_slices"] = {}
-        self.views.append({"id": view_id, "module": module, "state": state, "slices": slices})
+        entry = {"id": view_id, "module": module, "state": self._replace_bytes(state)}
+        entry["state"]["_slices"] = {}
+        entry["slices"] = {}
+        self.views.append(entry)
+        self._pending.append((entry, iter(slices)))
+
+    def _embed_slices(self) -> None:
+        for entry, slices in self._pending:  # the current selection of every view first
+            for key, header, data in itertools.islice(slices, 1):
+                self._embed(entry, key, header, data)
+        for entry, slices in self._pending:
+            for key, header, data in slices:
+                self._embed(entry, key, header, data)
+        self._pending = []
+
+    def _embed(self, entry: dict[str, Any], key: str, header: dict[str, Any], data: bytes) -> None:
+        if len(data) > self.budget:
+            self.omitted.append((entry["id"], key, len(data)))
+            return
+        self.budget -= len(data)
+        entry["slices"][key] = {"array": header, "blob": self._blob(data)}
 
     def _blob(self, data: bytes) -> str:
         self.blobs.append(data)
         return f"b{len(self.blobs) - 1}"
 
     def _replace_bytes(self, value: Any) -> Any:
-        if isinstance(value, (bytes, bytearray, memoryview)):
-            return {"$blob": self._blob(bytes(value))}
-        if isinstance(value, dict):
-            return {key: self._replace_bytes(item) for key, item in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [self._replace_bytes(item) for item in value]
-        return value
+        return map_bytes(value, lambda data: {"$blob": self._blob(data)})
 
-    def render(self, title: str, theme: Theme, intro: str) -> str:
+    def scripts(self, theme: Theme) -> str:
+        """The data, blob and runtime ``<script>`` elements that render the views in a page
+        holding an element ``<div class="mi-widgets-view" id=...>`` per view."""
+        self._embed_slices()
         data = {"theme": theme, "modules": self.modules, "views": self.views, "links": self.links}
         blobs = "\n".join(
             f'<script type="application/octet-stream" id="mi-blob-b{i}">'
             f"{base64.b64encode(blob).decode('ascii')}</script>"
             for i, blob in enumerate(self.blobs)
         )
-        containers = "\n".join(
-            f'<div class="mi-widgets-view" id="{view["id"]}"></div>' for view in self.views
-        )
         runtime = static_file("standalone.js").read_text(encoding="utf-8")
         if "</script" in runtime.lower():
             raise RuntimeError("standalone.js contains '</script' and cannot be inlined")
+        return _SCRIPTS.format(data=_script_json(data), blobs=blobs, runtime=runtime)
+
+    def render(self, title: str, theme: Theme, intro: str) -> str:
+        containers = "\n".join(view_container(view["id"]) for view in self.views)
         paragraphs = [" ".join(part.split()) for part in intro.split("\n\n") if part.strip()]
         return _PAGE.format(
             title=html.escape(title),
             heading=html.escape(title),
             intro="\n".join(f"<p>{html.escape(part)}</p>" for part in paragraphs),
-            data=_script_json(data),
-            blobs=blobs,
             containers=containers,
-            runtime=runtime,
-            csp=_CONTENT_SECURITY_POLICY,
+            scripts=self.scripts(theme),
+            csp=CONTENT_SECURITY_POLICY,
         )
+
+
+def view_container(view_id: str) -> str:
+    """The element a report renders view ``view_id`` into."""
+    return f'<div class="mi-widgets-view" id="{html.escape(view_id)}"></div>'
 
 
 def _script_json(value: Any) -> str:
@@ -149,10 +181,16 @@ def _script_json(value: Any) -> str:
 
 
 #: The page may run its own inline code and Blob-URL modules, and load nothing from anywhere.
-_CONTENT_SECURITY_POLICY = (
+CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'unsafe-inline' blob:; style-src 'unsafe-inline'; "
     "img-src data: blob:"
 )
+
+_SCRIPTS = """<script type="application/json" id="mi-widgets-data">{data}</script>
+{blobs}
+<script type="module">
+{runtime}
+</script>"""
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -173,11 +211,7 @@ p {{ max-width: 60em; line-height: 1.45; }}
 <h1>{heading}</h1>
 {intro}
 {containers}
-<script type="application/json" id="mi-widgets-data">{data}</script>
-{blobs}
-<script type="module">
-{runtime}
-</script>
+{scripts}
 </body>
 </html>
 """

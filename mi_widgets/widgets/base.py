@@ -67,6 +67,17 @@ class SlicedView(anywidget.AnyWidget):
             if key not in _FRAMEWORK_TRAITS and key != "_slices"
         }
 
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """The widget bundle plus an offline snapshot (see :mod:`mi_widgets.export.snapshot`),
+        so a notebook report can draw this view once the kernel is gone."""
+        from ..export.snapshot import SNAPSHOT_MIME, view_snapshot
+
+        bundle = super()._repr_mimebundle_(**kwargs)
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        if data is not None:
+            data[SNAPSHOT_MIME] = view_snapshot(self)
+        return bundle
+
     def _on_custom_message(self, _widget: Any, content: Any, _buffers: list[Any]) -> None:
         if not isinstance(content, dict) or content.get("type") != "slice":
             return

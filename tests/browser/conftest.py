@@ -7,7 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.browser.harness import JupyterLab, LiveNotebook, OfflinePage, launch_chromium
+from tests.browser.harness import (
+    JupyterLab,
+    LiveNotebook,
+    Notebook7,
+    OfflinePage,
+    launch_chromium,
+)
 
 SCREENSHOTS = pathlib.Path(__file__).resolve().parents[1] / "screenshots"
 
@@ -41,6 +47,14 @@ def offline(browser) -> Iterator[callable]:
 @pytest.fixture(scope="session")
 def jupyterlab(tmp_path_factory) -> Iterator[JupyterLab]:
     server = JupyterLab(tmp_path_factory.mktemp("jupyterlab"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def notebook7(tmp_path_factory) -> Iterator[Notebook7]:
+    """A Jupyter Notebook 7 server, started on first use."""
+    server = Notebook7(tmp_path_factory.mktemp("notebook7"))
     yield server
     server.stop()
 

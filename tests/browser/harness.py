@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from typing import ClassVar
 
 CHROMIUM = os.environ.get("MI_WIDGETS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -84,8 +85,17 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-class JupyterLab:
-    """A JupyterLab server on a free port, with its own config, runtime and notebook dirs."""
+class JupyterServer:
+    """A Jupyter front-end server (subclasses: JupyterLab, Notebook 7) on a free port, with
+    its own config, runtime and notebook dirs."""
+
+    #: ``python -m <module> <options>`` starts the server.
+    module = ""
+    options: tuple[str, ...] = ()
+    #: Written to ``labconfig/page_config.json``.
+    page_config: ClassVar[dict] = {}
+    #: URL path of a notebook, under the server's base URL.
+    tree = ""
 
     def __init__(self, root: pathlib.Path) -> None:
         self.root = root
@@ -93,11 +103,7 @@ class JupyterLab:
         self.notebooks.mkdir()
         config = root / "config"
         (config / "labconfig").mkdir(parents=True)
-        (config / "labconfig" / "page_config.json").write_text(
-            json.dumps(
-                {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}
-            )
-        )
+        (config / "labconfig" / "page_config.json").write_text(json.dumps(self.page_config))
         self.port = _free_port()
         self.token = secrets.token_hex(16)
         env = {
@@ -111,23 +117,30 @@ class JupyterLab:
             [
                 sys.executable,
                 "-m",
-                "jupyterlab",
+                self.module,
                 "--no-browser",
                 "--ip=127.0.0.1",
                 f"--port={self.port}",
                 f"--IdentityProvider.token={self.token}",
                 f"--ServerApp.root_dir={self.notebooks}",
                 "--allow-root",
-                "--LabApp.news_url=None",
-                "--LabApp.extension_manager=readonly",
-                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-                "--LabApp.expose_app_in_browser=True",
+                *self.options,
             ],
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
         self._wait_ready()
+
+    def wait_for_kernel(self, page) -> None:
+        """Wait until the kernel of the notebook open in ``page`` is idle."""
+        page.wait_for_function(
+            """() => {
+              const context = window.jupyterapp?.shell?.currentWidget?.sessionContext;
+              return Boolean(context?.session?.kernel) && context.kernelDisplayStatus === "idle";
+            }""",
+            timeout=60_000,
+        )
 
     @property
     def base(self) -> str:
@@ -138,14 +151,15 @@ class JupyterLab:
         url = f"{self.base}/api/status?token={self.token}"
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited: {(self.root / 'jupyter.log').read_text()}")
+                log = (self.root / "jupyter.log").read_text()
+                raise RuntimeError(f"{type(self).__name__} server exited: {log}")
             try:
                 with urllib.request.urlopen(url, timeout=2) as response:
                     if response.status == 200:
                         return
             except OSError:
                 time.sleep(0.3)
-        raise TimeoutError("jupyter lab did not answer within 60 s")
+        raise TimeoutError(f"the {type(self).__name__} server did not answer within 60 s")
 
     def write_notebook(self, name: str, cells: list[str]) -> str:
         notebook = {
@@ -170,7 +184,7 @@ class JupyterLab:
             "nbformat_minor": 5,
         }
         (self.notebooks / name).write_text(json.dumps(notebook))
-        return f"{self.base}/lab/tree/{name}?token={self.token}&reset"
+        return f"{self.base}/{self.tree}/{name}?token={self.token}&reset"
 
     def stop(self) -> None:
         self.process.terminate()
@@ -179,6 +193,34 @@ class JupyterLab:
         except subprocess.TimeoutExpired:
             self.process.kill()
         self.log.close()
+
+
+class JupyterLab(JupyterServer):
+    """A JupyterLab server."""
+
+    module = "jupyterlab"
+    page_config: ClassVar[dict] = {  # no news toast over the notebook
+        "disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}
+    }
+    options = (
+        "--LabApp.news_url=None",
+        "--LabApp.extension_manager=readonly",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.expose_app_in_browser=True",
+    )
+    tree = "lab/tree"
+
+    def wait_for_kernel(self, page) -> None:
+        page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60_000)
+
+
+class Notebook7(JupyterServer):
+    """A Jupyter Notebook 7 server (the ``notebook`` package)."""
+
+    module = "notebook"
+    # the flag: `--JupyterNotebookApp.expose_app_in_browser=True` is not applied (7.6.5)
+    options = ("--expose-app-in-browser",)
+    tree = "notebooks"
 
 
 #: Runs code in the notebook's kernel from the page; resolves to the code's stdout.
@@ -197,9 +239,9 @@ RUN_IN_KERNEL = """async (code) => {
 
 
 class LiveNotebook:
-    """A notebook open in JupyterLab whose cells have run."""
+    """A notebook open in JupyterLab (or Notebook 7) whose cells have run."""
 
-    def __init__(self, browser, lab: JupyterLab, name: str, cells: list[str]) -> None:
+    def __init__(self, browser, lab: JupyterServer, name: str, cells: list[str]) -> None:
         self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
         self.page = self.context.new_page()
         self.errors: list[str] = []
@@ -209,7 +251,7 @@ class LiveNotebook:
             "dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss())
         )
         self.page.goto(lab.write_notebook(name, cells))
-        self.page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60_000)
+        lab.wait_for_kernel(self.page)
         self.page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
     def run(self, code: str) -> str:
