@@ -8,6 +8,7 @@ import torch
 
 import mi_widgets as mw
 from mi_widgets.analysis.attribution import Attribution
+from mi_widgets.capture.hooks import capture_mode
 from mi_widgets.capture.readout import readout
 from mi_widgets.capture.sites import reading
 
@@ -49,7 +50,6 @@ def test_a_layers_heads_and_bias_are_its_attention_output_projected(tiny_family_
     """Independent of the per-head split: project the recorded attention output with the
     frozen final norm and compare."""
     model, tokenizer = tiny_family_models["gpt2"], tiny_gpt2[1]
-    model.eval()
     trace = mw.trace(model, tokenizer, TEXT)
     dla = mw.direct_logit_attribution(trace, " Mary", " John")
     mary, john = (tokenizer(t)["input_ids"][0] for t in (" Mary", " John"))
@@ -57,7 +57,8 @@ def test_a_layers_heads_and_bias_are_its_attention_output_projected(tiny_family_
     final = trace.resid_post[-1, -1]
     scale = ((final - final.mean()).pow(2).mean() + ln.eps).sqrt()
     direction = model.lm_head.weight[mary] - model.lm_head.weight[john]
-    with torch.no_grad(), reading(model, ["blocks.1.hook_attn_out", "blocks.0.hook_mlp_out"]) as r:
+    sites = ["blocks.1.hook_attn_out", "blocks.0.hook_mlp_out"]
+    with torch.no_grad(), capture_mode(model, eager=False), reading(model, sites) as r:
         model(trace.input_ids[None])
 
     def project(x):

@@ -8,6 +8,7 @@ import torch
 
 import mi_widgets as mw
 from mi_widgets.analysis.lens import LogitLens
+from mi_widgets.capture.hooks import capture_mode
 
 pytestmark = pytest.mark.filterwarnings("ignore:HookedTransformer is deprecated:DeprecationWarning")
 
@@ -30,10 +31,9 @@ def test_the_last_row_is_the_models_own_prediction(tiny_family_models, tiny_gpt2
 
 def test_every_row_is_the_head_applied_to_that_layers_residual(tiny_family_models, tiny_gpt2):
     model, tokenizer = tiny_family_models["gpt2"], tiny_gpt2[1]
-    model.eval()
     trace = mw.trace(model, tokenizer, TEXT)
     lens = mw.logit_lens(trace, k=4, targets=[" Mary", 7])
-    with torch.no_grad():
+    with torch.no_grad(), capture_mode(model, eager=False):
         probs = model.lm_head(model.transformer.ln_f(trace.resid_post[0])).softmax(-1)
     top = probs.topk(4, dim=-1)
     np.testing.assert_array_equal(lens.candidates[lens.top[1]], top.indices.numpy())

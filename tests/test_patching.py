@@ -8,6 +8,7 @@ import torch
 
 import mi_widgets as mw
 from mi_widgets.analysis.patching import PatchingResult
+from mi_widgets.capture.hooks import capture_mode
 from mi_widgets.capture.sites import at_site
 
 CLEAN = "When Mary and John went to the store, John gave a drink to"
@@ -81,9 +82,10 @@ def test_a_patch_that_changes_nothing_gives_zero(gpt2, component):
 
 
 def patched_by_hand(model, tokenizer, site, donor_edit, metric_ids):
-    """The metric of the corrupted run with one edit, run alone (one forward pass)."""
+    """The metric of the corrupted run with one edit, run alone (one forward pass, no
+    dropout; the shared fixture models keep their training flag)."""
     ids = torch.tensor([tokenizer(CORRUPTED)["input_ids"]])
-    with torch.no_grad(), at_site(model, site, donor_edit):
+    with torch.no_grad(), capture_mode(model, eager=False), at_site(model, site, donor_edit):
         logits = model(ids).logits[0, -1]
     return float(logits[metric_ids[0]] - logits[metric_ids[1]])
 
@@ -92,7 +94,7 @@ def clean_activation(model, tokenizer, site):
     from mi_widgets.capture.sites import reading
 
     ids = torch.tensor([tokenizer(CLEAN)["input_ids"]])
-    with torch.no_grad(), reading(model, [site]) as records:
+    with torch.no_grad(), capture_mode(model, eager=False), reading(model, [site]) as records:
         model(ids)
     return records[site][0]
 
@@ -147,7 +149,6 @@ def test_running_only_the_tokens_after_an_unchanged_prefix_is_exact(
     """Causal decoders run a cell at position p from the base run's cached keys and values of
     the tokens before p; every cell must equal a full forward pass with that one patch."""
     model, tokenizer = tiny_family_models[family], tiny_gpt2[1]
-    model.eval()
     ids = (tokenizer(" Mary")["input_ids"][0], tokenizer(" John")["input_ids"][0])
     result = mw.patch(model, tokenizer, CLEAN, CORRUPTED, metric_between(tokenizer), batch_size=5)
     for layer, position in [(0, 3), (1, 9), (0, len(result.clean_tokens) - 2)]:

@@ -112,9 +112,8 @@ def test_dark_report_and_nbconvert_entry_point(offline, executed):
     directory, _ = executed
     done = subprocess.run(
         [
-            sys.executable,
+            sys.executable,  # this environment's nbconvert, not a `jupyter-nbconvert` on PATH
             "-m",
-            "jupyter",
             "nbconvert",
             "--to",
             "mi_html",
