@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.harness import LiveNotebook
+from tests.browser.conftest import notebook_with_views
 
 pytestmark = pytest.mark.browser
 
@@ -33,14 +33,9 @@ ATTENTION = ".mi-attention-view"
 
 @pytest.fixture(scope="module")
 def notebook(browser, jupyterlab):
-    nb = LiveNotebook(browser, jupyterlab, "patching_live.ipynb", [SETUP])
-    try:
-        for view in (PATCHING, ATTRIBUTION, ATTENTION):
-            nb.page.wait_for_selector(f"{view}[data-ready='true']", timeout=90_000)
-    except Exception as error:
-        outputs = nb.page.locator(".jp-OutputArea-output").all_text_contents()
-        nb.close()
-        raise AssertionError(f"the views did not show; cell outputs: {outputs}") from error
+    nb = notebook_with_views(
+        browser, jupyterlab, "patching_live.ipynb", [SETUP], [PATCHING, ATTRIBUTION, ATTENTION]
+    )
     yield nb
     nb.close()
 

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from tests.browser.harness import LiveNotebook
+from tests.browser.conftest import notebook_with_views
 from tests.browser.test_probe_export import frame, padded
 
 pytestmark = pytest.mark.browser
@@ -31,13 +31,7 @@ SCATTER = "canvas.mi-probe-scatter"
 
 @pytest.fixture(scope="module")
 def notebook(browser, jupyterlab):
-    nb = LiveNotebook(browser, jupyterlab, "probe_live.ipynb", [SETUP])
-    try:
-        nb.page.wait_for_selector(f"{VIEW}[data-ready='true']", timeout=90_000)
-    except Exception as error:
-        outputs = nb.page.locator(".jp-OutputArea-output").all_text_contents()
-        nb.close()
-        raise AssertionError(f"the view did not show; cell outputs: {outputs}") from error
+    nb = notebook_with_views(browser, jupyterlab, "probe_live.ipynb", [SETUP], [VIEW])
     yield nb
     nb.close()
 

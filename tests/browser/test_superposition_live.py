@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.harness import LiveNotebook
+from tests.browser.conftest import notebook_with_views
 from tests.browser.test_superposition_export import tips
 
 pytestmark = pytest.mark.browser
@@ -29,13 +29,7 @@ VIEW = ".mi-superposition-view"
 
 @pytest.fixture(scope="module")
 def notebook(browser, jupyterlab):
-    nb = LiveNotebook(browser, jupyterlab, "superposition_live.ipynb", [SETUP])
-    try:
-        nb.page.wait_for_selector(f"{VIEW}[data-ready='true']", timeout=90_000)
-    except Exception as error:
-        outputs = nb.page.locator(".jp-OutputArea-output").all_text_contents()
-        nb.close()
-        raise AssertionError(f"the view did not show; cell outputs: {outputs}") from error
+    nb = notebook_with_views(browser, jupyterlab, "superposition_live.ipynb", [SETUP], [VIEW])
     yield nb
     nb.close()
 
