@@ -40,7 +40,8 @@ class ViewEntry:
         return f"{self.module}.js"
 
 
-def _load(path: pathlib.Path) -> tuple[ViewEntry, ...]:
+def load_views(path: pathlib.Path) -> tuple[ViewEntry, ...]:
+    """The entries of a registry file; an error when a module is registered twice."""
     entries = tuple(ViewEntry(**entry) for entry in json.loads(path.read_text(encoding="utf-8")))
     modules = [entry.module for entry in entries]
     repeated = sorted({module for module in modules if modules.count(module) > 1})
@@ -50,7 +51,7 @@ def _load(path: pathlib.Path) -> tuple[ViewEntry, ...]:
 
 
 #: Every view, in registry order.
-VIEWS: tuple[ViewEntry, ...] = _load(REGISTRY_FILE)
+VIEWS: tuple[ViewEntry, ...] = load_views(REGISTRY_FILE)
 
 
 def view_entry(module: str) -> ViewEntry:
