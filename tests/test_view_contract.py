@@ -59,7 +59,8 @@ export type Model = {
 
 @pytest.fixture
 def toy_model(tmp_path: pathlib.Path) -> pathlib.Path:
-    (tmp_path / "header.ts").write_text("export interface Header extends Base {\n  shape: number[];\n}\n")
+    header = "export interface Header extends Base {\n  shape: number[];\n}\n"
+    (tmp_path / "header.ts").write_text(header)
     path = tmp_path / "model.ts"
     path.write_text(TOY_MODEL)
     return path
@@ -113,7 +114,8 @@ def test_kinds_of_typescript_types():
 
 
 def test_kinds_of_traits():
-    assert trait_kinds(traitlets.Union([traitlets.Int(), traitlets.Unicode()])) == {"number", "string"}
+    union = traitlets.Union([traitlets.Int(), traitlets.Unicode()])
+    assert trait_kinds(union) == {"number", "string"}
     assert trait_kinds(traitlets.Float(None, allow_none=True)) == {"number", "null"}
     assert trait_kinds(traitlets.List()) == {"unknown[]"}
     assert trait_kinds(traitlets.Tuple()) == {"array"}
@@ -124,6 +126,6 @@ def test_kinds_of_traits():
 
 def test_model_members_reads_nested_object_members(tmp_path):
     path = tmp_path / "model.ts"
-    path.write_text("export interface Model {\n  a: { b: number; c: string[] };\n  d?: boolean,\n}\n")
+    path.write_text("export interface Model {\n  a: { b: number; c: string[] };\n  d?: boolean,\n}")
     members, _ = model_members(path)
     assert members == {"a": "{ b: number; c: string[] }", "d": "boolean"}

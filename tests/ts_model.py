@@ -62,7 +62,8 @@ def split_top_level(text: str, separators: str) -> list[str]:
 
 def _end(text: str, start: int, stop: str) -> int:
     """Index of the first ``stop`` character outside brackets from ``start`` (or the end)."""
-    return next((i for i, char, depth in _depths(text, start) if depth == 0 and char in stop), len(text))
+    found = (i for i, char, depth in _depths(text, start) if depth == 0 and char in stop)
+    return next(found, len(text))
 
 
 def declarations(path: pathlib.Path, _seen: set[pathlib.Path] | None = None) -> dict[str, str]:
