@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import pathlib
+import pkgutil
 import re
 
 import pytest
 
 import mi_widgets
+import mi_widgets.widgets
 from mi_widgets.widgets.base import STATIC_DIR, SlicedView
 from mi_widgets.widgets.registry import VIEWS, bundle_files, load_views, view_entry
 
@@ -17,6 +20,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 def test_every_view_class_in_the_package_is_registered():
     """No view escapes the registry (subclasses of registered views excepted)."""
+    for module in pkgutil.iter_modules(mi_widgets.widgets.__path__, "mi_widgets.widgets."):
+        importlib.import_module(module.name)
     classes = {
         cls.__name__
         for cls in SlicedView.__subclasses__()
