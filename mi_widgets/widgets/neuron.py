@@ -10,8 +10,9 @@ import traitlets
 
 from ..analysis.top_activations import TopActivations
 from ..capture.trace import Trace
+from ..checks import check_byte_budget, check_index, check_member
 from ._serialization import EncodedArray, encode_array
-from ._validation import check_index, check_tokens
+from ._validation import check_tokens
 from .base import STATIC_DIR, SlicedView
 
 #: Activations sent with the widget when they fit; past this only the current layer goes up
@@ -115,8 +116,7 @@ class NeuronView(SlicedView):
             raise TypeError("NeuronView needs a Trace, or both activations= and tokens=")
         if precision not in ("float16", "float32"):
             raise ValueError(f"precision must be 'float16' or 'float32', got {precision!r}")
-        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0:
-            raise ValueError(f"max_bytes must be a non-negative int, got {max_bytes!r}")
+        max_bytes = check_byte_budget(max_bytes)
 
         values = _check_activations(activations)
         n_layers, n_tokens, n_neurons = values.shape
@@ -127,7 +127,7 @@ class NeuronView(SlicedView):
         if layer is None:
             shared = [i for i in layer_list if examples is not None and i in examples.layers]
             layer = shared[0] if shared else layer_list[0]
-        _check_layer(layer, layer_list)
+        check_member(layer, layer_list, "layer", "this view")
         check_index(neuron, n_neurons, "neuron")
         if token is not None:
             check_index(token, n_tokens, "token")
@@ -239,7 +239,7 @@ class NeuronView(SlicedView):
 
     @traitlets.validate("layer")
     def _valid_layer(self, proposal: dict[str, Any]) -> int:
-        return _check_layer(proposal["value"], self.layers)
+        return check_member(proposal["value"], self.layers, "layer", "this view")
 
     @traitlets.validate("neuron")
     def _valid_neuron(self, proposal: dict[str, Any]) -> int:
@@ -297,16 +297,6 @@ def _check_layers(layers: Sequence[int] | None, n_layers: int) -> list[int]:
         if isinstance(item, bool) or not isinstance(item, (int, np.integer)):
             raise TypeError(f"layers must hold ints, got {item!r}")
     return [int(i) for i in items]
-
-
-def _check_layer(layer: Any, layers: list[int]) -> int:
-    if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)):
-        raise TypeError(f"layer must be an int, got {type(layer).__name__}")
-    if layer not in layers:
-        raise ValueError(
-            f"layer = {layer} is out of range: this view has layers {', '.join(map(str, layers))}"
-        )
-    return int(layer)
 
 
 def _check_examples(examples: Any, n_neurons: int) -> None:
