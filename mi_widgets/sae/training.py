@@ -109,8 +109,9 @@ def train_sae(
     Args:
         model, tokenizer: a model :func:`~mi_widgets.trace` supports and its tokenizer.
         corpus: texts; read ``epochs`` times (a list, or anything iterable that often).
-        hook: the site, e.g. ``"blocks.1.hook_resid_post"`` or ``"blocks.0.hook_mlp_out"``
-            (see :mod:`mi_widgets.capture.sites`).
+        hook: the site, e.g. ``"blocks.1.hook_resid_post"``, ``"blocks.0.hook_mlp_out"`` or
+            ``"hook_embed"``: any site of one vector per position (see
+            :mod:`mi_widgets.capture.sites`).
         n_features: dictionary size.
         k: features kept per token (``activation="topk"``).
         activation: ``"topk"`` or ``"relu"`` (with an L1 penalty).

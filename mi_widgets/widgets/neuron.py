@@ -10,7 +10,7 @@ import traitlets
 
 from ..analysis.top_activations import TopActivations
 from ..capture.trace import Trace
-from ..checks import check_byte_budget, check_index, check_member
+from ..checks import check_byte_budget, check_index, check_member, is_int
 from ._serialization import EncodedArray, encode_array
 from ._validation import check_tokens
 from .base import STATIC_DIR, SlicedView
@@ -121,7 +121,7 @@ class NeuronView(SlicedView):
         values = _check_activations(activations)
         n_layers, n_tokens, n_neurons = values.shape
         tokens = check_tokens(tokens, n_tokens)
-        layer_list = _check_layers(layers, n_layers)
+        layer_list = _check_layer_labels(layers, n_layers)
         if examples is not None:
             _check_examples(examples, n_neurons)
         if layer is None:
@@ -284,7 +284,8 @@ def _check_activations(values: Any) -> np.ndarray:
     return array
 
 
-def _check_layers(layers: Sequence[int] | None, n_layers: int) -> list[int]:
+def _check_layer_labels(layers: Sequence[int] | None, n_layers: int) -> list[int]:
+    """The model layer of each of the ``n_layers`` rows of the activations (distinct ints)."""
     if layers is None:
         return list(range(n_layers))
     items = list(layers)
@@ -294,8 +295,8 @@ def _check_layers(layers: Sequence[int] | None, n_layers: int) -> list[int]:
             f"got {items}"
         )
     for item in items:
-        if isinstance(item, bool) or not isinstance(item, (int, np.integer)):
-            raise TypeError(f"layers must hold ints, got {item!r}")
+        if not is_int(item):
+            raise TypeError(f"layers must hold ints, got {item!r} ({type(item).__name__})")
     return [int(i) for i in items]
 
 
