@@ -16,19 +16,20 @@ from .batch import Batch, pad_id, pad_right, split, tokenize
 from .families import TRANSFORMER_LENS, is_activation_cache, is_hooked_transformer
 from .hooks import capture_mode
 from .options import Options, check_options, check_texts
-from .trace import Trace
+from .trace import RECORDED, Trace
 
 __all__ = ["capture_cache", "capture_model", "is_activation_cache", "is_hooked_transformer"]
 
 FAMILY = "TransformerLens"
-#: Hook name of each per-layer kind, as ``(field of Batch, hook name pattern)``.
+#: Hook name of each per-layer kind a trace records, as ``(field of Batch, hook name
+#: pattern)``, from the site registry.
 HOOKS = {
-    "resid": (
-        ("resid_pre", "blocks.{}.hook_resid_pre"),
-        ("resid_post", "blocks.{}.hook_resid_post"),
-    ),
-    "attention": (("attention", "blocks.{}.attn.hook_pattern"),),
-    "mlp": (("mlp_post", "blocks.{}.mlp.hook_post"),),
+    kind: tuple(
+        (site.trace_field, f"blocks.{{}}.{site.kind}")
+        for site in RECORDED
+        if site.trace_kind == kind
+    )
+    for kind in dict.fromkeys(site.trace_kind for site in RECORDED)
 }
 
 
