@@ -405,11 +405,10 @@ def _context_length(config: Any) -> int | None:
 
 
 def _as_float32(values: Any, name: str) -> np.ndarray:
-    if isinstance(values, torch.Tensor):
-        values = values.detach().to("cpu").float().numpy()
+    """float32 ``[layer, head]`` scores, or a ValueError naming them."""
     try:
-        return np.array(values, dtype=np.float32)
-    except (TypeError, ValueError) as error:
+        return as_float32(values, name)
+    except TypeError as error:
         raise ValueError(
             f"{name} must be a numeric [layer, head] array, got {type(values).__name__}"
         ) from error
