@@ -159,9 +159,10 @@ def parse_site(model: Any, name: Any, argument: str = "hook") -> tuple[int | Non
             raise ValueError(f"{argument} = {name!r} is not a hook point of {model_name}: {reason}")
         return None, name
     match = _NAME.fullmatch(name) if isinstance(name, str) else None
-    kind = SITE_KINDS.get(match.group(2)) if match else None
-    if kind is not None and kind.per_layer and -count <= int(match.group(1)) < count:
-        return int(match.group(1)) % count, kind.kind
+    if match is not None:
+        kind, layer = SITE_KINDS.get(match.group(2)), int(match.group(1))
+        if kind is not None and kind.per_layer and -count <= layer < count:
+            return layer % count, kind.kind
     global_names = ", ".join(n for n in valid_names(model) if not n.startswith("blocks."))
     kinds = ", ".join(site.kind for site in REGISTRY if site.per_layer)
     raise ValueError(
@@ -268,6 +269,7 @@ def _hf_module(model: Any, layer: int | None, kind: str) -> tuple[torch.nn.Modul
         if family.final_norm is None:  # normalised inside the last block
             return blocks[len(blocks) - 1], "output"
         return base.get_submodule(family.final_norm), "output"
+    assert layer is not None  # every kind left is one per block
     block = blocks[layer]
     return {
         "hook_resid_pre": (block, "input"),

@@ -25,11 +25,11 @@ FAMILY = "TransformerLens"
 #: pattern)``, from the site registry.
 HOOKS = {
     kind: tuple(
-        (site.trace_field, f"blocks.{{}}.{site.kind}")
-        for site in RECORDED
+        (field, f"blocks.{{}}.{site.kind}")
+        for field, site in RECORDED.items()
         if site.trace_kind == kind
     )
-    for kind in dict.fromkeys(site.trace_kind for site in RECORDED)
+    for kind in dict.fromkeys(site.trace_kind for site in RECORDED.values())
 }
 
 

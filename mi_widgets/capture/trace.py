@@ -10,8 +10,9 @@ import torch
 
 from .sites import REGISTRY, SITE_KINDS, SiteKind
 
-#: The kinds of site a trace records layer by layer (see :mod:`mi_widgets.capture.sites`).
-RECORDED = tuple(site for site in REGISTRY if site.trace_field is not None)
+#: The kinds of site a trace records layer by layer, by the field that holds each (see
+#: :mod:`mi_widgets.capture.sites`).
+RECORDED = {site.trace_field: site for site in REGISTRY if site.trace_field is not None}
 _NAME = re.compile(r"blocks\.(-?\d+)\.(.+)")
 
 
@@ -119,8 +120,8 @@ class Trace:
         """The site names this trace holds, e.g. ``blocks.0.hook_resid_pre``."""
         return [
             f"blocks.{layer}.{site.kind}"
-            for site in RECORDED
-            if getattr(self, site.trace_field) is not None
+            for field, site in RECORDED.items()
+            if getattr(self, field) is not None
             for layer in self.layers
         ]
 
