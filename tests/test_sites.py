@@ -25,6 +25,15 @@ TEXT = "When Mary and John went to the store, John gave a drink to"
 SEQUENTIAL = ("gpt2", "gpt_neox", "llama", "mistral", "qwen2")  # resid_post = pre + attn + mlp
 
 
+@pytest.fixture(autouse=True)
+def _modes_restored(tiny_family_models):
+    """These tests put shared models in eval mode: give each its mode back after."""
+    modes = {name: model.training for name, model in tiny_family_models.items()}
+    yield
+    for name, model in tiny_family_models.items():
+        model.train(modes[name])
+
+
 def run(model, input_ids: torch.Tensor) -> torch.Tensor:
     """The model's first output (logits, or the last hidden state of a base model)."""
     with torch.no_grad():

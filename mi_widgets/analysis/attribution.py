@@ -23,9 +23,10 @@ from ..capture.hooks import capture_mode
 from ..capture.readout import head_weights, readout
 from ..capture.sites import n_layers, reading
 from ..capture.trace import Trace
+from ..checks import check_token_position
 from ._archive import read_archive, write_archive
 from .lens import source
-from .metrics import check_position, token_id
+from .metrics import token_id
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,7 +165,7 @@ def direct_logit_attribution(
         )
     target_id = token_id(tokenizer, target, "target")
     other_id = None if other is None else token_id(tokenizer, other, "other")
-    position = check_position(position, trace.n_tokens, "the trace")
+    position = check_token_position(position, trace.n_tokens, "the trace")
     linear = readout(model).linear()
     parts = _components(model, trace.input_ids, position)
     final = parts["final"]

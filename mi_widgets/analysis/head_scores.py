@@ -19,8 +19,7 @@ from typing import Any
 import torch
 
 from ..capture.hooks import capture_mode
-
-_SHAPES = "[layer, head, query_pos, key_pos] or [batch, layer, head, query_pos, key_pos]"
+from ..checks import PATTERN_SHAPES, check_square_pattern
 
 
 def previous_token_score(attention: Any) -> torch.Tensor:
@@ -136,12 +135,9 @@ def _check_attention(
             f"attention must be a torch tensor or numpy array, got {type(attention).__name__}"
         ) from error
     shape = list(pattern.shape)
-    if pattern.ndim not in (4, 5) or shape[-1] != shape[-2]:
-        raise ValueError(f"attention must have shape {_SHAPES}, got shape {shape}")
+    check_square_pattern(shape, (4, 5), PATTERN_SHAPES, "attention")
     if not pattern.is_floating_point():
         raise TypeError(f"attention must hold probabilities (floats), got dtype {pattern.dtype}")
-    if 0 in shape:
-        raise ValueError(f"attention is empty: got shape {shape}")
     n_positions = shape[-1]
     if repeat_len is not None:
         if isinstance(repeat_len, bool) or not isinstance(repeat_len, int) or repeat_len < 1:

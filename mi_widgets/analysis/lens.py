@@ -12,9 +12,9 @@ import torch
 
 from ..capture.readout import readout
 from ..capture.trace import Trace
+from ..checks import positive_int
 from ._archive import read_archive, write_archive
 from .metrics import token_id
-from .top_activations import positive_int
 
 
 @dataclass(frozen=True, eq=False)

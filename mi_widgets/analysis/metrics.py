@@ -107,19 +107,3 @@ def metric_name(metric: Any) -> str:
     if isinstance(metric, (LogitDiff, BoundLogitDiff)):
         return str(metric)
     return getattr(metric, "__name__", type(metric).__name__)
-
-
-def check_position(position: Any, n_tokens: int, what: str) -> int:
-    """``position`` as an index in ``range(n_tokens)`` (negative counts from the end).
-
-    Raises:
-        TypeError / ValueError: naming the position, ``what`` has and the valid range.
-    """
-    if isinstance(position, bool) or not isinstance(position, numbers.Integral):
-        raise TypeError(f"position must be an int, got {position!r}")
-    if not -n_tokens <= position < n_tokens:
-        raise ValueError(
-            f"position = {position} is outside the {n_tokens} tokens of {what}: expected "
-            f"{-n_tokens} <= position < {n_tokens}"
-        )
-    return int(position) % n_tokens

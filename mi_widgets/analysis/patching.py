@@ -25,9 +25,9 @@ from ..capture.hooks import capture_mode
 from ..capture.reader import CorpusReader
 from ..capture.readout import logits_at
 from ..capture.sites import at_site, head_shape, n_layers, reading
+from ..checks import check_layers, check_token_position, positive_int
 from ._archive import read_archive, write_archive
-from .metrics import bind_metric, check_position, metric_name
-from .top_activations import positive_int
+from .metrics import bind_metric, metric_name
 
 #: Component names and the site each patches.
 COMPONENTS = {
@@ -236,8 +236,11 @@ def patch(
     score = bind_metric(metric, reader.tokenizer)
     ids = _pair(reader, clean, corrupted)
     n_tokens = ids.shape[1]
-    position = check_position(position, n_tokens, "the inputs")
-    chosen = _layers(layers, n_layers(model))
+    position = check_token_position(position, n_tokens, "the inputs")
+    count = n_layers(model)
+    chosen = list(
+        range(count) if layers is None else check_layers(layers, count, type(model).__name__)
+    )
     sites = [f"blocks.{layer}.{COMPONENTS[component]}" for layer in chosen]
 
     with torch.no_grad(), _eval_mode(model), reading(model, sites) as records:
@@ -400,21 +403,6 @@ def _pair(reader: CorpusReader, clean: Any, corrupted: Any) -> torch.Tensor:
             f"most {reader.limit}"
         )
     return torch.tensor(encoded, dtype=torch.long)
-
-
-def _layers(layers: Any, count: int) -> list[int]:
-    """Model layers, ascending, from ``None`` (all), an int or an iterable of ints."""
-    if layers is None:
-        return list(range(count))
-    chosen = [layers] if isinstance(layers, int) else list(layers)
-    for layer in chosen:
-        if isinstance(layer, bool) or not isinstance(layer, int) or not -count <= layer < count:
-            raise ValueError(
-                f"layers contains {layer!r}: expected ints with {-count} <= layer < {count}"
-            )
-    if not chosen:
-        raise ValueError("layers is empty: give at least one layer to patch")
-    return sorted({layer % count for layer in chosen})
 
 
 def _cells(over: str, sizes: dict[str, int]) -> tuple[torch.Tensor, tuple[int, ...]]:

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from ..capture.trace import Trace
+from ..checks import PATTERN_SHAPES, as_float32, check_square_pattern
 from ._archive import read_archive, write_archive
 from .head_scores import (
     attention_patterns,
@@ -373,19 +374,9 @@ def _attention(values: Any, name: str = "attention") -> torch.Tensor:
     if isinstance(values, torch.Tensor):
         pattern = values.detach().to("cpu")
     else:
-        try:
-            pattern = torch.as_tensor(np.asarray(values, dtype=np.float32))
-        except (TypeError, ValueError) as error:
-            raise TypeError(
-                f"{name} must be a torch tensor, numpy array or nested list of numbers, "
-                f"got {type(values).__name__}"
-            ) from error
+        pattern = torch.from_numpy(as_float32(values, name))
     shape = list(pattern.shape)
-    if pattern.ndim not in (4, 5) or shape[-1] != shape[-2] or 0 in shape:
-        raise ValueError(
-            f"{name} must have shape [layer, head, query_pos, key_pos] or "
-            f"[batch, layer, head, query_pos, key_pos] with at least one token, got {shape}"
-        )
+    check_square_pattern(shape, (4, 5), PATTERN_SHAPES, name)
     if shape[-1] < 2:
         raise ValueError(f"{name} needs at least 2 positions to score heads, got shape {shape}")
     pattern = pattern.float()
@@ -414,11 +405,10 @@ def _context_length(config: Any) -> int | None:
 
 
 def _as_float32(values: Any, name: str) -> np.ndarray:
-    if isinstance(values, torch.Tensor):
-        values = values.detach().to("cpu").float().numpy()
+    """float32 ``[layer, head]`` scores, or a ValueError naming them."""
     try:
-        return np.array(values, dtype=np.float32)
-    except (TypeError, ValueError) as error:
+        return as_float32(values, name)
+    except TypeError as error:
         raise ValueError(
             f"{name} must be a numeric [layer, head] array, got {type(values).__name__}"
         ) from error

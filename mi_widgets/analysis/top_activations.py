@@ -31,6 +31,7 @@ import torch
 
 from ..capture.reader import CorpusReader
 from ..capture.sites import n_layers
+from ..checks import check_layers, non_negative_int, positive_int
 from ._archive import read_archive, write_archive
 from ._streaming import POWERS_OF_TWO, Scan, _State
 
@@ -334,10 +335,10 @@ def top_activations(
         Ties: higher value first, then earlier document, then earlier position.
     """
     reader = CorpusReader(model, tokenizer, max_length)
-    layers = _layers(layer, n_layers(model), reader.name)
+    layers = check_layers(layer, n_layers(model), reader.name, name="layer")
     sites = [f"blocks.{i}.mlp.hook_post" for i in layers]
     k = positive_int(k, "k")
-    context = _non_negative_int(context, "context")
+    context = non_negative_int(context, "context")
     batch_size = positive_int(batch_size, "batch_size")
     if not isinstance(truncate, bool):
         raise TypeError(f"truncate must be True or False, got {truncate!r}")
@@ -383,40 +384,6 @@ def _vocabulary(window_ids: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     index = present.cumsum(0) - 1  # position of each present id among the present ones
     window_tokens = torch.where(inside, index[ids], -1).int()
     return present.nonzero().squeeze(1).numpy().astype(np.int64), window_tokens.numpy()
-
-
-def _layers(layer: Any, n_layers: int, name: str) -> tuple[int, ...]:
-    items = [layer] if isinstance(layer, numbers.Integral) else layer
-    if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
-        raise TypeError(f"layer must be an int or a list of ints, got {type(layer).__name__}")
-    items = list(items)
-    if not items:
-        raise ValueError("layer is an empty list: give at least one layer")
-    for item in items:
-        if isinstance(item, bool) or not isinstance(item, numbers.Integral):
-            raise TypeError(f"layer must hold ints, got {item!r}")
-        if not -n_layers <= item < n_layers:
-            raise ValueError(
-                f"layer = {item} is out of range: {name} has {n_layers} layers "
-                f"(0 <= layer < {n_layers}, or negative from the end)"
-            )
-    normalised = sorted({int(item) % n_layers for item in items})
-    if len(normalised) != len(items):
-        raise ValueError(f"layer names a layer twice: {items}")
-    return tuple(normalised)
-
-
-def positive_int(value: Any, name: str) -> int:
-    """``value`` as an int, or a ValueError naming ``name`` unless it is an int >= 1."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    return int(value)
-
-
-def _non_negative_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"{name} must be an int >= 0, got {value!r}")
-    return int(value)
 
 
 def _edges(bins: Any) -> torch.Tensor:

@@ -10,6 +10,7 @@ activation. Both the LM-head class (``GPT2LMHeadModel``, ``LlamaForCausalLM``,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -29,6 +30,8 @@ class Family:
             ``None`` when there is none (BERT normalises inside every block).
         unembed: path from the model to the module mapping the final residual stream (after
             ``final_norm``) to vocabulary logits; absent on base models.
+        attn: path from a block to the attention module that returns ``(output, pattern)``,
+            the pattern ``[batch, head, query_pos, key_pos]`` under eager attention.
         attn_out: path from a block to the attention module whose output (the first of a
             tuple) is the attention output, before it joins the residual stream.
         attn_proj: path from a block to the attention's output projection, whose input is
@@ -38,6 +41,8 @@ class Family:
         mlp_is_input: record the module's first input (a forward pre-hook) instead of its
             output: the input of ``down_proj`` in gated MLPs.
         causal: whether attention masks future positions.
+        pos_embed: path from ``model.base_model`` to the learned positional embedding;
+            ``None`` for rotary positions (GPT-NeoX, Llama-style).
     """
 
     name: str
@@ -45,12 +50,14 @@ class Family:
     blocks: str
     final_norm: str | None
     unembed: str
+    attn: str
     attn_out: str
     attn_proj: str
     mlp_out: str
     mlp: str
     mlp_is_input: bool
     causal: bool
+    pos_embed: str | None
 
     def block_list(self, model: torch.nn.Module) -> torch.nn.ModuleList:
         """The blocks of ``model``, one per layer."""
@@ -77,12 +84,14 @@ FAMILIES = (
         blocks="h",
         final_norm="ln_f",
         unembed="lm_head",
+        attn="attn",
         attn_out="attn",
         attn_proj="attn.c_proj",
         mlp_out="mlp",
         mlp="mlp.act",
         mlp_is_input=False,
         causal=True,
+        pos_embed="wpe",
     ),
     Family(
         name="GPT-NeoX/Pythia",
@@ -90,12 +99,14 @@ FAMILIES = (
         blocks="layers",
         final_norm="final_layer_norm",
         unembed="lm_head",
+        attn="attention",
         attn_out="attention",
         attn_proj="attention.dense",
         mlp_out="mlp",
         mlp="mlp.act",
         mlp_is_input=False,
         causal=True,
+        pos_embed=None,
     ),
     Family(
         name="Llama-style gated MLP (Llama, Mistral, Qwen2)",
@@ -103,12 +114,14 @@ FAMILIES = (
         blocks="layers",
         final_norm="norm",
         unembed="lm_head",
+        attn="self_attn",
         attn_out="self_attn",
         attn_proj="self_attn.o_proj",
         mlp_out="mlp",
         mlp="mlp.down_proj",
         mlp_is_input=True,
         causal=True,
+        pos_embed=None,
     ),
     Family(
         name="BERT (encoder)",
@@ -116,6 +129,7 @@ FAMILIES = (
         blocks="encoder.layer",
         final_norm=None,
         unembed="cls.predictions",
+        attn="attention.self",
         attn_out="attention.output.dense",
         attn_proj="attention.output.dense",
         mlp_out="output.dense",
@@ -124,6 +138,7 @@ FAMILIES = (
         mlp="intermediate",
         mlp_is_input=False,
         causal=False,
+        pos_embed="embeddings.position_embeddings",
     ),
 )
 
@@ -156,3 +171,20 @@ def detect(model: object) -> Family:
         f"cannot trace {type(model).__name__} (model_type {model_type!r}): "
         f"supported families are {supported_families()}"
     )
+
+
+def _is_instance(obj: Any, name: str) -> bool:
+    return any(
+        cls.__name__ == name and cls.__module__.startswith("transformer_lens")
+        for cls in type(obj).__mro__
+    )
+
+
+def is_hooked_transformer(obj: Any) -> bool:
+    """Whether ``obj`` is a TransformerLens ``HookedTransformer``."""
+    return _is_instance(obj, "HookedTransformer")
+
+
+def is_activation_cache(obj: Any) -> bool:
+    """Whether ``obj`` is a TransformerLens ``ActivationCache``."""
+    return _is_instance(obj, "ActivationCache")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import torch
+
+from ..checks import check_layers, is_int
 
 #: What a trace can record; ``kinds=None`` records all of them.
 KINDS = ("attention", "resid", "mlp", "logits")
@@ -64,51 +64,25 @@ def check_options(
         raise TypeError(f"truncate must be True or False, got {truncate!r}")
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {', '.join(map(str, DTYPES))}, got {dtype!r}")
-    if not _is_int(top_k) or top_k < 0:
+    if not is_int(top_k) or top_k < 0:
         raise ValueError(f"top_k must be an int >= 0 (0 records no predictions), got {top_k!r}")
     if max_length is not None:
-        if not _is_int(max_length) or max_length < 1:
+        if not is_int(max_length) or max_length < 1:
             raise ValueError(f"max_length must be None or an int >= 1, got {max_length!r}")
         if context is not None and max_length > context:
             raise ValueError(
                 f"max_length = {max_length} exceeds the context of {model_name} ({context} tokens)"
             )
     return Options(
-        layers=_check_layers(layers, n_layers, model_name),
+        layers=tuple(range(n_layers))
+        if layers is None
+        else check_layers(layers, n_layers, model_name),
         kinds=_check_kinds(kinds),
         dtype=dtype,
         top_k=int(top_k),
         max_length=None if max_length is None else int(max_length),
         truncate=truncate,
     )
-
-
-def _is_int(value: Any) -> bool:
-    """Python and numpy integers, not bools."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
-
-
-def _check_layers(layers: Any, n_layers: int, model_name: str) -> tuple[int, ...]:
-    if layers is None:
-        return tuple(range(n_layers))
-    items = [layers] if _is_int(layers) else layers
-    if not isinstance(items, Iterable) or isinstance(items, str):
-        raise TypeError(f"layers must be None or a list of ints, got {type(layers).__name__}")
-    items = list(items)
-    if not items:
-        raise ValueError("layers is empty: give None for every layer, or some layer indices")
-    for layer in items:
-        if not _is_int(layer):
-            raise TypeError(f"layers must hold ints, got {layer!r} ({type(layer).__name__})")
-        if not -n_layers <= layer < n_layers:
-            raise ValueError(
-                f"layers contains {layer} but {model_name} has {n_layers} layers: expected "
-                f"0 <= layer < {n_layers} (or -{n_layers} <= layer < 0 counting from the end)"
-            )
-    normalised = [int(layer) % n_layers for layer in items]
-    if len(set(normalised)) != len(normalised):
-        raise ValueError(f"layers names a layer twice: {items}")
-    return tuple(sorted(normalised))
 
 
 def _check_kinds(kinds: Any) -> frozenset[str]:

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from .sites import at_site, n_layers, site_width
+from ..checks import check_layer
+from .sites import at_site, check_stream_kind, n_layers, site_width
 
 
 @contextmanager
@@ -46,7 +47,8 @@ def steer(
         positions: ``None`` for every position, else an int or a list of ints indexing the
             positions of each forward pass's input (negative counts from the end). With a
             key/value cache, ``generate`` runs one new position per pass: there use ``None``.
-        site: ``"hook_resid_post"`` (leaving the block) or ``"hook_resid_pre"`` (entering it).
+        site: the kind of block site shifted: ``"hook_resid_post"`` (leaving the block),
+            ``"hook_resid_pre"`` (entering it), ``"hook_attn_out"`` or ``"hook_mlp_out"``.
         normalize: scale ``direction`` to unit norm first.
 
     Yields:
@@ -63,19 +65,11 @@ def steer(
         direction = direction.direction
     if layer is None:
         raise TypeError("layer is required: the block whose residual stream is steered")
-    count = n_layers(model)
-    if isinstance(layer, bool) or not isinstance(layer, numbers.Integral):
-        raise TypeError(f"layer must be an int, got {layer!r}")
-    if not -count <= layer < count:
-        raise ValueError(
-            f"layer = {layer} is out of range: {type(model).__name__} has {count} layers "
-            f"(expected -{count} <= layer < {count})"
-        )
-    if site not in ("hook_resid_pre", "hook_resid_post"):
-        raise ValueError(f"site must be 'hook_resid_pre' or 'hook_resid_post', got {site!r}")
+    layer = check_layer(layer, n_layers(model), type(model).__name__)
+    site = check_stream_kind(site)
     if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not np.isfinite(alpha):
         raise ValueError(f"alpha must be a finite number, got {alpha!r}")
-    name = f"blocks.{int(layer) % count}.{site}"
+    name = f"blocks.{layer}.{site}"
     vector = _direction(direction, site_width(model, name), normalize) * float(alpha)
     index = _positions(positions)
 

@@ -13,38 +13,24 @@ from typing import Any
 import torch
 
 from .batch import Batch, pad_id, pad_right, split, tokenize
-from .families import TRANSFORMER_LENS
+from .families import TRANSFORMER_LENS, is_activation_cache, is_hooked_transformer
 from .hooks import capture_mode
 from .options import Options, check_options, check_texts
-from .trace import Trace
+from .trace import RECORDED, Trace
+
+__all__ = ["capture_cache", "capture_model", "is_activation_cache", "is_hooked_transformer"]
 
 FAMILY = "TransformerLens"
-#: Hook name of each per-layer kind, as ``(field of Batch, hook name pattern)``.
+#: Hook name of each per-layer kind a trace records, as ``(field of Batch, hook name
+#: pattern)``, from the site registry.
 HOOKS = {
-    "resid": (
-        ("resid_pre", "blocks.{}.hook_resid_pre"),
-        ("resid_post", "blocks.{}.hook_resid_post"),
-    ),
-    "attention": (("attention", "blocks.{}.attn.hook_pattern"),),
-    "mlp": (("mlp_post", "blocks.{}.mlp.hook_post"),),
-}
-
-
-def _is_instance(obj: Any, name: str) -> bool:
-    return any(
-        cls.__name__ == name and cls.__module__.startswith("transformer_lens")
-        for cls in type(obj).__mro__
+    kind: tuple(
+        (field, f"blocks.{{}}.{site.kind}")
+        for field, site in RECORDED.items()
+        if site.trace_kind == kind
     )
-
-
-def is_hooked_transformer(obj: Any) -> bool:
-    """Whether ``obj`` is a TransformerLens ``HookedTransformer``."""
-    return _is_instance(obj, "HookedTransformer")
-
-
-def is_activation_cache(obj: Any) -> bool:
-    """Whether ``obj`` is a TransformerLens ``ActivationCache``."""
-    return _is_instance(obj, "ActivationCache")
+    for kind in dict.fromkeys(site.trace_kind for site in RECORDED.values())
+}
 
 
 def capture_model(

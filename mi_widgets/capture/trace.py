@@ -8,13 +8,11 @@ from typing import Any
 
 import torch
 
-#: TransformerLens-style site names a trace answers to, and the field that holds each.
-SITES = {
-    "hook_resid_pre": "resid_pre",
-    "hook_resid_post": "resid_post",
-    "attn.hook_pattern": "attention",
-    "mlp.hook_post": "mlp_post",
-}
+from .sites import REGISTRY, SITE_KINDS, SiteKind
+
+#: The kinds of site a trace records layer by layer, by the field that holds each (see
+#: :mod:`mi_widgets.capture.sites`).
+RECORDED = {site.trace_field: site for site in REGISTRY if site.trace_field is not None}
 _NAME = re.compile(r"blocks\.(-?\d+)\.(.+)")
 
 
@@ -121,8 +119,8 @@ class Trace:
     def names(self) -> list[str]:
         """The site names this trace holds, e.g. ``blocks.0.hook_resid_pre``."""
         return [
-            f"blocks.{layer}.{site}"
-            for site, field in SITES.items()
+            f"blocks.{layer}.{site.kind}"
+            for field, site in RECORDED.items()
             if getattr(self, field) is not None
             for layer in self.layers
         ]
@@ -133,16 +131,30 @@ class Trace:
         ``trace["blocks.1.attn.hook_pattern"]`` is ``[head, query_pos, key_pos]``;
         ``hook_resid_pre`` / ``hook_resid_post`` are ``[pos, d_model]``; ``mlp.hook_post`` is
         ``[pos, d_mlp]``.
+
+        Raises:
+            KeyError: for a name that is no site (listing the valid names), a site a trace
+                does not record (saying how to read it), or one this trace did not capture
+                (saying how to capture it).
         """
         match = _NAME.fullmatch(name) if isinstance(name, str) else None
-        field = SITES.get(match.group(2)) if match else None
-        layer = int(match.group(1)) if match else None
-        if field is None or getattr(self, field) is None or layer not in self.layers:
+        site = SITE_KINDS.get(match.group(2) if match else name) if isinstance(name, str) else None
+        if site is None or (match is None) == site.per_layer:
             raise KeyError(
-                f"no activation named {name!r} in this trace; valid names are "
-                f"{', '.join(self.names) or 'none (nothing per layer was captured)'}"
+                f"{name!r} is not a site name; valid names are "
+                f"{', '.join(self.names) or 'none (nothing per layer was captured)'} in this "
+                f"trace, and {', '.join(s.kind for s in REGISTRY)} in general "
+                "(see mi_widgets.capture.sites)"
             )
-        return getattr(self, field)[self.layers.index(layer)]
+        layer = int(match.group(1)) if match else None
+        if site.trace_field is None:
+            raise KeyError(
+                f"{name!r} is a valid site but a Trace does not record it; read it during a "
+                f"forward pass with mi_widgets.capture.sites.reading(model, [{name!r}])"
+            )
+        if getattr(self, site.trace_field) is None or layer not in self.layers:
+            raise KeyError(_not_captured(name, site, layer, self))
+        return getattr(self, site.trace_field)[self.layers.index(layer)]
 
     def __repr__(self) -> str:
         kinds = [
@@ -160,3 +172,12 @@ class Trace:
             f"Trace({self.model_name}: {self.n_tokens} tokens, {self.n_layers} layers"
             f"{heads}, causal={self.causal}, kinds={'+'.join(kinds) or 'none'})"
         )
+
+
+def _not_captured(name: str, site: SiteKind, layer: int | None, trace: Trace) -> str:
+    """Why ``trace`` has no ``name`` and how to capture it."""
+    captured = ", ".join(trace.names) or "none (nothing per layer was captured)"
+    return (
+        f"{name!r} was not captured in this trace (valid names are {captured}): trace with "
+        f"kinds including {site.trace_kind!r} and layers including {layer}"
+    )

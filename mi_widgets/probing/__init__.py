@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..analysis.top_activations import positive_int
-from .collect import check_position, check_site, from_arrays, from_model, from_traces, is_model
+from ..capture.sites import check_stream_kind
+from ..checks import positive_int
+from .collect import check_text_position, from_arrays, from_model, from_traces, is_model
 from .result import Probe, ProbeResult
 from .train import train_probes
 
@@ -64,7 +65,9 @@ def probe(
             arrays, the model layer of each row of the first axis.
         position: ``"last"`` token, ``"mean"`` over tokens, an int token index, or ``"all"``
             (every token is an example).
-        site: ``"hook_resid_post"`` (leaving the block) or ``"hook_resid_pre"``.
+        site: the kind of block site read: ``"hook_resid_post"`` (leaving the block),
+            ``"hook_resid_pre"``, ``"hook_attn_out"`` or ``"hook_mlp_out"`` (models only: a
+            trace records the first two).
         task: ``"auto"``, ``"classification"`` or ``"regression"``.
         test_fraction: the share of texts held out for scoring.
         l2: ``"auto"`` or a fixed penalty strength.
@@ -83,8 +86,8 @@ def probe(
         probes.accuracy, probes.control_accuracy    # [layer] held out
         probes[1].direction                         # [d_model], unit norm
     """
-    position = check_position(position)
-    site = check_site(site)
+    position = check_text_position(position)
+    site = check_stream_kind(site)
     if labels is None:
         raise TypeError("labels is required: one label per text (or per example)")
     if is_model(source):

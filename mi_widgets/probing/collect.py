@@ -13,7 +13,8 @@ import torch
 
 from ..capture import tlens
 from ..capture.reader import CorpusReader
-from ..capture.sites import KINDS, n_layers
+from ..capture.sites import SITE_KINDS, n_layers
+from ..checks import check_layers, is_int
 
 #: Where in each text the activation is taken: one example per text, or one per token.
 POSITIONS = ("last", "mean", "all")
@@ -38,10 +39,12 @@ def is_model(source: Any) -> bool:
     return tlens.is_hooked_transformer(source) or isinstance(source, torch.nn.Module)
 
 
-def check_position(position: Any) -> str | int:
+def check_text_position(position: Any) -> str | int:
+    """Where in each text an example is read: ``"last"``, ``"mean"``, ``"all"`` or a token
+    index (an int; each text's length is checked when it is read)."""
     if isinstance(position, str) and position in POSITIONS:
         return position
-    if isinstance(position, numbers.Integral) and not isinstance(position, bool):
+    if is_int(position):
         return int(position)
     raise ValueError(
         f"position must be 'last', 'mean', 'all' (every token, with a label per token) or an "
@@ -49,33 +52,11 @@ def check_position(position: Any) -> str | int:
     )
 
 
-def check_layers(layers: Any, count: int, owner: str) -> list[int]:
+def probed_layers(layers: Any, count: int, owner: str) -> list[int]:
     """``"all"``, one int or a list of ints, each in ``range(count)`` (negative from the end)."""
     if isinstance(layers, str) and layers == "all":
         return list(range(count))
-    chosen = [layers] if isinstance(layers, numbers.Integral) else layers
-    if isinstance(chosen, (str, bytes)) or not isinstance(chosen, Sequence) or not chosen:
-        raise TypeError(f"layers must be 'all', an int or a list of ints, got {layers!r}")
-    result = []
-    for layer in chosen:
-        if isinstance(layer, bool) or not isinstance(layer, numbers.Integral):
-            raise TypeError(f"layers must hold ints, got {layer!r}")
-        if not -count <= layer < count:
-            raise ValueError(
-                f"layer {layer} is out of range: {owner} has {count} layers "
-                f"(expected -{count} <= layer < {count})"
-            )
-        result.append(int(layer) % count)
-    return sorted(set(result))
-
-
-def check_site(site: Any) -> str:
-    if site not in ("hook_resid_pre", "hook_resid_post"):
-        raise ValueError(
-            f"site must be 'hook_resid_pre' or 'hook_resid_post' (the residual stream), "
-            f"got {site!r}; valid kinds of site are {', '.join(KINDS)}"
-        )
-    return site
+    return list(check_layers(layers, count, owner))
 
 
 def from_model(
@@ -94,7 +75,7 @@ def from_model(
     """Read the residual stream at ``site`` of every chosen layer in one pass per batch."""
     if isinstance(texts, str) or not isinstance(texts, Sequence):
         raise TypeError(f"texts must be a list of strings, got {type(texts).__name__}")
-    chosen = check_layers(layers, n_layers(model), type(model).__name__)
+    chosen = probed_layers(layers, n_layers(model), type(model).__name__)
     per_text = _per_text_labels(labels, len(texts), position)
     reader = CorpusReader(model, tokenizer, max_length)
     sites = [f"blocks.{layer}.{site}" for layer in chosen]
@@ -131,13 +112,19 @@ def from_traces(
     traces: Sequence[Any], labels: Any, *, layers: Any, position: str | int, site: str
 ) -> tuple[Examples, list[int]]:
     """Examples from :class:`~mi_widgets.Trace` objects (one per text) that hold ``site``."""
-    field = {"hook_resid_pre": "resid_pre", "hook_resid_post": "resid_post"}[site]
+    field = SITE_KINDS[site].trace_field
+    if field is None:
+        raise ValueError(
+            f"a Trace does not record {site}: probe the model over the texts instead, or "
+            "choose site='hook_resid_pre' or 'hook_resid_post'"
+        )
     first = traces[0]
     if getattr(first, field) is None:
         raise ValueError(f"the traces hold no {field} (captured kinds: {first.names[:3]}...)")
     captured = list(first.layers)
-    rows = check_layers(layers, len(captured), "the trace") if layers == "all" else None
-    if rows is None:
+    if isinstance(layers, str) and layers == "all":
+        rows = list(range(len(captured)))
+    else:
         wanted = [layers] if isinstance(layers, numbers.Integral) else list(layers)
         missing = [layer for layer in wanted if layer not in captured]
         if missing:

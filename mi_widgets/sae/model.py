@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-from ..analysis.top_activations import positive_int
+from ..checks import positive_int
 
 ACTIVATIONS = ("topk", "relu", "jumprelu")
 _FORMAT = "mi_widgets.SparseAutoencoder"

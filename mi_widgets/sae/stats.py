@@ -21,10 +21,11 @@ import torch
 
 from ..analysis._archive import read_archive, write_archive
 from ..analysis._streaming import POWERS_OF_TWO, Scan, _State, batch_of, top_per_list
-from ..analysis.top_activations import Example, _vocabulary, examples_of, positive_int
+from ..analysis.top_activations import Example, _vocabulary, examples_of
 from ..capture.reader import CorpusReader, TextBatch
 from ..capture.readout import readout
 from ..capture.sites import parse_site
+from ..checks import positive_int
 from .model import SparseAutoencoder
 from .training import check_hook
 

@@ -24,9 +24,9 @@ from typing import Any
 
 import torch
 
-from ..analysis.top_activations import positive_int
 from ..capture.reader import CorpusReader, TextBatch
-from ..capture.sites import at_site, parse_site, reading, site_width
+from ..capture.sites import at_site, canonical_name, reading, site_width
+from ..checks import positive_int
 from .model import SparseAutoencoder
 
 #: Weight of the auxiliary dead-feature loss (Gao et al. 2024).
@@ -109,8 +109,9 @@ def train_sae(
     Args:
         model, tokenizer: a model :func:`~mi_widgets.trace` supports and its tokenizer.
         corpus: texts; read ``epochs`` times (a list, or anything iterable that often).
-        hook: the site, e.g. ``"blocks.1.hook_resid_post"`` or ``"blocks.0.hook_mlp_out"``
-            (see :mod:`mi_widgets.capture.sites`).
+        hook: the site, e.g. ``"blocks.1.hook_resid_post"``, ``"blocks.0.hook_mlp_out"`` or
+            ``"hook_embed"``: any site of one vector per position (see
+            :mod:`mi_widgets.capture.sites`).
         n_features: dictionary size.
         k: features kept per token (``activation="topk"``).
         activation: ``"topk"`` or ``"relu"`` (with an L1 penalty).
@@ -135,8 +136,7 @@ def train_sae(
         The autoencoder; ``sae.info`` holds the training settings, time and the evaluation.
     """
     reader = CorpusReader(model, tokenizer, max_length)
-    layer, kind = parse_site(model, hook)
-    hook = f"blocks.{layer}.{kind}"
+    hook = canonical_name(model, hook)
     if activation not in ("topk", "relu"):
         raise ValueError(f"activation = {activation!r}: train_sae trains 'topk' or 'relu'")
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("aux_k", aux_k)):
@@ -357,8 +357,7 @@ def check_hook(model: Any, sae: SparseAutoencoder, hook: str | None) -> str:
     hook = hook if hook is not None else sae.hook
     if hook is None:
         raise ValueError("hook is required: this autoencoder does not say which site it reads")
-    layer, kind = parse_site(model, hook)
-    hook = f"blocks.{layer}.{kind}"
+    hook = canonical_name(model, hook)
     width = site_width(model, hook)
     if width != sae.d_in:
         raise ValueError(

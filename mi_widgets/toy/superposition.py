@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from ..analysis._archive import read_archive, write_archive
-from ..analysis.top_activations import positive_int
+from ..checks import positive_int
 
 _KIND, _VERSION = "ToySuperposition", 1
 #: A feature counts as represented when its column of ``W`` is longer than this.

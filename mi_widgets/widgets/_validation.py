@@ -1,4 +1,5 @@
-"""Checks on user input at the boundary, with errors that say what was expected."""
+"""Checks of what views draw (attention patterns, token lists); the argument checks every
+layer shares are in :mod:`mi_widgets.checks`."""
 
 from __future__ import annotations
 
@@ -7,21 +8,10 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import as_float32, check_square_pattern
+
 #: Probabilities may overshoot 1 or undershoot 0 by float rounding; beyond this is an error.
 PROBABILITY_TOLERANCE = 1e-4
-
-
-def as_numpy(values: Any, name: str) -> np.ndarray:
-    """A float32 numpy copy of a torch tensor, numpy array or nested list."""
-    if hasattr(values, "detach"):
-        values = values.detach().to("cpu").float().numpy()
-    try:
-        return np.array(values, dtype=np.float32)
-    except (TypeError, ValueError) as error:
-        raise TypeError(
-            f"{name} must be a torch tensor, numpy array or nested list of numbers, "
-            f"got {type(values).__name__}"
-        ) from error
 
 
 def check_attention(values: Any, name: str = "attention") -> np.ndarray:
@@ -29,22 +19,10 @@ def check_attention(values: Any, name: str = "attention") -> np.ndarray:
 
     Accepts ``[layer, head, N, N]`` or ``[head, N, N]`` (one layer) with values in ``[0, 1]``.
     """
-    array = as_numpy(values, name)
+    array = as_float32(values, name)
+    check_square_pattern(array.shape, (3, 4), "[layer, head, N, N] or [head, N, N]", name)
     if array.ndim == 3:
         array = array[None]
-    if array.ndim != 4:
-        raise ValueError(
-            f"{name} must have shape [layer, head, N, N] or [head, N, N], "
-            f"got {array.ndim} dimensions with shape {list(array.shape)}"
-        )
-    n_layers, n_heads, n_queries, n_keys = array.shape
-    if n_queries != n_keys:
-        raise ValueError(
-            f"{name} must be square in its last two axes (query_pos x key_pos), "
-            f"got shape {list(array.shape)}"
-        )
-    if n_queries == 0 or n_layers == 0 or n_heads == 0:
-        raise ValueError(f"{name} is empty (shape {list(array.shape)}): need at least one token")
     finite = np.isfinite(array)
     if not finite.all():
         where = tuple(int(i) for i in np.argwhere(~finite)[0])
@@ -76,12 +54,3 @@ def check_tokens(tokens: Any, n_tokens: int, name: str = "tokens") -> list[str]:
             "positions; expected one token per position"
         )
     return list(tokens)
-
-
-def check_index(value: int, size: int, name: str) -> int:
-    """``value`` as an int in ``range(size)``, or a ValueError naming the range."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if not 0 <= value < size:
-        raise ValueError(f"{name} = {value} is out of range: expected 0 <= {name} < {size}")
-    return int(value)

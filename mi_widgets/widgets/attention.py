@@ -8,8 +8,9 @@ import numpy as np
 import traitlets
 
 from ..capture.trace import Trace
+from ..checks import check_byte_budget, check_index
 from ._serialization import EncodedArray, encode_array
-from ._validation import check_attention, check_index, check_tokens
+from ._validation import check_attention, check_tokens
 from .base import SlicedView
 
 #: Attention sent with the widget when it fits; past this only the current layer goes up
@@ -88,8 +89,7 @@ class AttentionView(SlicedView):
             raise TypeError("AttentionView needs a Trace, or both attention= and tokens=")
         if precision not in ("uint8", "float32"):
             raise ValueError(f"precision must be 'uint8' or 'float32', got {precision!r}")
-        if not isinstance(max_bytes, int) or max_bytes < 0:
-            raise ValueError(f"max_bytes must be a non-negative int, got {max_bytes!r}")
+        max_bytes = check_byte_budget(max_bytes)
 
         pattern = check_attention(attention)
         n_layers, n_heads, n_tokens, _ = pattern.shape

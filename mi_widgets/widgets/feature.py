@@ -9,9 +9,9 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import traitlets
 
+from ..checks import as_float32, check_index
 from ..sae.stats import FeatureStats
 from ._serialization import EncodedArray, encode_array, split_header
-from ._validation import as_numpy, check_index
 from .base import SlicedView
 
 #: Features an exported report embeds by default: the current one plus the most active.
@@ -328,7 +328,7 @@ def _check_origin_output(result: Any, n_features: int) -> tuple[list[str], np.nd
             "origin.activations(text) must return (tokens, acts) with tokens a list of strings, "
             f"got {type(tokens).__name__}"
         )
-    acts = as_numpy(acts, "origin.activations(text)[1]")
+    acts = as_float32(acts, "origin.activations(text)[1]")
     if acts.shape != (len(tokens), n_features):
         raise ValueError(
             f"origin.activations(text) returned acts of shape {list(acts.shape)}; expected "

@@ -9,8 +9,8 @@ import numpy as np
 import traitlets
 
 from ..analysis.scores import HeadScores
+from ..checks import check_index
 from ._serialization import EncodedArray, encode_array
-from ._validation import check_index
 from .base import SlicedView
 
 if TYPE_CHECKING:

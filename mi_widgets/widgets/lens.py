@@ -8,8 +8,8 @@ import numpy as np
 import traitlets
 
 from ..analysis.lens import LogitLens
+from ..checks import check_index
 from ._serialization import EncodedArray, encode_array
-from ._validation import check_index
 from .base import SlicedView
 
 if TYPE_CHECKING:

@@ -10,8 +10,9 @@ import traitlets
 
 from ..analysis.top_activations import TopActivations
 from ..capture.trace import Trace
+from ..checks import check_byte_budget, check_index, check_member, is_int
 from ._serialization import EncodedArray, encode_array
-from ._validation import check_index, check_tokens
+from ._validation import check_tokens
 from .base import SlicedView
 
 #: Activations sent with the widget when they fit; past this only the current layer goes up
@@ -114,19 +115,18 @@ class NeuronView(SlicedView):
             raise TypeError("NeuronView needs a Trace, or both activations= and tokens=")
         if precision not in ("float16", "float32"):
             raise ValueError(f"precision must be 'float16' or 'float32', got {precision!r}")
-        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0:
-            raise ValueError(f"max_bytes must be a non-negative int, got {max_bytes!r}")
+        max_bytes = check_byte_budget(max_bytes)
 
         values = _check_activations(activations)
         n_layers, n_tokens, n_neurons = values.shape
         tokens = check_tokens(tokens, n_tokens)
-        layer_list = _check_layers(layers, n_layers)
+        layer_list = _check_layer_labels(layers, n_layers)
         if examples is not None:
             _check_examples(examples, n_neurons)
         if layer is None:
             shared = [i for i in layer_list if examples is not None and i in examples.layers]
             layer = shared[0] if shared else layer_list[0]
-        _check_layer(layer, layer_list)
+        check_member(layer, layer_list, "layer", "this view")
         check_index(neuron, n_neurons, "neuron")
         if token is not None:
             check_index(token, n_tokens, "token")
@@ -238,7 +238,7 @@ class NeuronView(SlicedView):
 
     @traitlets.validate("layer")
     def _valid_layer(self, proposal: dict[str, Any]) -> int:
-        return _check_layer(proposal["value"], self.layers)
+        return check_member(proposal["value"], self.layers, "layer", "this view")
 
     @traitlets.validate("neuron")
     def _valid_neuron(self, proposal: dict[str, Any]) -> int:
@@ -283,7 +283,8 @@ def _check_activations(values: Any) -> np.ndarray:
     return array
 
 
-def _check_layers(layers: Sequence[int] | None, n_layers: int) -> list[int]:
+def _check_layer_labels(layers: Sequence[int] | None, n_layers: int) -> list[int]:
+    """The model layer of each of the ``n_layers`` rows of the activations (distinct ints)."""
     if layers is None:
         return list(range(n_layers))
     items = list(layers)
@@ -293,19 +294,9 @@ def _check_layers(layers: Sequence[int] | None, n_layers: int) -> list[int]:
             f"got {items}"
         )
     for item in items:
-        if isinstance(item, bool) or not isinstance(item, (int, np.integer)):
-            raise TypeError(f"layers must hold ints, got {item!r}")
+        if not is_int(item):
+            raise TypeError(f"layers must hold ints, got {item!r} ({type(item).__name__})")
     return [int(i) for i in items]
-
-
-def _check_layer(layer: Any, layers: list[int]) -> int:
-    if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)):
-        raise TypeError(f"layer must be an int, got {type(layer).__name__}")
-    if layer not in layers:
-        raise ValueError(
-            f"layer = {layer} is out of range: this view has layers {', '.join(map(str, layers))}"
-        )
-    return int(layer)
 
 
 def _check_examples(examples: Any, n_neurons: int) -> None:

@@ -8,8 +8,8 @@ import numpy as np
 import traitlets
 
 from ..analysis.patching import PatchingResult
+from ..checks import check_index
 from ._serialization import EncodedArray, encode_array
-from ._validation import check_index
 from .base import SlicedView
 
 

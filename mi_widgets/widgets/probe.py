@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import traitlets
 
+from ..checks import check_index
 from ..probing.result import ProbeResult
 from ._serialization import EncodedArray, encode_array
-from ._validation import check_index
 from .base import SlicedView
 
 
