@@ -167,18 +167,18 @@ def test_a_hooked_transformer_gives_dashboard_data(hooked):
 
 
 def test_pass_two_gives_the_same_whether_pass_one_kept_the_features_or_not(scanned, monkeypatch):
-    from mi_widgets.sae import stats as module
+    from mi_widgets.sae import code_cache as module
 
     model, tokenizer, sae, stats, _, _ = scanned
     corpus = ["", *mw.demo_corpus("eval")[:14]]
     kept = []
-    keep = module._CodeCache.keep
+    keep = module.CodeCache.keep
 
     def recorded(cache, *args):
         keep(cache, *args)
         kept.append(not cache.full)
 
-    monkeypatch.setattr(module._CodeCache, "keep", recorded)
+    monkeypatch.setattr(module.CodeCache, "keep", recorded)
     for budget in (0, 200_000):  # none kept; the first batches kept, the rest run again
         again = feature_stats(
             model, tokenizer, sae, corpus, k=K, context=CONTEXT, n_intervals=INTERVALS,

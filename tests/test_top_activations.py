@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import mi_widgets as mw
-from mi_widgets.analysis._streaming import _State, batch_histogram, batch_top
+from mi_widgets.analysis._streaming import TopState, batch_histogram, batch_top
 from mi_widgets.analysis.top_activations import DEFAULT_EDGES
 
 pytestmark = pytest.mark.usefixtures("torch_single_thread")
@@ -110,7 +110,7 @@ def test_ties_go_to_the_earlier_document_then_position():
     acts[0, 0, 1, 0] = -0.0  # equal to 0.0: no effect on the order
     lengths = torch.tensor([4, 2, 3])
     ids = torch.arange(12).reshape(3, 4)
-    state = _State.empty(1, 2, k=4, window=3)
+    state = TopState.empty(1, 2, k=4, window=3)
     state.absorb(batch_top(acts, ids, lengths, k=4, context=1), k=4)
     assert state.docs[0, 0].tolist() == [0, 0, 0, 0]
     assert state.positions[0, 0].tolist() == [0, 1, 2, 3]

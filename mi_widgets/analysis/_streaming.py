@@ -13,7 +13,7 @@ import torch
 
 
 @dataclass
-class _State:
+class TopState:
     """Running top ``k`` of every neuron.
 
     ``values``, ``docs``, ``positions`` and ``slots`` are ``[layer, neuron, k]``, ordered;
@@ -31,7 +31,7 @@ class _State:
     window_values: torch.Tensor  # NaN outside the document
 
     @classmethod
-    def empty(cls, n_layers: int, n_neurons: int, k: int, window: int) -> _State:
+    def empty(cls, n_layers: int, n_neurons: int, k: int, window: int) -> TopState:
         shape = (n_layers, n_neurons, k)
         return cls(
             values=torch.full(shape, float("nan")),
@@ -50,7 +50,7 @@ class _State:
         positions: torch.Tensor,
         window_ids: torch.Tensor,
         window_values: torch.Tensor,
-    ) -> _State:
+    ) -> TopState:
         """A state whose windows are stored in the order of its entries."""
         slots = torch.arange(values.shape[2]).expand(values.shape).clone()
         return cls(values, docs, positions, slots, window_ids.int(), window_values)
@@ -75,7 +75,7 @@ class _State:
         values = torch.cat([self.values, values], dim=2).nan_to_num(nan=-torch.inf)
         return values.sort(dim=2, descending=True, stable=True).indices[..., :k]
 
-    def merged(self, later: _State, k: int) -> _State:
+    def merged(self, later: TopState, k: int) -> TopState:
         """The top ``k`` of ``self`` and ``later`` (whose documents all come after)."""
         index = self._order(later.values, k)
         (my_ids, my_values), (their_ids, their_values) = self.windows(), later.windows()
@@ -85,7 +85,7 @@ class _State:
             at = index if both.ndim == 3 else index[..., None].expand(*index.shape, both.shape[3])
             return both.gather(2, at)
 
-        return _State.ordered(
+        return TopState.ordered(
             take(self.values, later.values),
             take(self.docs, later.docs),
             take(self.positions, later.positions),
@@ -266,7 +266,7 @@ def batch_top(
         lengths: ``[batch]`` real tokens per text.
         doc_index: ``[batch]`` corpus index of each text (default ``0..batch-1``).
         threshold: ``[layer, neuron]``: only activations above it are candidates (the
-            running top ``k``'s :meth:`_State.threshold`); ``None``: no bound.
+            running top ``k``'s :meth:`TopState.threshold`); ``None``: no bound.
     """
     n_layers, n_batch, n_pos, n_neurons = acts.shape
     n_rows = n_batch * n_pos
@@ -333,7 +333,7 @@ class Scan:
 
     def __init__(self, k: int, context: int, edges: torch.Tensor, *, nonzero: bool = False) -> None:
         self.k, self.context, self.edges, self.nonzero = k, context, edges, nonzero
-        self.state: _State | None = None
+        self.state: TopState | None = None
         self.counts = self.n_firing = self.sums = torch.zeros(0)
         self.n_tokens = 0
 
@@ -348,7 +348,7 @@ class Scan:
         ``lengths`` ``[batch]`` real tokens, ``doc_index`` ``[batch]`` corpus indices."""
         n_layers, _, n_pos, n_neurons = acts.shape
         if self.state is None:
-            self.state = _State.empty(n_layers, n_neurons, self.k, 2 * self.context + 1)
+            self.state = TopState.empty(n_layers, n_neurons, self.k, 2 * self.context + 1)
             self.counts = torch.zeros(
                 (n_layers, n_neurons, self.edges.numel() - 1), dtype=torch.long
             )
