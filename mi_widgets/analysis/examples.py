@@ -294,6 +294,7 @@ class CorpusExamples:
         """
         if type(other) is not type(self):
             raise TypeError(f"other must be a {type(self).__name__}, got {type(other).__name__}")
+        self._check_mergeable(other)
         mine, theirs = self.values.shape[:-1], other.values.shape[:-1]
         if mine != theirs:
             raise ValueError(f"cannot merge: the units differ (shape {mine} vs {theirs})")
@@ -305,7 +306,6 @@ class CorpusExamples:
                 )
         if not np.array_equal(self.edges, other.edges):
             raise ValueError("cannot merge: the histogram edges differ")
-        self._check_mergeable(other)
         first = self.top.with_tokens(self.token_ids(self.window_tokens))
         later = other.top.with_tokens(other.token_ids(other.window_tokens)).after(self.n_docs)
         top = first.merged(later, self.k)
