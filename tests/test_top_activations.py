@@ -7,7 +7,8 @@ import pytest
 import torch
 
 import mi_widgets as mw
-from mi_widgets.analysis._streaming import TopState, batch_histogram, batch_top
+from mi_widgets.analysis._streaming import TopState, batch_top
+from mi_widgets.analysis.histograms import batch_histogram
 from mi_widgets.analysis.top_activations import DEFAULT_EDGES
 
 pytestmark = pytest.mark.usefixtures("torch_single_thread")

@@ -30,8 +30,9 @@ import torch
 
 from ..capture.reader import CorpusReader
 from ..capture.sites import n_layers
-from ._streaming import POWERS_OF_TWO, Scan
+from ._streaming import Scan
 from .examples import CorpusExamples, Example, index_tokens
+from .histograms import POWERS_OF_TWO
 
 #: Default histogram bin edges, the same for every neuron so shards merge: powers of two,
 #: ``-1024, -512, ..., -2**-10, 0, 2**-10, ..., 512, 1024`` (42 bins; a bin doubles the

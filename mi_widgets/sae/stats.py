@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..analysis._streaming import POWERS_OF_TWO, Scan
+from ..analysis._streaming import Scan
 from ..analysis.examples import index_tokens
+from ..analysis.histograms import POWERS_OF_TWO
 from ..analysis.top_activations import positive_int
 from ..capture.reader import CorpusReader, TextBatch
 from .code_cache import CodeCache
