@@ -221,11 +221,12 @@ class CorpusExamples:
         n = int(self.values.shape[-2])
         if isinstance(unit, bool) or not isinstance(unit, numbers.Integral):
             raise TypeError(f"{self.UNIT} must be an int, got {type(unit).__name__}")
-        if not 0 <= unit < n:
+        index = int(unit)
+        if not 0 <= index < n:
             raise ValueError(
-                f"{self.UNIT} = {unit} is out of range: expected 0 <= {self.UNIT} < {n}"
+                f"{self.UNIT} = {index} is out of range: expected 0 <= {self.UNIT} < {n}"
             )
-        return int(unit)
+        return index
 
     def _examples_at(self, at: tuple[int, ...]) -> list[Example]:
         """The top examples of the unit at index ``at``, highest first."""

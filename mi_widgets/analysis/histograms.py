@@ -89,7 +89,7 @@ def _power_of_two_bins(acts: torch.Tensor) -> torch.Tensor:
     n_neurons = acts.shape[1]
     keys = _power_of_two_keys(acts).add_(torch.arange(n_neurons, dtype=torch.int32) * 512)
     counts = torch.bincount(keys.view(-1), minlength=n_neurons * 512).view(n_neurons, 512)
-    binned = torch.zeros(n_neurons, _KEY_TO_BIN.max() + 1, dtype=torch.long)
+    binned = torch.zeros(n_neurons, int(_KEY_TO_BIN.max()) + 1, dtype=torch.long)
     return binned.index_add_(1, _KEY_TO_BIN, counts)
 
 
