@@ -288,10 +288,11 @@ class CorpusExamples:
     def merge(self, other: Self) -> Self:
         """Combine with a scan of the texts that follow this one's (a later shard).
 
-        ``other``'s documents are numbered after this one's. Top examples, histograms,
-        counts and sums equal those of one pass over both (the vocabulary holds exactly the
-        tokens the result uses, as one pass gives). Scans of different units, ``k``,
-        ``context`` or histogram edges are refused.
+        ``other``'s documents are numbered after this one's. Top examples, windows,
+        histograms and counts equal those of one pass over both, element for element, and
+        the vocabulary holds exactly the tokens the result uses, as one pass gives; sums
+        equal up to float64 rounding (the same terms, added in another order). Scans of
+        different units, ``k``, ``context`` or histogram edges are refused.
         """
         if type(other) is not type(self):
             raise TypeError(f"other must be a {type(self).__name__}, got {type(other).__name__}")
