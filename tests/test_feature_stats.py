@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
 
 import mi_widgets as mw
+from mi_widgets.analysis._archive import write_archive
 from mi_widgets.capture.reader import CorpusReader
 from mi_widgets.sae import FeatureStats, SparseAutoencoder
 from mi_widgets.sae.stats import feature_stats
@@ -167,18 +170,18 @@ def test_a_hooked_transformer_gives_dashboard_data(hooked):
 
 
 def test_pass_two_gives_the_same_whether_pass_one_kept_the_features_or_not(scanned, monkeypatch):
-    from mi_widgets.sae import stats as module
+    from mi_widgets.sae import code_cache as module
 
     model, tokenizer, sae, stats, _, _ = scanned
     corpus = ["", *mw.demo_corpus("eval")[:14]]
     kept = []
-    keep = module._CodeCache.keep
+    keep = module.CodeCache.keep
 
     def recorded(cache, *args):
         keep(cache, *args)
         kept.append(not cache.full)
 
-    monkeypatch.setattr(module._CodeCache, "keep", recorded)
+    monkeypatch.setattr(module.CodeCache, "keep", recorded)
     for budget in (0, 200_000):  # none kept; the first batches kept, the rest run again
         again = feature_stats(
             model, tokenizer, sae, corpus, k=K, context=CONTEXT, n_intervals=INTERVALS,
@@ -189,3 +192,69 @@ def test_pass_two_gives_the_same_whether_pass_one_kept_the_features_or_not(scann
             np.testing.assert_array_equal(getattr(again, name), getattr(stats, name))
         assert again.n_docs == stats.n_docs
     assert True in kept and kept[-1] is False  # the second run kept some batches, not all
+
+
+def run_scanned(model, tokenizer, sae, texts, **options):
+    """feature_stats with the options of the ``scanned`` fixture."""
+    return feature_stats(
+        model, tokenizer, sae, texts, k=K, context=CONTEXT, n_intervals=INTERVALS,
+        interval_examples=PER_INTERVAL, batch_size=BATCH, progress=False, **options,
+    )  # fmt: skip
+
+
+def test_merge_of_two_halves_equals_one_pass_over_the_whole_corpus(scanned):
+    model, tokenizer, sae, stats, _, _ = scanned
+    corpus = ["", *mw.demo_corpus("eval")[:14]]
+    halves = corpus[: 2 * BATCH], corpus[2 * BATCH :]  # the whole scan's batches: same floats
+    first = [run_scanned(model, tokenizer, sae, half) for half in halves]
+    with pytest.raises(ValueError, match=r"interval edges differ.*interval_max"):
+        first[0].merge(first[1])  # each half cut its intervals at its own maximum
+    maxima = np.maximum(first[0].max, first[1].max)
+    np.testing.assert_array_equal(maxima, stats.max)
+    parts = [run_scanned(model, tokenizer, sae, half, interval_max=maxima) for half in halves]
+    merged = parts[0].merge(parts[1])
+    assert (stats.interval_counts > PER_INTERVAL).any()  # some intervals were sampled from
+    assert (parts[1].interval_docs >= 0).any() and (parts[0].interval_docs >= 0).any()
+    for name in FeatureStats.ARRAYS:
+        if name == "sums":  # float64 sums of per-batch sums, added in another order
+            np.testing.assert_allclose(merged.sums, stats.sums, rtol=1e-12, atol=1e-12)
+        else:
+            np.testing.assert_array_equal(getattr(merged, name), getattr(stats, name), name)
+    assert merged.vocab == stats.vocab and merged.hook == stats.hook
+    assert (merged.n_tokens, merged.n_docs, merged.seed) == (stats.n_tokens, 15, 0)
+    assert [e.tokens for e in merged.examples(10)] == [e.tokens for e in stats.examples(10)]
+    # one pass with the whole corpus's maxima draws what two passes draw
+    once = run_scanned(model, tokenizer, sae, corpus, interval_max=stats.max)
+    for name in ("interval_docs", "interval_positions", "interval_window_tokens", "values"):
+        np.testing.assert_array_equal(getattr(once, name), getattr(stats, name), name)
+
+
+def test_merge_refuses_statistics_that_do_not_belong_together(scanned, tmp_path):
+    model, tokenizer, sae, stats, _, _ = scanned
+    with pytest.raises(TypeError, match="other must be a FeatureStats"):
+        stats.merge(object())
+    refusals = {
+        "hook differs": replace(stats, hook="blocks.0.hook_resid_post"),
+        "drawn with seed 0 and 1": replace(stats, seed=1),
+        "different autoencoders": replace(stats, nearest=stats.nearest[:, ::-1]),
+        r"k differs \(5 vs 4\)": replace(
+            stats, values=stats.values[:, :4], window_tokens=stats.window_tokens[:, :4]
+        ),
+    }
+    for message, other in refusals.items():
+        with pytest.raises(ValueError, match=message):
+            stats.merge(other)
+    with pytest.raises(
+        ValueError, match=r"interval_max must hold .* shape \(48,\); got shape \(3,\)"
+    ):
+        run_scanned(model, tokenizer, sae, ["a b"], interval_max=np.ones(3))
+    with pytest.raises(ValueError, match="negative or non-finite"):
+        run_scanned(model, tokenizer, sae, ["a b"], interval_max=np.full(48, np.nan))
+    # a file written before the draw's seed was saved loads, and does not merge
+    meta = {"hook": stats.hook, "vocab": stats.vocab, "n_tokens": 1, "n_docs": 15}
+    arrays = {name: getattr(stats, name) for name in FeatureStats.ARRAYS}
+    old = FeatureStats.load(write_archive(tmp_path / "old.npz", "FeatureStats", 1, arrays, meta))
+    assert old.seed is None and old.source == ""
+    np.testing.assert_array_equal(old.interval_docs, stats.interval_docs)
+    with pytest.raises(ValueError, match="seed None and None"):
+        old.merge(old)

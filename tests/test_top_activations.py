@@ -7,7 +7,8 @@ import pytest
 import torch
 
 import mi_widgets as mw
-from mi_widgets.analysis._streaming import _State, batch_histogram, batch_top
+from mi_widgets.analysis._streaming import TopState, batch_top
+from mi_widgets.analysis.histograms import batch_histogram
 from mi_widgets.analysis.top_activations import DEFAULT_EDGES
 
 pytestmark = pytest.mark.usefixtures("torch_single_thread")
@@ -110,7 +111,7 @@ def test_ties_go_to_the_earlier_document_then_position():
     acts[0, 0, 1, 0] = -0.0  # equal to 0.0: no effect on the order
     lengths = torch.tensor([4, 2, 3])
     ids = torch.arange(12).reshape(3, 4)
-    state = _State.empty(1, 2, k=4, window=3)
+    state = TopState.empty(1, 2, k=4, window=3)
     state.absorb(batch_top(acts, ids, lengths, k=4, context=1), k=4)
     assert state.docs[0, 0].tolist() == [0, 0, 0, 0]
     assert state.positions[0, 0].tolist() == [0, 1, 2, 3]
@@ -378,3 +379,31 @@ def test_streaming_over_many_batches_equals_sorting_everything(monkeypatch):
                     window_values[layer, neuron, j][window_ids[layer, neuron, j] >= 0],
                     acts[layer, lo:hi, neuron],
                 )
+
+
+def test_merge_equals_one_pass_in_every_array_and_refuses_other_scans(
+    tiny_family_models, tiny_gpt2
+):
+    model, tokenizer = tiny_family_models["gpt2"], tiny_gpt2[1]
+
+    def run(texts, **changes):
+        options = {"layer": [0, 1], "k": 3, "context": 1, "batch_size": 2, **changes}
+        return mw.top_activations(model, tokenizer, texts, progress=False, **options)
+
+    whole, first, second = run(CORPUS), run(CORPUS[:6]), run(CORPUS[6:])
+    merged = first.merge(second)
+    for name in mw.TopActivations.ARRAYS:
+        if name == "sums":  # float64 sums of per-batch sums, added in another order
+            np.testing.assert_allclose(merged.sums, whole.sums, rtol=1e-12, atol=1e-12)
+        else:
+            np.testing.assert_array_equal(getattr(merged, name), getattr(whole, name), name)
+    assert merged.vocab == whole.vocab and len(merged.vocab) < len(first.vocab) + len(second.vocab)
+    assert (merged.layers, merged.n_tokens, merged.n_docs) == (whole.layers, whole.n_tokens, 8)
+    with pytest.raises(TypeError, match="other must be a TopActivations"):
+        first.merge(object())
+    with pytest.raises(ValueError, match=r"layers differs \(\(0, 1\) vs \(0,\)\)"):
+        first.merge(run(CORPUS[6:], layer=0))
+    with pytest.raises(ValueError, match=r"context differs \(1 vs 2\)"):
+        first.merge(run(CORPUS[6:], context=2))
+    with pytest.raises(ValueError, match="histogram edges differ"):
+        first.merge(run(CORPUS[6:], bins=[-1.0, 0.0, 1.0]))

@@ -20,11 +20,9 @@ in another batch), and :meth:`TopActivations.merge` of two shards equals one pas
 
 from __future__ import annotations
 
-import numbers
-import pathlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -32,8 +30,9 @@ import torch
 from ..capture.reader import CorpusReader
 from ..capture.sites import n_layers
 from ..checks import check_layers, non_negative_int, positive_int
-from ._archive import read_archive, write_archive
-from ._streaming import POWERS_OF_TWO, Scan, _State
+from ._streaming import Scan
+from .examples import CorpusExamples, Example, index_tokens
+from .histograms import POWERS_OF_TWO
 
 #: Default histogram bin edges, the same for every neuron so shards merge: powers of two,
 #: ``-1024, -512, ..., -2**-10, 0, 2**-10, ..., 512, 1024`` (42 bins; a bin doubles the
@@ -41,103 +40,29 @@ from ._streaming import POWERS_OF_TWO, Scan, _State
 DEFAULT_EDGES = POWERS_OF_TWO.numpy().copy()
 DEFAULT_EDGES.setflags(write=False)
 
-_VERSION = 1
-_ARRAYS = (
-    "values",
-    "docs",
-    "positions",
-    "window_tokens",
-    "window_values",
-    "vocab_ids",
-    "edges",
-    "counts",
-    "n_firing",
-    "sums",
-)
 
-
-@dataclass(frozen=True)
-class Example:
-    """One top-activating token of a neuron and the tokens around it.
-
-    Attributes:
-        value: the neuron's activation at the token.
-        doc: index of the document in the corpus (order of the iterable).
-        position: the token's position in the document.
-        tokens: the window of up to ``2 * context + 1`` token strings (cut at document ends).
-        values: the neuron's activation at each window token, float32 ``[window]``.
-        center: index of the example token in ``tokens``.
-    """
-
-    value: float
-    doc: int
-    position: int
-    tokens: list[str]
-    values: np.ndarray
-    center: int
-
-
-@dataclass(frozen=True, eq=False)
-class TopActivations:
+@dataclass(frozen=True, eq=False, kw_only=True)
+class TopActivations(CorpusExamples):
     """Top-``k`` examples, histogram and density of every neuron of some MLP layers.
 
     Arrays are numpy, indexed ``[layer, neuron, ...]`` where ``layer`` is an index into
-    :attr:`layers` (use :meth:`layer_index` for a model layer). Rows past the number of tokens
-    seen (a corpus with fewer than ``k`` tokens) hold ``doc = -1`` and NaN values.
+    :attr:`layers` (use :meth:`layer_index` for a model layer); their meaning is that of
+    :class:`~mi_widgets.analysis.examples.CorpusExamples` with ``unit = (layer, neuron)``.
+    Rows past the number of tokens seen (a corpus with fewer than ``k`` tokens) hold
+    ``doc = -1`` and NaN values. A neuron fires where its activation is > 0.
 
     Attributes:
         layers: the model layers, ascending.
-        values: float32 ``[layer, neuron, k]`` activations, highest first (ties: earlier
-            document, then earlier position first).
-        docs, positions: int64 ``[layer, neuron, k]`` where each example is.
-        window_tokens: int32 ``[layer, neuron, k, 2 * context + 1]`` index into :attr:`vocab`
-            of each token of the window centred on the example; -1 outside the document.
-        window_values: float32, same shape: the neuron's activation there; NaN outside.
-        vocab: the token strings the windows use, each as the tokenizer decodes its id.
-        vocab_ids: int64 ``[len(vocab)]`` the token id of each vocab entry.
-        edges: float32 ``[bins + 1]`` histogram bin edges (ascending, shared by all neurons).
-        counts: int64 ``[layer, neuron, bins]`` tokens per bin; values below ``edges[0]`` or
-            above ``edges[-1]`` count in the first or last bin.
-        n_firing: int64 ``[layer, neuron]`` tokens with activation > 0.
-        sums: float64 ``[layer, neuron]`` sum of activations (for the mean).
-        n_tokens: tokens seen (per neuron; padding excluded).
-        n_docs: documents read (texts that gave no tokens included).
-        source: what was scanned, in words.
     """
 
+    UNIT: ClassVar[str] = "neuron"
+    KIND: ClassVar[str] = "TopActivations"
+
     layers: tuple[int, ...]
-    values: np.ndarray
-    docs: np.ndarray
-    positions: np.ndarray
-    window_tokens: np.ndarray
-    window_values: np.ndarray
-    vocab: list[str]
-    vocab_ids: np.ndarray
-    edges: np.ndarray
-    counts: np.ndarray
-    n_firing: np.ndarray
-    sums: np.ndarray
-    n_tokens: int
-    n_docs: int
-    source: str = ""
-
-    @property
-    def k(self) -> int:
-        return int(self.values.shape[2])
-
-    @property
-    def context(self) -> int:
-        """Tokens on each side of an example in its window."""
-        return (int(self.window_tokens.shape[3]) - 1) // 2
 
     @property
     def n_neurons(self) -> int:
         return int(self.values.shape[1])
-
-    @property
-    def density(self) -> np.ndarray:
-        """float64 ``[layer, neuron]`` fraction of tokens where the neuron is > 0."""
-        return self.n_firing / max(self.n_tokens, 1)
 
     @property
     def mean(self) -> np.ndarray:
@@ -157,141 +82,35 @@ class TopActivations:
             )
         return self.layers.index(layer)
 
-    def _neuron(self, neuron: int) -> int:
-        if isinstance(neuron, bool) or not isinstance(neuron, numbers.Integral):
-            raise TypeError(f"neuron must be an int, got {type(neuron).__name__}")
-        if not 0 <= neuron < self.n_neurons:
-            raise ValueError(
-                f"neuron = {neuron} is out of range: expected 0 <= neuron < {self.n_neurons}"
-            )
-        return int(neuron)
-
     def examples(self, neuron: int, layer: int | None = None) -> list[Example]:
         """The top examples of one neuron, highest first (fewer than ``k`` on tiny corpora)."""
-        i, m = self.layer_index(layer), self._neuron(neuron)
-        return examples_of(
-            self.docs[i, m],
-            self.positions[i, m],
-            self.window_tokens[i, m],
-            self.window_values[i, m],
-            self.vocab,
-            self.context,
-        )
+        return self._examples_at((self.layer_index(layer), self._unit(neuron)))
 
     def histogram(self, neuron: int, layer: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(counts [bins], edges [bins + 1])`` of one neuron's activations."""
-        return self.counts[self.layer_index(layer), self._neuron(neuron)], self.edges
+        return self.counts[self.layer_index(layer), self._unit(neuron)], self.edges
 
-    def merge(self, other: TopActivations) -> TopActivations:
-        """Combine with a scan of the texts that follow this one's (a later shard).
-
-        ``other``'s documents are numbered after this one's. Equals one pass over both.
-        """
-        if not isinstance(other, TopActivations):
-            raise TypeError(f"other must be a TopActivations, got {type(other).__name__}")
-        for name in ("layers", "k", "context", "n_neurons"):
-            mine, theirs = getattr(self, name), getattr(other, name)
-            if mine != theirs:
-                raise ValueError(f"cannot merge: {name} differs ({mine} vs {theirs})")
-        if not np.array_equal(self.edges, other.edges):
-            raise ValueError("cannot merge: the histogram edges differ")
-        vocab_ids = np.union1d(self.vocab_ids, other.vocab_ids)
-        strings = dict(zip(other.vocab_ids.tolist(), other.vocab, strict=True))
-        strings.update(zip(self.vocab_ids.tolist(), self.vocab, strict=True))
-
-        def remap(part: TopActivations) -> torch.Tensor:
-            index = np.append(np.searchsorted(vocab_ids, part.vocab_ids), -1)  # -1 stays -1
-            return torch.from_numpy(index[part.window_tokens])
-
-        def state(part: TopActivations, offset: int) -> _State:
-            docs = torch.from_numpy(part.docs)
-            return _State.ordered(
-                values=torch.from_numpy(part.values),
-                docs=torch.where(docs >= 0, docs + offset, docs),
-                positions=torch.from_numpy(part.positions),
-                window_ids=remap(part),
-                window_values=torch.from_numpy(part.window_values),
-            )
-
-        top = state(self, 0).merged(state(other, self.n_docs), self.k)
-        window_ids, window_values = top.windows()
-        return TopActivations(
-            layers=self.layers,
-            values=top.values.numpy(),
-            docs=top.docs.numpy(),
-            positions=top.positions.numpy(),
-            window_tokens=window_ids.numpy(),
-            window_values=window_values.numpy(),
-            vocab=[strings[i] for i in vocab_ids.tolist()],
-            vocab_ids=vocab_ids.astype(np.int64),
-            edges=self.edges,
-            counts=self.counts + other.counts,
-            n_firing=self.n_firing + other.n_firing,
-            sums=self.sums + other.sums,
-            n_tokens=self.n_tokens + other.n_tokens,
-            n_docs=self.n_docs + other.n_docs,
-            source=self.source if self.source == other.source else "merged scans",
-        )
-
-    def save(self, path: str | pathlib.Path) -> pathlib.Path:
-        """Write one ``.npz`` file: an ``.npy`` entry per array plus ``meta.json``."""
-        meta = {
-            "layers": list(self.layers),
-            "vocab": self.vocab,
-            "n_tokens": self.n_tokens,
-            "n_docs": self.n_docs,
-            "source": self.source,
-        }
-        arrays = {name: getattr(self, name) for name in _ARRAYS}
-        return write_archive(path, "TopActivations", _VERSION, arrays, meta)
+    def _meta(self) -> dict[str, Any]:
+        return {"layers": list(self.layers)}
 
     @classmethod
-    def load(cls, path: str | pathlib.Path) -> TopActivations:
-        """Read a file written by :meth:`save`."""
-        arrays, meta = read_archive(path, "TopActivations", _VERSION)
-        return cls(
-            layers=tuple(meta["layers"]),
-            vocab=list(meta["vocab"]),
-            n_tokens=int(meta["n_tokens"]),
-            n_docs=int(meta["n_docs"]),
-            source=meta.get("source", ""),
-            **{name: arrays[name] for name in _ARRAYS},
-        )
+    def _from_meta(cls, meta: dict[str, Any]) -> dict[str, Any]:
+        return {"layers": tuple(meta["layers"])}
+
+    def _check_mergeable(self, other: TopActivations) -> None:
+        if self.layers != other.layers:
+            raise ValueError(f"cannot merge: layers differs ({self.layers} vs {other.layers})")
+
+    def _merged_extras(
+        self, other: TopActivations
+    ) -> tuple[list[np.ndarray], Callable[[list[np.ndarray]], dict[str, Any]]]:
+        return [], lambda indices: {"layers": self.layers}
 
     def __repr__(self) -> str:
         return (
             f"TopActivations(layers={list(self.layers)}, {self.n_neurons} neurons, k={self.k}, "
             f"context={self.context}, {self.n_tokens} tokens in {self.n_docs} documents)"
         )
-
-
-def examples_of(
-    docs: np.ndarray,
-    positions: np.ndarray,
-    window_tokens: np.ndarray,
-    window_values: np.ndarray,
-    vocab: list[str],
-    context: int,
-) -> list[Example]:
-    """The found rows (``doc >= 0``) of ``[k]`` / ``[k, window]`` arrays as examples."""
-    strings = np.asarray([*vocab, ""], dtype=object)  # index -1 reads the pad
-    out = []
-    for j in np.flatnonzero(docs >= 0):  # at most k rows: a display helper, not a hot path
-        inside = window_tokens[j] >= 0
-        start = int(np.argmax(inside))
-        center = context - start
-        values = window_values[j][inside]
-        out.append(
-            Example(
-                value=float(values[center]),
-                doc=int(docs[j]),
-                position=int(positions[j]),
-                tokens=list(strings[window_tokens[j][inside]]),
-                values=values,
-                center=center,
-            )
-        )
-    return out
 
 
 def top_activations(
@@ -355,7 +174,7 @@ def top_activations(
     if state is None:
         raise ValueError(f"corpus has {n_docs} texts but none of them gave any token")
     window_ids, window_values = state.windows()
-    vocab_ids, window_tokens = _vocabulary(window_ids)
+    vocab_ids, (window_tokens,) = index_tokens(window_ids)
     return TopActivations(
         layers=layers,
         values=state.values.numpy(),
@@ -373,17 +192,6 @@ def top_activations(
         n_docs=n_docs,
         source=f"{reader.name} on {scan.n_tokens} tokens in {n_docs} documents",
     )
-
-
-def _vocabulary(window_ids: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct token ids used, and the windows as int32 indices into them (-1 outside)."""
-    inside = window_ids >= 0
-    ids = window_ids.clamp(min=0)
-    present = torch.zeros(int(ids.max()) + 1, dtype=torch.bool)
-    present[ids[inside]] = True
-    index = present.cumsum(0) - 1  # position of each present id among the present ones
-    window_tokens = torch.where(inside, index[ids], -1).int()
-    return present.nonzero().squeeze(1).numpy().astype(np.int64), window_tokens.numpy()
 
 
 def _edges(bins: Any) -> torch.Tensor:
