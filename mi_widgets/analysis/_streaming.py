@@ -359,8 +359,8 @@ class Scan:
             threshold = threshold.clamp(min=0.0)
         top = batch_top(acts, input_ids, lengths, self.k, self.context, doc_index, threshold)
         self.state.absorb(top, self.k)
-        real = (torch.arange(n_pos)[None] < lengths[:, None]).reshape(-1)
-        real = None if bool(real.all()) else real
+        in_text = (torch.arange(n_pos)[None] < lengths[:, None]).reshape(-1)
+        real = None if bool(in_text.all()) else in_text
         stats = batch_sparse_stats if self.nonzero else batch_stats
         counts, firing, sums = stats(top.acts, real, self.edges)
         self.counts += counts
@@ -450,7 +450,7 @@ def _power_of_two_bins(acts: torch.Tensor) -> torch.Tensor:
     n_neurons = acts.shape[1]
     keys = _power_of_two_keys(acts).add_(torch.arange(n_neurons, dtype=torch.int32) * 512)
     counts = torch.bincount(keys.view(-1), minlength=n_neurons * 512).view(n_neurons, 512)
-    binned = torch.zeros(n_neurons, _KEY_TO_BIN.max() + 1, dtype=torch.long)
+    binned = torch.zeros(n_neurons, int(_KEY_TO_BIN.max()) + 1, dtype=torch.long)
     return binned.index_add_(1, _KEY_TO_BIN, counts)
 
 

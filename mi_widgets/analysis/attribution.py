@@ -73,8 +73,8 @@ class Attribution:
     def labels(self) -> list[str]:
         """Component names in :meth:`values` order: ``embed``, ``L0H0`` …, ``L0 MLP`` …,
         ``L0 attn bias`` …"""
-        layers, heads = range(self.n_layers), range(self.n_heads)
-        heads = [f"L{layer}H{head}" for layer in layers for head in heads]
+        layers = range(self.n_layers)
+        heads = [f"L{layer}H{head}" for layer in layers for head in range(self.n_heads)]
         mlps = [f"L{layer} MLP" for layer in layers]
         biases = [f"L{layer} attn bias" for layer in layers]
         return ["embed", *heads, *mlps, *biases]
@@ -101,7 +101,8 @@ class Attribution:
     def load(cls, path: str | pathlib.Path) -> Attribution:
         """Read an attribution written by :meth:`save`."""
         arrays, meta = read_archive(path, "attribution", 1)
-        return cls(**arrays, **{name: meta[name] for name in _META})
+        fields: dict[str, Any] = {**arrays, **{name: meta[name] for name in _META}}
+        return cls(**fields)
 
     def __repr__(self) -> str:
         what = repr(self.target) + (f" - {self.other!r}" if self.other else "")

@@ -117,7 +117,7 @@ def check_position(position: Any, n_tokens: int, what: str) -> int:
     """
     if isinstance(position, bool) or not isinstance(position, numbers.Integral):
         raise TypeError(f"position must be an int, got {position!r}")
-    if not -n_tokens <= position < n_tokens:
+    if not -n_tokens <= int(position) < n_tokens:
         raise ValueError(
             f"position = {position} is outside the {n_tokens} tokens of {what}: expected "
             f"{-n_tokens} <= position < {n_tokens}"

@@ -135,8 +135,9 @@ class PatchingResult:
         arrays, meta = read_archive(path, "patching", 1)
         meta["layers"] = tuple(meta["layers"])
         meta["vocabulary"] = {int(k): v for k, v in meta["vocabulary"].items()}
-        fields = {name: meta[name] for name in _META} | {"vocabulary": meta["vocabulary"]}
-        return cls(**{name: arrays[name] for name in _ARRAYS}, **fields, layers=meta["layers"])
+        fields: dict[str, Any] = {name: arrays[name] for name in _ARRAYS}
+        fields |= {name: meta[name] for name in _META}
+        return cls(**fields, vocabulary=meta["vocabulary"], layers=meta["layers"])
 
     def __repr__(self) -> str:
         shape = " x ".join(f"{n} {a}s" for n, a in zip(self.values.shape, self.axes, strict=True))

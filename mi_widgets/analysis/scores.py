@@ -258,6 +258,7 @@ def head_scores(
         batch, n = pattern.shape[0], pattern.shape[-1]
         text = f"{n} tokens" if batch == 1 else f"{batch} sequences of {n} tokens"
     else:
+        assert repeat_len is not None  # exactly one of the two was given
         scores = _repeat_scores(pattern, repeat_len)
         text = f"repeated random tokens, repeat_len={repeat_len}"
     rows = () if layers is None else tuple(layers)

@@ -395,7 +395,7 @@ def _layers(layer: Any, n_layers: int, name: str) -> tuple[int, ...]:
     for item in items:
         if isinstance(item, bool) or not isinstance(item, numbers.Integral):
             raise TypeError(f"layer must hold ints, got {item!r}")
-        if not -n_layers <= item < n_layers:
+        if not -n_layers <= int(item) < n_layers:
             raise ValueError(
                 f"layer = {item} is out of range: {name} has {n_layers} layers "
                 f"(0 <= layer < {n_layers}, or negative from the end)"

@@ -52,7 +52,7 @@ def report_html(
     from .nbconvert import MiHtmlExporter
 
     exporter = MiHtmlExporter(max_bytes=max_bytes, theme=theme)
-    resources = {"metadata": {"name": name, "path": str(directory)}}
+    resources: dict[str, Any] = {"metadata": {"name": name, "path": str(directory)}}
     page, resources = exporter.from_notebook_node(notebook, resources)
     return page, resources["mi_widgets"]["found"]
 

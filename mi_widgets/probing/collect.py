@@ -60,7 +60,7 @@ def check_layers(layers: Any, count: int, owner: str) -> list[int]:
     for layer in chosen:
         if isinstance(layer, bool) or not isinstance(layer, numbers.Integral):
             raise TypeError(f"layers must hold ints, got {layer!r}")
-        if not -count <= layer < count:
+        if not -count <= int(layer) < count:
             raise ValueError(
                 f"layer {layer} is out of range: {owner} has {count} layers "
                 f"(expected -{count} <= layer < {count})"
@@ -191,7 +191,7 @@ def from_arrays(
     if isinstance(layers, str) and layers == "all":
         chosen = list(range(count))
     else:
-        chosen = [layers] if isinstance(layers, numbers.Integral) else list(layers)
+        chosen = [int(layers)] if isinstance(layers, numbers.Integral) else list(layers)
     if len(chosen) != count:
         raise ValueError(
             f"layers names {len(chosen)} layers but activations have {count} (shape "
@@ -220,7 +220,8 @@ def select_positions(
     if position == "last":
         index = lengths - 1
     else:
-        index = lengths + position if position < 0 else torch.full_like(lengths, position)
+        offset = int(position)
+        index = lengths + offset if offset < 0 else torch.full_like(lengths, offset)
         bad = (index < 0) | (index >= lengths)
         if bad.any():
             i = int(bad.nonzero()[0])

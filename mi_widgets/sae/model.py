@@ -51,6 +51,8 @@ class SparseAutoencoder(torch.nn.Module):
         info: a dict of facts about the autoencoder (training metrics, origin), saved with it.
     """
 
+    threshold: torch.Tensor  # a registered buffer
+
     def __init__(
         self,
         d_in: int,
@@ -108,6 +110,7 @@ class SparseAutoencoder(torch.nn.Module):
             return torch.relu(pre)
         if self.activation == "jumprelu":
             return torch.relu(pre) * (pre > self.threshold)
+        assert self.k is not None  # set whenever activation is "topk"
         top = pre.topk(self.k, dim=-1)
         return torch.zeros_like(pre).scatter_(-1, top.indices, torch.relu(top.values))
 
@@ -126,7 +129,7 @@ class SparseAutoencoder(torch.nn.Module):
     @torch.no_grad()
     def normalize_decoder(self) -> None:
         """Scale every decoder row to unit norm (rows of zeros stay zero)."""
-        self.W_dec /= self.W_dec.norm(dim=1, keepdim=True).clamp(min=1e-12)
+        self.W_dec.div_(self.W_dec.norm(dim=1, keepdim=True).clamp(min=1e-12))
 
     def _check_input(self, x: Any) -> None:
         if not isinstance(x, torch.Tensor):
@@ -205,7 +208,7 @@ class SparseAutoencoder(torch.nn.Module):
         cfg = getattr(sae, "cfg", None)
         architecture = cfg.architecture() if cfg is not None else None
         kinds = {"standard": "relu", "topk": "topk", "jumprelu": "jumprelu"}
-        if architecture not in kinds:
+        if cfg is None or architecture not in kinds:
             raise ValueError(
                 f"cannot read a SAELens {type(sae).__name__} (architecture {architecture!r}): "
                 f"supported are {', '.join(kinds)}"

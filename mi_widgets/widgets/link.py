@@ -4,7 +4,7 @@ one selected head, shown by both."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .attention import AttentionView
 from .head_scores import HeadScoresView
@@ -12,7 +12,7 @@ from .head_scores import HeadScoresView
 if TYPE_CHECKING:
     from .attribution import AttributionView
 
-    HeadPicker = HeadScoresView | AttributionView
+    HeadPicker: TypeAlias = HeadScoresView | AttributionView
 
 #: The traits a link mirrors (the same name on both views).
 LINKED_TRAITS = ("layer", "head")
