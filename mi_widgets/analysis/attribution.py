@@ -152,8 +152,10 @@ def direct_logit_attribution(
         model, tokenizer: by default the ones the trace came from.
 
     Example:
-        >>> dla = mw.direct_logit_attribution(trace, " value", " error")   # doctest: +SKIP
-        >>> dla.top(3)                                                        # doctest: +SKIP
+        >>> trace = mw.trace(model, tokenizer, "key = value; key = value; key =")
+        >>> dla = mw.direct_logit_attribution(trace, " value", " error")
+        >>> [(label, round(value, 1)) for label, value in dla.top(3)]
+        [('L1H1', 3.4), ('L1 MLP', 2.3), ('L1H2', 1.8)]
     """
     if not isinstance(trace, Trace):
         raise TypeError(f"trace must be a mi_widgets.Trace, got {type(trace).__name__}")

@@ -111,8 +111,13 @@ def logit_lens(
         model, tokenizer: by default the ones the trace came from.
 
     Example:
+        >>> text = "key = value; key = value; key ="
         >>> lens = mw.logit_lens(mw.trace(model, tokenizer, text), targets=[" value"])
-        >>> lens.top_tokens(row=-1, position=3)                 # doctest: +SKIP
+        >>> lens.rows
+        ['embed', 'L0', 'L1']
+        >>> token, probability = lens.top_tokens(row=-1, position=-1)[0]
+        >>> token, round(probability, 2)
+        (' value', 0.31)
     """
     if not isinstance(trace, Trace):
         raise TypeError(f"trace must be a mi_widgets.Trace, got {type(trace).__name__}")

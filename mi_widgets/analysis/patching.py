@@ -214,11 +214,12 @@ def patch(
         metric and 1 the clean run's, whichever the direction.
 
     Example:
-        >>> clean = "When Mary and John went to the store, John gave a drink to"
-        >>> corrupted = "When Mary and John went to the store, Mary gave a drink to"
+        >>> clean = "key = value; key = value; key ="
+        >>> corrupted = "key = error; key = error; key ="
         >>> result = mw.patch(model, tokenizer, clean, corrupted,
-        ...                   mw.logit_diff(" Mary", " John"))     # doctest: +SKIP
-        >>> result.top(3)                                            # doctest: +SKIP
+        ...                   mw.logit_diff(" value", " error"))
+        >>> [(cell, round(value, 2)) for cell, value in result.top(2)]
+        [({'layer': 1, 'position': 10}, 1.0), ({'layer': 0, 'position': 7}, 0.56)]
     """
     if component not in COMPONENTS:
         raise ValueError(f"component must be one of {', '.join(COMPONENTS)}, got {component!r}")

@@ -17,8 +17,11 @@ kind                   what                                            width
 
 An edit sees ``[batch, pos, width]``, or ``[batch, pos, head, d_head]`` at ``attn.hook_z``.
 
->>> with at_site(model, "blocks.1.hook_resid_post", lambda x: x * 0):  # doctest: +SKIP
-...     model(input_ids)                                # the block's output zeroed
+>>> input_ids = tokenizer("def f(x):", return_tensors="pt").input_ids
+>>> with at_site(model, "blocks.1.hook_resid_post", lambda x: x * 0):
+...     logits = model(input_ids).logits                # the block's output zeroed
+>>> logits.shape                                        # [batch, pos, d_vocab]
+torch.Size([1, 6, 2048])
 """
 
 from __future__ import annotations

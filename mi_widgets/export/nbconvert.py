@@ -32,7 +32,11 @@ class MiHtmlExporter(HTMLExporter):
     """nbconvert exporter of offline notebook reports with mi_widgets views.
 
     Example:
-        >>> body, _ = MiHtmlExporter().from_filename("analysis.ipynb")   # doctest: +SKIP
+        >>> import nbformat
+        >>> nbformat.write(nbformat.v4.new_notebook(), "analysis.ipynb")
+        >>> body, _ = MiHtmlExporter().from_filename("analysis.ipynb")
+        >>> body.lstrip().lower().startswith("<!doctype html>")
+        True
     """
 
     export_from_notebook = "Offline HTML report (mi_widgets)"

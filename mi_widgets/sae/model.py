@@ -2,8 +2,13 @@
 reconstruction ``[..., d_in]``.
 
 >>> sae = SparseAutoencoder(d_in=128, n_features=2048, activation="topk", k=32)
->>> features = sae.encode(x)               # doctest: +SKIP
->>> reconstruction = sae.decode(features)  # doctest: +SKIP
+>>> x = trace["blocks.1.hook_resid_post"]   # [pos, d_model]
+>>> features = sae.encode(x)
+>>> features.shape, int((features != 0).sum(-1).max())
+(torch.Size([11, 2048]), 32)
+>>> reconstruction = sae.decode(features)
+>>> reconstruction.shape == x.shape
+True
 
 ``encode(x) = act((x - b_dec) @ W_enc + b_enc)`` (``b_dec`` subtracted first unless
 ``apply_b_dec_to_input`` is False) and ``decode(f) = f @ W_dec + b_dec``, where ``act`` is

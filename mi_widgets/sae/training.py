@@ -1,9 +1,11 @@
 """Train a sparse autoencoder on activations streamed from a model over a corpus, and
 measure how well it reconstructs them.
 
->>> sae = mw.train_sae(model, tokenizer, texts, hook="blocks.1.hook_resid_post")  # doctest: +SKIP
->>> sae.info["evaluation"]["fraction_variance_explained"]                          # doctest: +SKIP
-0.93
+>>> sae = mw.train_sae(model, tokenizer, texts, hook="blocks.1.hook_resid_post",
+...                    n_features=64, k=4, progress=False)
+>>> evaluation = sae.info["evaluation"]
+>>> 0 < evaluation["fraction_variance_explained"] < 1, evaluation["l0"]
+(True, 4.0)
 
 Training follows Gao et al. (2024), "Scaling and evaluating sparse autoencoders": decoder
 rows kept at unit norm (the gradient's component along each row removed before a step, rows
