@@ -17,6 +17,7 @@
 >>> dashboard = mw.FeatureDashboard(stats)
 """
 
+from ._version import __version__ as __version__
 from .analysis.attribution import Attribution, direct_logit_attribution
 from .analysis.lens import LogitLens, logit_lens
 from .analysis.metrics import logit_diff
@@ -43,8 +44,6 @@ from .widgets import (
     link_heads,
     link_lens,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "AttentionView",
