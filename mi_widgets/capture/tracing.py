@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, overload
+from typing import Any
 
 import torch
 
@@ -11,36 +11,6 @@ from . import huggingface, tlens
 from .families import detect
 from .options import check_texts
 from .trace import Trace
-
-
-@overload
-def trace(
-    model: Any,
-    tokenizer: Any,
-    text: str | torch.Tensor,
-    *,
-    layers: int | Iterable[int] | None = None,
-    kinds: str | Iterable[str] | None = None,
-    dtype: torch.dtype = torch.float32,
-    top_k: int = 5,
-    max_length: int | None = None,
-    truncate: bool = False,
-) -> Trace: ...
-
-
-@overload
-def trace(
-    model: Any,
-    tokenizer: Any,
-    text: list[str],
-    *,
-    layers: int | Iterable[int] | None = None,
-    kinds: str | Iterable[str] | None = None,
-    dtype: torch.dtype = torch.float32,
-    top_k: int = 5,
-    max_length: int | None = None,
-    truncate: bool = False,
-) -> list[Trace]: ...
 
 
 def trace(
