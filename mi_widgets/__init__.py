@@ -1,18 +1,23 @@
 """mi_widgets: interactive mechanistic-interpretability views for Jupyter.
 
 >>> import mi_widgets as mw
->>> trace = mw.trace(model, tokenizer, "When Mary and John went to the store")  # doctest: +SKIP
->>> view = mw.AttentionView(trace)                                               # doctest: +SKIP
->>> mw.to_html(view, "attention.html")                                           # doctest: +SKIP
->>> scores = mw.head_scores(trace)                                               # doctest: +SKIP
->>> mw.HeadScoresView(scores, attention=view)                                    # doctest: +SKIP
->>> top = mw.top_activations(model, tokenizer, texts, layer=1)                   # doctest: +SKIP
->>> mw.NeuronView(trace, layer=1, examples=top)                                  # doctest: +SKIP
->>> sae = mw.train_sae(model, tokenizer, texts, hook="blocks.1.hook_resid_post")  # doctest: +SKIP
->>> stats = mw.feature_stats(model, tokenizer, sae, texts)                       # doctest: +SKIP
->>> mw.FeatureDashboard(stats)                                                   # doctest: +SKIP
+>>> model, tokenizer = mw.demo_model()            # the bundled 2-layer model, offline
+>>> trace = mw.trace(model, tokenizer, "key = value; key = value; key =")
+>>> view = mw.AttentionView(trace)
+>>> mw.to_html(view, "attention.html").name
+'attention.html'
+>>> scores = mw.head_scores(trace)
+>>> grid = mw.HeadScoresView(scores, attention=view)
+>>> texts = [doc[:600] for doc in mw.demo_corpus("eval")[:4]]
+>>> top = mw.top_activations(model, tokenizer, texts, layer=1, progress=False)
+>>> neurons = mw.NeuronView(trace, layer=1, examples=top)
+>>> sae = mw.train_sae(model, tokenizer, texts, hook="blocks.1.hook_resid_post",
+...                    n_features=64, k=4, progress=False)
+>>> stats = mw.feature_stats(model, tokenizer, sae, texts, progress=False)
+>>> dashboard = mw.FeatureDashboard(stats)
 """
 
+from ._version import __version__ as __version__
 from .analysis.attribution import Attribution, direct_logit_attribution
 from .analysis.lens import LogitLens, logit_lens
 from .analysis.metrics import logit_diff
@@ -39,8 +44,6 @@ from .widgets import (
     link_heads,
     link_lens,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "AttentionView",

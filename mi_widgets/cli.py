@@ -118,6 +118,7 @@ def _demo(output: pathlib.Path, text: str) -> int:
     model, tokenizer = demo_model()
     random_scores = mw.head_scores(model, tokenizer)
     trace = mw.trace(model, tokenizer, text, kinds={"attention", "logits"})
+    assert isinstance(trace, mw.Trace)  # one text gives one trace
     text_scores = mw.head_scores(trace)
     repeats = bool(text_scores.top("induction", 1))
     scores = text_scores if repeats else random_scores

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything on a fresh machine (Debian, Python >= 3.10, node, npm; run as root or
-# with sudo for apt) and run every test: ruff, TypeScript checks, vitest, the wheel check,
+# with sudo for apt) and run every test: ruff, mypy, TypeScript checks, vitest, the wheel check,
 # pytest (unit, notebooks, real-browser tests in Chromium and JupyterLab).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +24,7 @@ echo "== front end: typecheck, vitest"
 
 echo "== lint"
 .venv/bin/ruff check mi_widgets tests scripts benchmarks
+.venv/bin/mypy
 
 echo "== wheel contains the built front end (every view of the registry) and the demo model"
 rm -rf dist && .venv/bin/pip wheel -q --no-deps -w dist .

@@ -285,3 +285,13 @@ def test_the_demo_models_lens_links_with_its_attention_view():
     assert view.next_tokens[7] == lens.candidate_tokens.index(" value"), (
         "after ' key' comes ' value'"
     )
+
+
+def test_a_slice_request_without_a_key_is_answered_as_missing():
+    view = mw.LogitLensView(known_lens())
+    sent = []
+    view.send = lambda content, buffers=None: sent.append((content, buffers))
+    view._on_custom_message(view, {"type": "slice", "id": "a"}, [])
+    view._on_custom_message(view, {"type": "slice", "key": 3, "id": "b"}, [])
+    assert [content["missing"] for content, _ in sent] == [True, True]
+    assert [content["id"] for content, _ in sent] == ["a", "b"]

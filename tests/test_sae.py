@@ -180,3 +180,23 @@ def test_a_saelens_autoencoder_with_unsupported_settings_is_refused():
         SparseAutoencoder.from_saelens(sae_lens.StandardSAE(config))
     with pytest.raises(ValueError, match="cannot read a SAELens"):
         SparseAutoencoder.from_saelens(object())
+
+
+def test_an_evaluation_whose_ablation_costs_nothing_has_no_recovered_fraction():
+    from mi_widgets.sae.training import SAEEvaluation
+
+    same = SAEEvaluation(
+        n_tokens=10,
+        mse=0.5,
+        fraction_variance_explained=0.9,
+        l0=4.0,
+        dead_fraction=0.0,
+        loss_clean=2.0,
+        loss_spliced=2.5,
+        loss_zero_ablated=2.0,
+    )
+    assert same.loss_recovered is None
+    assert str(same).endswith("loss 2.000 → 2.500 spliced (2.000 zero-ablated)")
+    usual = SAEEvaluation(10, 0.5, 0.9, 4.0, 0.0, 2.0, 2.5, 4.0)
+    assert usual.loss_recovered == 0.75
+    assert str(usual).endswith("(4.000 zero-ablated; 75.0 % recovered)")

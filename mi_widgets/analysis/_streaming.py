@@ -362,8 +362,8 @@ class Scan:
             threshold = threshold.clamp(min=0.0)
         top = batch_top(acts, input_ids, lengths, self.k, self.context, doc_index, threshold)
         self.state.absorb(top, self.k)
-        real_rows = (torch.arange(n_pos)[None] < lengths[:, None]).reshape(-1)
-        real = None if bool(real_rows.all()) else real_rows
+        in_text = (torch.arange(n_pos)[None] < lengths[:, None]).reshape(-1)
+        real = None if bool(in_text.all()) else in_text
         stats = batch_sparse_stats if self.nonzero else batch_stats
         counts, firing, sums = stats(top.acts, real, self.edges)
         self.counts += counts

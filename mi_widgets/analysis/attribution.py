@@ -74,8 +74,8 @@ class Attribution:
     def labels(self) -> list[str]:
         """Component names in :meth:`values` order: ``embed``, ``L0H0`` …, ``L0 MLP`` …,
         ``L0 attn bias`` …"""
-        layers, heads = range(self.n_layers), range(self.n_heads)
-        heads = [f"L{layer}H{head}" for layer in layers for head in heads]
+        layers = range(self.n_layers)
+        heads = [f"L{layer}H{head}" for layer in layers for head in range(self.n_heads)]
         mlps = [f"L{layer} MLP" for layer in layers]
         biases = [f"L{layer} attn bias" for layer in layers]
         return ["embed", *heads, *mlps, *biases]
@@ -102,7 +102,8 @@ class Attribution:
     def load(cls, path: str | pathlib.Path) -> Attribution:
         """Read an attribution written by :meth:`save`."""
         arrays, meta = read_archive(path, "attribution", 1)
-        return cls(**arrays, **{name: meta[name] for name in _META})
+        fields: dict[str, Any] = {**arrays, **{name: meta[name] for name in _META}}
+        return cls(**fields)
 
     def __repr__(self) -> str:
         what = repr(self.target) + (f" - {self.other!r}" if self.other else "")
@@ -152,8 +153,10 @@ def direct_logit_attribution(
         model, tokenizer: by default the ones the trace came from.
 
     Example:
-        >>> dla = mw.direct_logit_attribution(trace, " value", " error")   # doctest: +SKIP
-        >>> dla.top(3)                                                        # doctest: +SKIP
+        >>> trace = mw.trace(model, tokenizer, "key = value; key = value; key =")
+        >>> dla = mw.direct_logit_attribution(trace, " value", " error")
+        >>> [(label, round(value, 1)) for label, value in dla.top(3)]
+        [('L1H1', 3.4), ('L1 MLP', 2.3), ('L1H2', 1.8)]
     """
     if not isinstance(trace, Trace):
         raise TypeError(f"trace must be a mi_widgets.Trace, got {type(trace).__name__}")

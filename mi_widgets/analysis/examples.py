@@ -16,13 +16,16 @@ import numbers
 import pathlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, NamedTuple, Self
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import numpy as np
 import torch
 
 from ._archive import read_archive, write_archive
 from ._streaming import TopState
+
+if TYPE_CHECKING:
+    from typing_extensions import Self  # typing.Self from Python 3.11 on
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,8 @@ class LogitLens:
         """Read a lens written by :meth:`save`."""
         arrays, meta = read_archive(path, "logit_lens", 1)
         del meta["format"], meta["version"]
-        return cls(**arrays, **meta)
+        fields: dict[str, Any] = {**arrays, **meta}
+        return cls(**fields)
 
     def __repr__(self) -> str:
         return (
@@ -110,8 +111,13 @@ def logit_lens(
         model, tokenizer: by default the ones the trace came from.
 
     Example:
+        >>> text = "key = value; key = value; key ="
         >>> lens = mw.logit_lens(mw.trace(model, tokenizer, text), targets=[" value"])
-        >>> lens.top_tokens(row=-1, position=3)                 # doctest: +SKIP
+        >>> lens.rows
+        ['embed', 'L0', 'L1']
+        >>> token, probability = lens.top_tokens(row=-1, position=-1)[0]
+        >>> token, round(probability, 2)
+        (' value', 0.31)
     """
     if not isinstance(trace, Trace):
         raise TypeError(f"trace must be a mi_widgets.Trace, got {type(trace).__name__}")
@@ -124,7 +130,7 @@ def logit_lens(
     k = positive_int(k, "k")
     target_ids = _target_ids(targets, tokenizer)
     head = readout(model)
-    labels, resid = _rows(trace)
+    labels, resid = _rows(trace, trace.resid_post)
     device = _device(model)
     dtype = next(iter(head.unembed.parameters())).dtype
 
@@ -151,10 +157,10 @@ def logit_lens(
     )
 
 
-def _rows(trace: Trace) -> tuple[list[str], torch.Tensor]:
-    """Row labels and ``[row, pos, d_model]`` residual streams."""
+def _rows(trace: Trace, resid: torch.Tensor) -> tuple[list[str], torch.Tensor]:
+    """Row labels and ``[row, pos, d_model]`` residual streams, from the trace's
+    ``resid_post`` (``resid``) and, when it starts at layer 0, the embeddings."""
     labels = [f"L{layer}" for layer in trace.layers]
-    resid = trace.resid_post
     if trace.resid_pre is not None and trace.layers[0] == 0:
         labels = ["embed", *labels]
         resid = torch.cat([trace.resid_pre[:1], resid])

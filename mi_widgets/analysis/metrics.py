@@ -56,8 +56,9 @@ def logit_diff(target: str | int, other: str | int | None = None) -> LogitDiff:
     """The metric ``logit(target) - logit(other)``: how much more the model predicts
     ``target`` than ``other`` (each a string that is one token, or a token id).
 
-    >>> metric = mw.logit_diff(" Mary", " John")
-    >>> mw.patch(model, tokenizer, clean, corrupted, metric)      # doctest: +SKIP
+    >>> metric = mw.logit_diff(" value", " error")
+    >>> print(metric)
+    logit(' value') - logit(' error')
     """
     for name, value in (("target", target), ("other", other)):
         if value is None and name == "other":

@@ -135,8 +135,9 @@ class PatchingResult:
         arrays, meta = read_archive(path, "patching", 1)
         meta["layers"] = tuple(meta["layers"])
         meta["vocabulary"] = {int(k): v for k, v in meta["vocabulary"].items()}
-        fields = {name: meta[name] for name in _META} | {"vocabulary": meta["vocabulary"]}
-        return cls(**{name: arrays[name] for name in _ARRAYS}, **fields, layers=meta["layers"])
+        fields: dict[str, Any] = {name: arrays[name] for name in _ARRAYS}
+        fields |= {name: meta[name] for name in _META}
+        return cls(**fields, vocabulary=meta["vocabulary"], layers=meta["layers"])
 
     def __repr__(self) -> str:
         shape = " x ".join(f"{n} {a}s" for n, a in zip(self.values.shape, self.axes, strict=True))
@@ -213,11 +214,12 @@ def patch(
         metric and 1 the clean run's, whichever the direction.
 
     Example:
-        >>> clean = "When Mary and John went to the store, John gave a drink to"
-        >>> corrupted = "When Mary and John went to the store, Mary gave a drink to"
+        >>> clean = "key = value; key = value; key ="
+        >>> corrupted = "key = error; key = error; key ="
         >>> result = mw.patch(model, tokenizer, clean, corrupted,
-        ...                   mw.logit_diff(" Mary", " John"))     # doctest: +SKIP
-        >>> result.top(3)                                            # doctest: +SKIP
+        ...                   mw.logit_diff(" value", " error"))
+        >>> [(cell, round(value, 2)) for cell, value in result.top(2)]
+        [({'layer': 1, 'position': 10}, 1.0), ({'layer': 0, 'position': 7}, 0.56)]
     """
     if component not in COMPONENTS:
         raise ValueError(f"component must be one of {', '.join(COMPONENTS)}, got {component!r}")

@@ -1,9 +1,9 @@
 """Every head scored at once: previous-token, induction, duplicate-token and first-token.
 
->>> scores = mw.head_scores(trace)                  # doctest: +SKIP
->>> scores = mw.head_scores(model, tokenizer)       # doctest: +SKIP
->>> scores.top("induction", 3)                      # doctest: +SKIP
-[(1, 2, 0.91), (1, 0, 0.47), (0, 3, 0.08)]
+>>> scores = mw.head_scores(trace)                  # on the trace's own text
+>>> scores = mw.head_scores(model, tokenizer, n_sequences=4)   # on repeated random tokens
+>>> [(layer, head, round(score, 2)) for layer, head, score in scores.top("induction", 3)]
+[(1, 0, 0.98), (1, 1, 0.97), (1, 3, 0.96)]
 
 Each score is the mean attention a query pays to the key(s) a pattern names, so it lies in
 ``[0, 1]``: 1 means the head does exactly that, a head spreading attention uniformly over
@@ -259,6 +259,7 @@ def head_scores(
         batch, n = pattern.shape[0], pattern.shape[-1]
         text = f"{n} tokens" if batch == 1 else f"{batch} sequences of {n} tokens"
     else:
+        assert repeat_len is not None  # exactly one of the two was given
         scores = _repeat_scores(pattern, repeat_len)
         text = f"repeated random tokens, repeat_len={repeat_len}"
     rows = () if layers is None else tuple(layers)

@@ -1,9 +1,11 @@
 """The top-activating corpus examples of every MLP neuron, streamed over any number of texts.
 
->>> top = mw.top_activations(model, tokenizer, texts, layer=1, k=20, context=8)  # doctest: +SKIP
->>> top.examples(neuron=42)[0]                                                     # doctest: +SKIP
-Example(value=3.21, doc=17, position=40, ...)
->>> top.save("l1_top.npz"); mw.TopActivations.load("l1_top.npz")                   # doctest: +SKIP
+>>> top = mw.top_activations(model, tokenizer, texts, layer=1, k=20, context=8, progress=False)
+>>> best = top.examples(neuron=42)[0]
+>>> best.doc, best.position, len(best.tokens)
+(1, 74, 17)
+>>> mw.TopActivations.load(top.save("l1_top.npz"))
+TopActivations(layers=[1], 512 neurons, k=20, context=8, 752 tokens in 4 documents)
 
 The corpus is read in batches of texts; each batch runs one forward pass that records only
 ``blocks.{layer}.mlp.hook_post`` of the requested layers. For every neuron at once, the batch's

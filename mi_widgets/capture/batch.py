@@ -73,7 +73,6 @@ def split(
     for b, n in enumerate(lengths):
         ids = batch.input_ids[b, :n].clone()
         logits = None if batch.logits is None else batch.logits[b, :n]
-        predicted = logits is not None and options.top_k > 0
         traces.append(
             Trace(
                 tokens=tokenizer.batch_decode(
@@ -90,7 +89,11 @@ def split(
                 mlp_post=_cut(batch.mlp_post, b, n, copy),
                 logits=None if logits is None else logits.to("cpu", options.dtype, copy=True),
                 loss=next_token_loss(logits, ids) if logits is not None and causal else None,
-                top_k=top_k(logits, options.top_k, tokenizer) if predicted else None,
+                top_k=(
+                    top_k(logits, options.top_k, tokenizer)
+                    if logits is not None and options.top_k > 0
+                    else None
+                ),
             )
         )
     return traces

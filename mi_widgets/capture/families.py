@@ -10,9 +10,12 @@ activation. Both the LM-head class (``GPT2LMHeadModel``, ``LlamaForCausalLM``,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
 
 #: How a trace names TransformerLens models in errors and ``Trace.family``.
 TRANSFORMER_LENS = "TransformerLens (HookedTransformer or ActivationCache)"
@@ -59,17 +62,23 @@ class Family:
     causal: bool
     pos_embed: str | None
 
-    def block_list(self, model: torch.nn.Module) -> torch.nn.ModuleList:
+    def block_list(self, model: PreTrainedModel) -> torch.nn.ModuleList:
         """The blocks of ``model``, one per layer."""
-        return model.base_model.get_submodule(self.blocks)
+        blocks = model.base_model.get_submodule(self.blocks)
+        if not isinstance(blocks, torch.nn.ModuleList):
+            raise TypeError(
+                f"{type(model).__name__}.{self.blocks} is a {type(blocks).__name__}, "
+                f"not the ModuleList of blocks a {self.name} model has"
+            )
+        return blocks
 
-    def final_norm_module(self, model: torch.nn.Module) -> torch.nn.Module:
+    def final_norm_module(self, model: PreTrainedModel) -> torch.nn.Module:
         """The final norm of ``model`` (identity for families without one)."""
         if self.final_norm is None:
             return torch.nn.Identity()
         return model.base_model.get_submodule(self.final_norm)
 
-    def unembed_module(self, model: torch.nn.Module) -> torch.nn.Module | None:
+    def unembed_module(self, model: PreTrainedModel) -> torch.nn.Module | None:
         """The LM head ``[..., d_model] -> [..., d_vocab]``, or ``None`` on a base model."""
         try:
             return model.get_submodule(self.unembed)

@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from .families import Family
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
 
 #: Recorded tensors by kind (``resid_pre``, ``resid_post``, ``mlp_post``), then by layer,
 #: each ``[batch, pos, d]`` on the CPU.
@@ -71,7 +74,7 @@ def _hook(
 
 @contextmanager
 def recording(
-    model: torch.nn.Module,
+    model: PreTrainedModel,
     family: Family,
     layers: Sequence[int],
     *,
@@ -121,8 +124,9 @@ def capture_mode(model: torch.nn.Module, *, eager: bool) -> Iterator[None]:
 
 
 @contextmanager
-def eager_attention(model: torch.nn.Module) -> Iterator[None]:
-    """Switch ``model`` to eager attention inside the block; restore its setting after.
+def eager_attention(model: Any) -> Iterator[None]:
+    """Switch ``model`` (a transformers ``PreTrainedModel``) to eager attention inside the
+    block; restore its setting after.
 
     transformers 5 defaults to ``sdpa``, which returns no attention probabilities.
     """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -12,11 +13,14 @@ from .hooks import capture_mode, eager_attention, recording
 from .options import Options, check_options
 from .trace import Trace
 
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
+
 __all__ = ["SUPPORTED_MODEL_TYPES", "capture", "eager_attention"]
 
 
 def capture(
-    model: torch.nn.Module, tokenizer, texts: Sequence[str], *, batched: bool, **options
+    model: PreTrainedModel, tokenizer, texts: Sequence[str], *, batched: bool, **options
 ) -> list[Trace]:
     """Run ``model`` once on the right-padded ``texts``; one :class:`Trace` per text.
 

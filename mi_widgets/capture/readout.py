@@ -40,8 +40,9 @@ class Readout:
             ValueError: when the unembedding is not one linear map (BERT's prediction head
                 has a dense layer, an activation and a norm of its own).
         """
-        if hasattr(self.unembed, "W_U"):  # TransformerLens
-            matrix, offset = self.unembed.W_U, self.unembed.b_U
+        tlens_matrix = _parameter(self.unembed, "W_U")
+        if tlens_matrix is not None:  # TransformerLens
+            matrix, offset = tlens_matrix, _parameter(self.unembed, "b_U")
         elif isinstance(self.unembed, torch.nn.Linear):
             matrix, offset = self.unembed.weight.T, self.unembed.bias
         else:
@@ -61,7 +62,7 @@ class Readout:
             )
         weight = _parameter(self.norm, "weight", "w")
         bias = _parameter(self.norm, "bias", "b")
-        eps = getattr(self.norm, "eps", None) or getattr(self.norm, "variance_epsilon", 0.0)
+        eps = getattr(self.norm, "eps", 0.0) or getattr(self.norm, "variance_epsilon", 0.0)
         d_model = matrix.shape[0]
         return LinearReadout(
             unembed=matrix.detach().float().cpu(),
@@ -140,11 +141,12 @@ def head_weights(model: Any, layer: int) -> tuple[torch.Tensor, torch.Tensor]:
         return model.W_O[layer].detach().float().cpu(), model.b_O[layer].detach().float().cpu()
     family = detect(model)
     projection = family.block_list(model)[layer].get_submodule(family.attn_proj)
-    weight = projection.weight.detach().float().cpu()
+    weight = projection.get_parameter("weight").detach().float().cpu()
     if type(projection).__name__ != "Conv1D":  # nn.Linear stores [out, in]
         weight = weight.T
     d_model = weight.shape[1]
-    return weight.reshape(n_heads, d_head, d_model), _or_zeros(projection.bias, d_model)
+    bias = _or_zeros(_parameter(projection, "bias"), d_model)
+    return weight.reshape(n_heads, d_head, d_model), bias
 
 
 class _StopForwardError(Exception):

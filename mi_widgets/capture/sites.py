@@ -37,8 +37,11 @@ module computes its output from the pattern inside one function: replace ``attn.
 on TransformerLens models both are its own hook points. Any other name is refused with the
 list of valid ones.
 
->>> with at_site(model, "blocks.1.hook_resid_post", lambda x: x * 0):  # doctest: +SKIP
-...     model(input_ids)                                # the block's output zeroed
+>>> input_ids = tokenizer("def f(x):", return_tensors="pt").input_ids
+>>> with at_site(model, "blocks.1.hook_resid_post", lambda x: x * 0):
+...     logits = model(input_ids).logits                # the block's output zeroed
+>>> logits.shape                                        # [batch, pos, d_vocab]
+torch.Size([1, 6, 2048])
 """
 
 from __future__ import annotations

@@ -1,7 +1,11 @@
 """Steering: add a direction to the residual stream for every forward pass in a block.
 
->>> with mw.steer(model, direction=probes[1].direction, layer=1, alpha=4.0):  # doctest: +SKIP
-...     model.generate(input_ids, max_new_tokens=10)
+>>> input_ids = tokenizer("def f(x):", return_tensors="pt").input_ids
+>>> direction = torch.randn(model.config.hidden_size)   # or a probe: probes[1]
+>>> with mw.steer(model, direction, layer=1, alpha=4.0):
+...     steered = model(input_ids).logits
+>>> bool((steered != model(input_ids).logits).any())
+True
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ class Trace:
     causal: bool
     model_name: str
     family: str = ""
-    layers: tuple[int, ...] | None = None
+    layers: tuple[int, ...] = ()
     resid_pre: torch.Tensor | None = None
     resid_post: torch.Tensor | None = None
     mlp_post: torch.Tensor | None = None
@@ -89,7 +89,7 @@ class Trace:
     tokenizer: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        if self.layers is None:
+        if not self.layers:
             stacked = next(
                 (
                     t

@@ -62,10 +62,13 @@ def trace(
 
     Example:
         >>> trace = mw.trace(model, tokenizer, "When Mary and John went to the store")
-        >>> trace.attention.shape    # doctest: +SKIP
-        torch.Size([2, 4, 9, 9])
-        >>> trace["blocks.1.hook_resid_post"].shape    # doctest: +SKIP
-        torch.Size([9, 64])
+        >>> trace.attention.shape
+        torch.Size([2, 4, 15, 15])
+        >>> trace["blocks.1.hook_resid_post"].shape
+        torch.Size([15, 128])
+        >>> traces = mw.trace(model, tokenizer, ["def f(x):", "return x"])
+        >>> [one.n_tokens for one in traces]
+        [6, 3]
     """
     options = {
         "layers": layers,

@@ -6,9 +6,13 @@ docstrings that ship with CPython, plus sequences of repeated random tokens. It 
 previous-token head in layer 0 and induction heads in layer 1; ``TRAINING.md`` next to this
 file lists how it was trained and every head's measured scores.
 
->>> model, tokenizer = demo_model()                                   # doctest: +SKIP
->>> trace = mw.trace(model, tokenizer, "a b c d a b c d")             # doctest: +SKIP
->>> texts = demo_corpus("eval")     # held-out documents, list[str]   # doctest: +SKIP
+>>> model, tokenizer = demo_model()
+>>> trace = mw.trace(model, tokenizer, "a b c d a b c d")
+>>> trace.n_layers, trace.n_heads
+(2, 4)
+>>> texts = demo_corpus("eval")     # held-out documents, list[str]
+>>> len(texts)
+107
 
 ``untrained_model()`` (in :mod:`mi_widgets.demo.untrained`) builds the same kind of tiny model
 with random weights, to show what attention looks like before training.

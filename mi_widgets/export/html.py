@@ -56,7 +56,9 @@ def to_html(
         The path written.
 
     Example:
-        >>> mw.to_html(mw.AttentionView(trace), "attention.html")   # doctest: +SKIP
+        >>> path = mw.to_html(mw.AttentionView(trace), "attention.html")
+        >>> path.name, path.stat().st_size > 10_000
+        ('attention.html', True)
     """
     view_list = [views] if isinstance(views, SlicedView) else list(views)
     if not view_list:

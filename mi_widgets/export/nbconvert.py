@@ -15,7 +15,7 @@ from typing import Any
 from nbconvert.exporters import HTMLExporter
 from traitlets import Int, default
 
-from .html import CONTENT_SECURITY_POLICY
+from .html import CONTENT_SECURITY_POLICY, Theme
 from .notebook import DEFAULT_REPORT_MAX_BYTES, offline_outputs
 
 TEMPLATES = pathlib.Path(__file__).resolve().parent / "templates"
@@ -32,7 +32,11 @@ class MiHtmlExporter(HTMLExporter):
     """nbconvert exporter of offline notebook reports with mi_widgets views.
 
     Example:
-        >>> body, _ = MiHtmlExporter().from_filename("analysis.ipynb")   # doctest: +SKIP
+        >>> import nbformat
+        >>> nbformat.write(nbformat.v4.new_notebook(), "analysis.ipynb")
+        >>> body, _ = MiHtmlExporter().from_filename("analysis.ipynb")
+        >>> body.lstrip().lower().startswith("<!doctype html>")
+        True
     """
 
     export_from_notebook = "Offline HTML report (mi_widgets)"
@@ -59,7 +63,7 @@ class MiHtmlExporter(HTMLExporter):
         """After the other preprocessors (``--execute`` among them), rewrite the widget
         outputs of ``nb`` (a copy of the input) to draw offline."""
         nb, resources = super()._preprocess(nb, resources)
-        theme = "dark" if self.theme == "dark" else "light"
+        theme: Theme = "dark" if self.theme == "dark" else "light"
         found = offline_outputs(nb, theme=theme, max_bytes=self.max_bytes)
         resources["mi_widgets"] = {
             "csp": REPORT_CONTENT_SECURITY_POLICY,

@@ -17,7 +17,10 @@ def execute_notebook(notebook: Any, directory: str | pathlib.Path, timeout: int 
         nbclient.exceptions.CellExecutionError: a cell failed (its traceback in the message).
 
     Example:
-        >>> execute_notebook(nbformat.read("a.ipynb", 4), ".")   # doctest: +SKIP
+        >>> notebook = nbformat.read("a.ipynb", 4)      # doctest: +SKIP
+        >>> execute_notebook(notebook, ".")              # doctest: +SKIP
+
+        (Skipped when the docstrings are tested: it starts a Python kernel, seconds.)
     """
     from nbclient import NotebookClient
 
@@ -45,14 +48,16 @@ def report_html(
     page title unless the notebook's metadata has one.
 
     Example:
-        >>> page, found = report_html(nbformat.read("a.ipynb", 4))   # doctest: +SKIP
-        >>> found.views, found.figures, found.placeholders            # doctest: +SKIP
-        (2, 1, 0)
+        >>> import nbformat
+        >>> notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Notes")])
+        >>> page, found = report_html(notebook)
+        >>> found.views, found.figures, found.placeholders
+        (0, 0, 0)
     """
     from .nbconvert import MiHtmlExporter
 
     exporter = MiHtmlExporter(max_bytes=max_bytes, theme=theme)
-    resources = {"metadata": {"name": name, "path": str(directory)}}
+    resources: dict[str, Any] = {"metadata": {"name": name, "path": str(directory)}}
     page, resources = exporter.from_notebook_node(notebook, resources)
     return page, resources["mi_widgets"]["found"]
 
@@ -80,7 +85,13 @@ def write_report(
         Counts of the views, figures and placeholders shown, and the slices left out.
 
     Example:
-        >>> write_report("analysis.ipynb", "analysis.html", execute=True)   # doctest: +SKIP
+        >>> import nbformat
+        >>> nbformat.write(nbformat.v4.new_notebook(), "analysis.ipynb")
+        >>> write_report("analysis.ipynb", "analysis.html").views
+        0
+
+        With ``execute=True`` the notebook runs first (a Python kernel; not run when the
+        docstrings are tested).
     """
     import nbformat
 

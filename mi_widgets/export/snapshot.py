@@ -42,7 +42,7 @@ def view_snapshot(view: SlicedView, max_bytes: int | None = None) -> dict[str, A
     true when the slices hold everything the view can show, whatever is selected later.
 
     Example:
-        >>> view_snapshot(mw.AttentionView(trace))["module"]   # doctest: +SKIP
+        >>> view_snapshot(mw.AttentionView(trace))["module"]
         'attention'
     """
     from ..widgets.base import SlicedView

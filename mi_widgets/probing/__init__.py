@@ -1,8 +1,12 @@
 """Linear probes: is a property linearly readable from the residual stream, and where?
 
->>> probes = mw.probe(model, tokenizer, texts, labels, layers="all")  # doctest: +SKIP
->>> probes.accuracy, probes.control_accuracy                          # doctest: +SKIP
->>> probes[1].direction                                               # doctest: +SKIP
+>>> code = ["def f(x):", "x = 1", "def g():", "y = 2", "def h(a):", "z = 3", "def run():", "n = 0"]
+>>> labels = [line.startswith("def") for line in code]
+>>> probes = mw.probe(model, tokenizer, code, labels, layers="all", l2=1.0)
+>>> probes.accuracy, probes.control_accuracy
+(array([1., 1.]), array([0.5, 0.5]))
+>>> probes[1].direction.shape
+(128,)
 """
 
 from __future__ import annotations

@@ -178,7 +178,7 @@ def from_arrays(
     if isinstance(layers, str) and layers == "all":
         chosen = list(range(count))
     else:
-        chosen = [layers] if isinstance(layers, numbers.Integral) else list(layers)
+        chosen = [int(layers)] if isinstance(layers, numbers.Integral) else list(layers)
     if len(chosen) != count:
         raise ValueError(
             f"layers names {len(chosen)} layers but activations have {count} (shape "
@@ -207,7 +207,8 @@ def select_positions(
     if position == "last":
         index = lengths - 1
     else:
-        index = lengths + position if position < 0 else torch.full_like(lengths, position)
+        offset = int(position)
+        index = lengths + offset if offset < 0 else torch.full_like(lengths, offset)
         bad = (index < 0) | (index >= lengths)
         if bad.any():
             i = int(bad.nonzero()[0])

@@ -136,7 +136,7 @@ def train_probes(
     direction = coef / coef.norm(dim=-1, keepdim=True).clamp_min(1e-30)
     projection, component = _plot_axes(x, coef)
     majority = torch.bincount(y[train]).argmax() if classes else None
-    chance = float((y[test] == majority).double().mean()) if classes else float("nan")
+    chance = float("nan") if majority is None else float((y[test] == majority).double().mean())
     return ProbeResult(
         task=task,
         site=site,

@@ -2,8 +2,13 @@
 reconstruction ``[..., d_in]``.
 
 >>> sae = SparseAutoencoder(d_in=128, n_features=2048, activation="topk", k=32)
->>> features = sae.encode(x)               # doctest: +SKIP
->>> reconstruction = sae.decode(features)  # doctest: +SKIP
+>>> x = trace["blocks.1.hook_resid_post"]   # [pos, d_model]
+>>> features = sae.encode(x)
+>>> features.shape, int((features != 0).sum(-1).max())
+(torch.Size([11, 2048]), 32)
+>>> reconstruction = sae.decode(features)
+>>> reconstruction.shape == x.shape
+True
 
 ``encode(x) = act((x - b_dec) @ W_enc + b_enc)`` (``b_dec`` subtracted first unless
 ``apply_b_dec_to_input`` is False) and ``decode(f) = f @ W_dec + b_dec``, where ``act`` is
@@ -50,6 +55,8 @@ class SparseAutoencoder(torch.nn.Module):
         b_dec: ``[d_in]``; threshold: ``[n_features]`` (``"jumprelu"`` only, else zeros).
         info: a dict of facts about the autoencoder (training metrics, origin), saved with it.
     """
+
+    threshold: torch.Tensor  # a registered buffer
 
     def __init__(
         self,
@@ -108,6 +115,7 @@ class SparseAutoencoder(torch.nn.Module):
             return torch.relu(pre)
         if self.activation == "jumprelu":
             return torch.relu(pre) * (pre > self.threshold)
+        assert self.k is not None  # set whenever activation is "topk"
         top = pre.topk(self.k, dim=-1)
         return torch.zeros_like(pre).scatter_(-1, top.indices, torch.relu(top.values))
 
@@ -126,7 +134,7 @@ class SparseAutoencoder(torch.nn.Module):
     @torch.no_grad()
     def normalize_decoder(self) -> None:
         """Scale every decoder row to unit norm (rows of zeros stay zero)."""
-        self.W_dec /= self.W_dec.norm(dim=1, keepdim=True).clamp(min=1e-12)
+        self.W_dec.div_(self.W_dec.norm(dim=1, keepdim=True).clamp(min=1e-12))
 
     def _check_input(self, x: Any) -> None:
         if not isinstance(x, torch.Tensor):
@@ -205,7 +213,7 @@ class SparseAutoencoder(torch.nn.Module):
         cfg = getattr(sae, "cfg", None)
         architecture = cfg.architecture() if cfg is not None else None
         kinds = {"standard": "relu", "topk": "topk", "jumprelu": "jumprelu"}
-        if architecture not in kinds:
+        if cfg is None or architecture not in kinds:
             raise ValueError(
                 f"cannot read a SAELens {type(sae).__name__} (architecture {architecture!r}): "
                 f"supported are {', '.join(kinds)}"

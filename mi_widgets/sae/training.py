@@ -1,9 +1,11 @@
 """Train a sparse autoencoder on activations streamed from a model over a corpus, and
 measure how well it reconstructs them.
 
->>> sae = mw.train_sae(model, tokenizer, texts, hook="blocks.1.hook_resid_post")  # doctest: +SKIP
->>> sae.info["evaluation"]["fraction_variance_explained"]                          # doctest: +SKIP
-0.93
+>>> sae = mw.train_sae(model, tokenizer, texts, hook="blocks.1.hook_resid_post",
+...                    n_features=64, k=4, progress=False)
+>>> evaluation = sae.info["evaluation"]
+>>> 0 < evaluation["fraction_variance_explained"] < 1, evaluation["l0"]
+(True, 4.0)
 
 Training follows Gao et al. (2024), "Scaling and evaluating sparse autoencoders": decoder
 rows kept at unit norm (the gradient's component along each row removed before a step, rows
@@ -61,11 +63,10 @@ class SAEEvaluation:
     def loss_recovered(self) -> float | None:
         """``(zero_ablated - spliced) / (zero_ablated - clean)``: 1 when splicing the
         autoencoder in costs nothing, 0 when it is as bad as zeroing the activations."""
-        if self.loss_clean is None or self.loss_zero_ablated == self.loss_clean:
+        clean, spliced, zero = self.loss_clean, self.loss_spliced, self.loss_zero_ablated
+        if clean is None or spliced is None or zero is None or zero == clean:
             return None
-        return (self.loss_zero_ablated - self.loss_spliced) / (
-            self.loss_zero_ablated - self.loss_clean
-        )
+        return (zero - spliced) / (zero - clean)
 
     def __str__(self) -> str:
         text = (
@@ -75,9 +76,10 @@ class SAEEvaluation:
         if self.loss_clean is not None:
             text += (
                 f", loss {self.loss_clean:.3f} → {self.loss_spliced:.3f} spliced "
-                f"({self.loss_zero_ablated:.3f} zero-ablated; "
-                f"{100 * self.loss_recovered:.1f} % recovered)"
+                f"({self.loss_zero_ablated:.3f} zero-ablated"
             )
+            recovered = self.loss_recovered
+            text += ")" if recovered is None else f"; {100 * recovered:.1f} % recovered)"
         return text
 
 
@@ -206,7 +208,7 @@ class _Trainer:
             with torch.no_grad():
                 sae.b_dec.copy_(x.mean(0))
         pre = sae.pre_activations(x)
-        if sae.activation == "topk":  # decode the k features of each row only
+        if sae.k is not None:  # TopK: decode the k features of each row only
             top = pre.topk(sae.k, dim=-1)
             values = torch.relu(top.values)
             error = x - (values[..., None] * sae.W_dec[top.indices]).sum(-2) - sae.b_dec
@@ -227,6 +229,7 @@ class _Trainer:
         loss.backward()
         with torch.no_grad():  # keep the decoder rows on the unit sphere
             grad, rows = sae.W_dec.grad, sae.W_dec
+            assert grad is not None  # loss.backward() filled it
             grad -= (grad * rows).sum(1, keepdim=True) * rows
         self.optimizer.step()
         sae.normalize_decoder()
@@ -289,6 +292,7 @@ def evaluate_sae(
         with at_site(model, hook, torch.zeros_like):
             zero = reader.forward(batch.input_ids, batch.mask)
         for name, logits in (("clean", clean), ("spliced", spliced), ("zero", zero)):
+            assert logits is not None  # the model gave clean logits, so these too
             loss, count = _next_token_loss(logits, batch)
             losses[name] += loss
         losses["count"] += count
@@ -298,7 +302,7 @@ def evaluate_sae(
     variance = sums["squared"] - float(total.pow(2).sum()) / n
     has_loss = losses["count"] > 0
     return SAEEvaluation(
-        n_tokens=n,
+        n_tokens=int(n),
         mse=sums["squared_error"] / (n * sae.d_in),
         fraction_variance_explained=1 - sums["squared_error"] / max(variance, 1e-12),
         l0=sums["l0"] / n,

@@ -213,7 +213,7 @@ def _loss(
 
 def _importance(importance: Any, n: int) -> np.ndarray:
     if isinstance(importance, numbers.Real) and not isinstance(importance, bool):
-        if not 0 < importance <= 1:
+        if not 0 < float(importance) <= 1:
             raise ValueError(f"importance as a ratio must be in (0, 1], got {importance!r}")
         return float(importance) ** np.arange(n, dtype=np.float64)
     values = np.asarray(importance, dtype=np.float64)

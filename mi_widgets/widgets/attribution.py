@@ -82,8 +82,8 @@ class AttributionView(SlicedView):
         self._attribution = attribution
         self._head_links: list[HeadLink] = []
         top = attribution.top(len(attribution.labels))
-        best_head = next((label for label, _ in top if _HEAD.fullmatch(label)), "L0H0")
-        layer, head = (int(i) for i in _HEAD.fullmatch(best_head).groups())
+        best_head = next((found for label, _ in top if (found := _HEAD.fullmatch(label))), None)
+        layer, head = (int(i) for i in best_head.groups()) if best_head else (0, 0)
         other = f" - logit({attribution.other!r})" if attribution.other else ""
         super().__init__(
             title=(

@@ -98,7 +98,7 @@ class SlicedView(anywidget.AnyWidget):
             return
         key, request_id = content.get("key"), content.get("id", str(uuid.uuid4()))
         reply = {"type": "slice", "id": request_id, "key": key}
-        if not self.has_slice(key):
+        if not isinstance(key, str) or not self.has_slice(key):
             self.send({**reply, "missing": True, "reason": f"this view has no slice {key!r}"})
             return
         header, data = split_header(self.encode_slice(key))

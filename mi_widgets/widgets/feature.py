@@ -265,7 +265,7 @@ class FeatureDashboard(SlicedView):
             return
         reply = {"type": "text", "id": content.get("id", str(uuid.uuid4()))}
         try:
-            tokens, values = self.text_activations(content.get("text"), content.get("feature"))
+            tokens, values = self.text_activations(content.get("text", ""), content.get("feature"))
         except Exception as error:  # the origin is user code: the page shows what went wrong
             self.send({**reply, "error": f"{type(error).__name__}: {error}"})
             return

@@ -179,7 +179,9 @@ class LogitLensView(SlicedView):
         ``row``).
 
         Example:
-            >>> fig = view.figure(); view.position = 3     # doctest: +SKIP
+            >>> view = mw.LogitLensView(mw.logit_lens(trace))
+            >>> fig = view.figure()
+            >>> view.position = 3       # the figure follows
         """
         import plotly.graph_objects as go
 

@@ -4,7 +4,7 @@ one selected head, shown by both."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .attention import AttentionView
 from .head_scores import HeadScoresView
@@ -12,7 +12,7 @@ from .head_scores import HeadScoresView
 if TYPE_CHECKING:
     from .attribution import AttributionView
 
-    HeadPicker = HeadScoresView | AttributionView
+    HeadPicker: TypeAlias = HeadScoresView | AttributionView
 
 #: The traits a link mirrors (the same name on both views).
 LINKED_TRAITS = ("layer", "head")
@@ -118,8 +118,13 @@ def link_heads(scores_view: HeadPicker, attention_view: AttentionView) -> HeadLi
         A :class:`HeadLink`; call ``.unlink()`` to stop.
 
     Example:
-        >>> link = mw.link_heads(scores_view, attention_view)   # doctest: +SKIP
-        >>> link.unlink()                                        # doctest: +SKIP
+        >>> attention_view = mw.AttentionView(trace)
+        >>> scores_view = mw.HeadScoresView(mw.head_scores(trace))
+        >>> link = mw.link_heads(scores_view, attention_view)
+        >>> scores_view.head = 2
+        >>> attention_view.head
+        2
+        >>> link.unlink()
     """
     return HeadLink(scores_view, attention_view)
 
@@ -177,7 +182,12 @@ def link_lens(lens_view: Any, attention_view: AttentionView) -> LensLink:
         A :class:`LensLink`; call ``.unlink()`` to stop.
 
     Example:
-        >>> link = mw.link_lens(lens_view, mw.AttentionView(trace))   # doctest: +SKIP
+        >>> lens_view = mw.LogitLensView(mw.logit_lens(trace))
+        >>> attention_view = mw.AttentionView(trace)
+        >>> link = mw.link_lens(lens_view, attention_view)
+        >>> lens_view.position = 4
+        >>> attention_view.query_token
+        4
     """
     return LensLink(lens_view, attention_view)
 
