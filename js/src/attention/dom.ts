@@ -2,9 +2,10 @@
  * The DOM skeleton of the attention view (no data yet).
  */
 
-import { make, showBanner, viewRoot } from "../lib/dom";
+import { make, showBanner } from "../lib/dom";
+import { buildFrame } from "../lib/frame";
 import { KEY_HELP } from "../lib/keyboard";
-import { saveButton } from "../lib/png";
+import { notEmbedded } from "../lib/loader";
 import { Tooltip } from "../lib/tooltip";
 import { ATTENTION_CSS } from "./styles";
 
@@ -31,19 +32,12 @@ export interface AttentionDom {
 
 /** Build the view's elements; `onSave` is the save-PNG action. */
 export function buildDom(doc: Document, onSave: () => void): AttentionDom {
-  const root = viewRoot(doc, "mi-attention-view", ATTENTION_CSS);
-
-  const header = make(doc, "div", "mi-header", root);
-  const title = make(doc, "span", "mi-title", header);
-  const layerSelect = make(doc, "select", "mi-layer-select", header);
+  const { root, title, save } = buildFrame(doc, { className: "mi-attention-view", css: ATTENTION_CSS, help: KEY_HELP, onSave });
+  const layerSelect = make(doc, "select", "mi-layer-select");
   layerSelect.setAttribute("aria-label", "Layer");
-  const subtitle = make(doc, "span", "mi-subtitle", header);
-  const status = make(doc, "span", "mi-status", header);
-  make(doc, "span", "mi-spacer", header);
-  const save = saveButton(doc, onSave);
-  header.appendChild(save);
-  const help = make(doc, "div", "mi-help", root);
-  help.textContent = KEY_HELP;
+  const subtitle = make(doc, "span", "mi-subtitle");
+  const status = make(doc, "span", "mi-status");
+  save.before(layerSelect, subtitle, status, make(doc, "span", "mi-spacer"));
 
   const heads = make(doc, "div", "mi-heads", root);
   heads.setAttribute("aria-label", "Heads of this layer");
@@ -73,6 +67,11 @@ export function buildDom(doc: Document, onSave: () => void): AttentionDom {
     root, title, subtitle, layerSelect, status, save, heads, missing, body,
     queryLabels, keyLabels, corner, stack, main, overlay, strip, tooltip,
   };
+}
+
+/** The page's sentence for a layer that could not be had. */
+export function missingText(layer: number, reason: string): string {
+  return notEmbedded(reason) ? `Layer ${layer} is not embedded in this report` : `Layer ${layer} is not available: ${reason}`;
 }
 
 /** Show `text` as the missing-data message (before the thumbnails), or remove it (null). */

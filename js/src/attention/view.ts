@@ -11,15 +11,13 @@ import { valueAt, type Decoded } from "../lib/binary";
 import { probabilityLut } from "../lib/colormap";
 import { HeatmapPainter, rowReader, thumbSide } from "../lib/heatmap";
 import { fromFormControl, keyAction } from "../lib/keyboard";
-import { SliceClient } from "../lib/slices";
-import { applyTheme, isDark, themeColors, type ThemeColors } from "../lib/theme";
+import { themeColors } from "../lib/theme";
 import { tokenDisplay } from "../lib/tokens";
 import { AxisLabels } from "./axes";
 import { setLayerOptions } from "../lib/dom";
-import { buildDom, buildThumbs, showMissing, type AttentionDom } from "./dom";
+import { buildDom, buildThumbs, missingText, showMissing, type AttentionDom } from "./dom";
 import { saveAttentionPng } from "./figure";
-import { LayerLoader } from "./loader";
-import type { Model } from "./model";
+import { layerKey, type Model } from "./model";
 import { Overlay } from "./overlay";
 import { clamp, clickQuery, displayedQuery, moveQuery, unlocked, type Selection } from "./selection";
 import { TokenStrip } from "./strip";
@@ -46,15 +44,12 @@ export function cellSize(n: number): number {
 
 export class AttentionController extends Controller<Model> {
   readonly dom: AttentionDom;
-  private readonly client: SliceClient;
   private readonly painter = new HeatmapPainter();
   private readonly strip: TokenStrip;
   private readonly labels: AxisLabels;
   private readonly overlay: Overlay;
   private thumbs: HTMLCanvasElement[] = [];
-  private dark = isDark();
-  private colors: ThemeColors | null = null;
-  private readonly loader: LayerLoader;
+  private readonly loader = this.sliceLoader<Decoded>(LAYER | HEAD | SELECTION);
   private data: Decoded | null = null;
   private layout = { n: -1, cell: 0, heads: -1 };
   private hoverRow: number | null = null;
@@ -71,13 +66,6 @@ export class AttentionController extends Controller<Model> {
     this.labels = new AxisLabels(this.dom.queryLabels, this.dom.keyLabels);
     this.overlay = new Overlay(this.dom.overlay);
     el.appendChild(this.dom.root);
-    this.client = new SliceClient(model, {
-      onRefresh: () => {
-        this.loader.reset();
-        this.invalidate(LAYER | HEAD | SELECTION);
-      },
-    });
-    this.loader = new LayerLoader(this.client, () => this.invalidate(LAYER | HEAD | SELECTION));
     this.listen("change:layer", LAYER | HEAD | SELECTION | META);
     this.listen("change:head", HEAD | SELECTION | META);
     this.listen("change:query_token", SELECTION);
@@ -86,21 +74,14 @@ export class AttentionController extends Controller<Model> {
     this.listen("change:n_layers", META | LAYER);
     this.listen("change:n_heads", LAYER | HEAD | SELECTION);
     this.listen("change:title", META);
-    this.followTheme(el.ownerDocument, (dark) => {
-      this.dark = dark;
-      this.colors = null;
-      this.invalidate(LAYER | HEAD | SELECTION);
-    });
+    this.followTheme(this.dom.root, LAYER | HEAD | SELECTION);
     this.bindEvents();
-    applyTheme(this.dom.root, this.dark);
     this.invalidate(ALL);
   }
 
   dispose(): void {
     super.dispose();
-    this.loader.reset();
     clearTimeout(this.stripTimer);
-    this.client.dispose();
     this.dom.root.remove();
   }
 
@@ -119,15 +100,8 @@ export class AttentionController extends Controller<Model> {
 
   // ---- painting -------------------------------------------------------------------------
 
-  protected flush(): void {
-    const flags = this.dirty;
-    this.dirty = 0;
-    if (this.disposed || flags === 0) return;
+  protected render(flags: number): void {
     const root = this.dom.root;
-    if (!this.colors) {
-      applyTheme(root, this.dark);
-      this.colors = themeColors(root, this.dark);
-    }
     if (flags & META) this.renderMeta();
     if (flags & TOKENS) this.strip.build(this.tokens);
     const data = this.ensureData();
@@ -158,11 +132,11 @@ export class AttentionController extends Controller<Model> {
   /** The current layer's data, or null while loading / when missing (the page says so). */
   private ensureData(): Decoded | null {
     const layer = this.model.get("layer") ?? 0;
-    const state = this.loader.load(layer);
+    const state = this.loader.load([layerKey(layer)], ([data]) => data, true);
     const { root, status, body, heads } = this.dom;
     root.classList.toggle("mi-loading", state.kind === "loading");
     status.textContent = state.kind === "loading" ? `loading layer ${layer}…` : "";
-    showMissing(this.dom, state.kind === "missing" ? state.text : null);
+    showMissing(this.dom, state.kind === "missing" ? missingText(layer, state.reason) : null);
     body.hidden = heads.hidden = state.kind === "missing";
     if (state.kind === "missing") {
       root.dataset.state = "missing";
@@ -232,7 +206,7 @@ export class AttentionController extends Controller<Model> {
         queryRow: selection.query_token,
         locked,
       },
-      this.colors ?? themeColors(this.dom.root, this.dark),
+      this.colors(this.dom.root),
     );
     this.labels.mark(this.hoverRow, this.hoverCol, locked ? selection.query_token : null);
   }
