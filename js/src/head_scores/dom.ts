@@ -2,8 +2,8 @@
  * The DOM skeleton of the head-scores view (no data yet).
  */
 
-import { make, viewRoot } from "../lib/dom";
-import { saveButton } from "../lib/png";
+import { make } from "../lib/dom";
+import { buildFrame } from "../lib/frame";
 import { Tooltip } from "../lib/tooltip";
 import { SCORE_KEY_HELP, scoreLabel } from "./format";
 import { buildLegend, type LegendDom } from "./legend";
@@ -25,20 +25,16 @@ export interface HeadScoresDom {
   tooltip: Tooltip;
 }
 
-
 /** Build the view's elements; `onSave` is the save-PNG action. */
 export function buildDom(doc: Document, onSave: () => void): HeadScoresDom {
-  const root = viewRoot(doc, "mi-head-scores-view", HEAD_SCORES_CSS);
-
-  const header = make(doc, "div", "mi-header", root);
-  const title = make(doc, "span", "mi-title", header);
-  const select = make(doc, "select", "mi-score-select", header);
+  const frame = buildFrame(doc, { className: "mi-head-scores-view", css: HEAD_SCORES_CSS, help: SCORE_KEY_HELP, onSave });
+  const { root, title, save } = frame;
+  const select = make(doc, "select", "mi-score-select");
   select.setAttribute("aria-label", "Score");
-  const save = saveButton(doc, onSave);
-  header.appendChild(save);
-  const selection = make(doc, "div", "mi-selection", root);
+  save.before(select);
+  const selection = make(doc, "div", "mi-selection");
   selection.setAttribute("aria-live", "polite");
-  make(doc, "div", "mi-help", root).textContent = SCORE_KEY_HELP;
+  frame.help.before(selection);
 
   const body = make(doc, "div", "mi-score-body", root);
   make(doc, "div", "mi-score-corner", body).textContent = "layer \\ head";

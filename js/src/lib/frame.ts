@@ -24,7 +24,8 @@ export interface FrameOptions {
   css: string;
   /** The key help line's text. */
   help: string;
-  onSave: () => void;
+  /** The save action (omitted: the view listens to `save` itself). */
+  onSave?: () => void;
 }
 
 /** A view's focusable root `div.mi-root.<className>` with its stylesheet `css` inside. */
@@ -42,7 +43,7 @@ export function buildFrame(doc: Document, options: FrameOptions): Frame {
   const root = viewRoot(doc, options.className, options.css);
   const header = make(doc, "div", "mi-header", root);
   const title = make(doc, "span", "mi-title", header);
-  const save = saveButton(doc, options.onSave);
+  const save = saveButton(doc, options.onSave ?? (() => {}));
   header.appendChild(save);
   const help = make(doc, "div", "mi-help", root);
   help.textContent = options.help;
