@@ -2,10 +2,9 @@
  * The DOM skeleton of the attention view (no data yet).
  */
 
-import { make, showBanner } from "../lib/dom";
+import { make } from "../lib/dom";
 import { buildFrame } from "../lib/frame";
 import { KEY_HELP } from "../lib/keyboard";
-import { notEmbedded } from "../lib/loader";
 import { Tooltip } from "../lib/tooltip";
 import { ATTENTION_CSS } from "./styles";
 
@@ -67,16 +66,6 @@ export function buildDom(doc: Document, onSave: () => void): AttentionDom {
     root, title, subtitle, layerSelect, status, save, heads, missing, body,
     queryLabels, keyLabels, corner, stack, main, overlay, strip, tooltip,
   };
-}
-
-/** The page's sentence for a layer that could not be had. */
-export function missingText(layer: number, reason: string): string {
-  return notEmbedded(reason) ? `Layer ${layer} is not embedded in this report` : `Layer ${layer} is not available: ${reason}`;
-}
-
-/** Show `text` as the missing-data message (before the thumbnails), or remove it (null). */
-export function showMissing(dom: AttentionDom, text: string | null): void {
-  showBanner(dom.missing, dom.heads, text);
 }
 
 /** Rebuild the head thumbnails (`canvas.mi-head-thumb[data-head]` with a `H<h>` label). */

@@ -10,12 +10,13 @@ import { Controller } from "../lib/controller";
 import { valueAt, type Decoded } from "../lib/binary";
 import { probabilityLut } from "../lib/colormap";
 import { HeatmapPainter, rowReader, thumbSide } from "../lib/heatmap";
+import { showLayerState } from "../lib/layer_state";
 import { fromFormControl, keyAction } from "../lib/keyboard";
 import { themeColors } from "../lib/theme";
 import { tokenDisplay } from "../lib/tokens";
 import { AxisLabels } from "./axes";
 import { setLayerOptions } from "../lib/dom";
-import { buildDom, buildThumbs, missingText, showMissing, type AttentionDom } from "./dom";
+import { buildDom, buildThumbs, type AttentionDom } from "./dom";
 import { saveAttentionPng } from "./figure";
 import { layerKey, type Model } from "./model";
 import { Overlay } from "./overlay";
@@ -133,18 +134,8 @@ export class AttentionController extends Controller<Model> {
   private ensureData(): Decoded | null {
     const layer = this.model.get("layer") ?? 0;
     const state = this.loader.load([layerKey(layer)], ([data]) => data, true);
-    const { root, status, body, heads } = this.dom;
-    root.classList.toggle("mi-loading", state.kind === "loading");
-    status.textContent = state.kind === "loading" ? `loading layer ${layer}…` : "";
-    showMissing(this.dom, state.kind === "missing" ? missingText(layer, state.reason) : null);
-    body.hidden = heads.hidden = state.kind === "missing";
-    if (state.kind === "missing") {
-      root.dataset.state = "missing";
-      root.dataset.ready = "true";
-    } else if (state.kind === "loading") {
-      root.dataset.state = "loading";
-    }
-    this.data = state.kind === "ready" ? state.data : null;
+    const { root, status, missing, body, heads } = this.dom;
+    this.data = showLayerState({ root, status, missing, anchor: heads, panels: [body, heads] }, layer, state);
     return this.data;
   }
 

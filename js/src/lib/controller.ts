@@ -12,6 +12,13 @@ import { RequestClient } from "./requests";
 import { SliceClient, type SliceModel } from "./slices";
 import { applyTheme, isDark, onThemeChange, type ThemeColors, themeColors } from "./theme";
 
+/** Adds a DOM listener that is removed when the view is disposed. */
+export type ListenTo = <K extends keyof HTMLElementEventMap>(
+  target: HTMLElement,
+  type: K,
+  handler: (event: HTMLElementEventMap[K]) => void,
+) => void;
+
 // biome-ignore lint/suspicious/noExplicitAny: a model's traits are any JSON or binary values
 export abstract class Controller<M extends Record<string, any>> {
   protected readonly disposers: (() => void)[] = [];
@@ -47,14 +54,10 @@ export abstract class Controller<M extends Record<string, any>> {
   }
 
   /** Add a DOM listener that is removed on dispose. */
-  protected on<K extends keyof HTMLElementEventMap>(
-    target: HTMLElement,
-    type: K,
-    handler: (event: HTMLElementEventMap[K]) => void,
-  ): void {
+  protected readonly on: ListenTo = (target, type, handler) => {
     target.addEventListener(type, handler);
     this.disposers.push(() => target.removeEventListener(type, handler));
-  }
+  };
 
   /**
    * Give `root` the page's theme and follow it: on a change `dark` flips, the theme colours

@@ -2,8 +2,8 @@
  * The DOM skeleton of the neuron view (no data yet).
  */
 
-import { make, showBanner, viewRoot } from "../lib/dom";
-import { saveButton } from "../lib/png";
+import { make } from "../lib/dom";
+import { buildFrame } from "../lib/frame";
 import { Tooltip } from "../lib/tooltip";
 import { NEURON_CSS } from "./styles";
 
@@ -38,24 +38,19 @@ export interface NeuronDom {
 
 /** Build the view's elements; `onSave` is the save-PNG action. */
 export function buildDom(doc: Document, onSave: () => void): NeuronDom {
-  const root = viewRoot(doc, "mi-neuron-view", NEURON_CSS);
-
-  const header = make(doc, "div", "mi-header", root);
-  const title = make(doc, "span", "mi-title", header);
-  const layerSelect = make(doc, "select", "mi-layer-select", header);
+  const { root, title, save } = buildFrame(doc, { className: "mi-neuron-view", css: NEURON_CSS, help: NEURON_KEY_HELP, onSave });
+  const layerSelect = make(doc, "select", "mi-layer-select");
   layerSelect.setAttribute("aria-label", "Layer");
-  const label = make(doc, "label", "mi-neuron-label", header);
+  const label = make(doc, "label", "mi-neuron-label");
   label.append("neuron ");
   const neuronInput = make(doc, "input", "mi-neuron-input", label);
   neuronInput.type = "number";
   neuronInput.min = "0";
   neuronInput.step = "1";
   neuronInput.setAttribute("aria-label", "Neuron index");
-  const subtitle = make(doc, "span", "mi-subtitle", header);
-  const status = make(doc, "span", "mi-status", header);
-  make(doc, "span", "mi-spacer", header);
-  header.appendChild(saveButton(doc, onSave));
-  make(doc, "div", "mi-help", root).textContent = NEURON_KEY_HELP;
+  const subtitle = make(doc, "span", "mi-subtitle");
+  const status = make(doc, "span", "mi-status");
+  save.before(layerSelect, label, subtitle, status, make(doc, "span", "mi-spacer"));
 
   const legend = make(doc, "div", "mi-legend", root);
   const legendCaption = make(doc, "span", "mi-legend-caption", legend);
@@ -100,9 +95,3 @@ export function buildDom(doc: Document, onSave: () => void): NeuronDom {
     examplesTitle, examplesStatus, examplesRows, tooltip,
   };
 }
-
-/** Show `text` as the missing-layer message (before the text), or remove it (null). */
-export function showMissing(dom: NeuronDom, text: string | null): void {
-  showBanner(dom.missing, dom.body, text);
-}
-
