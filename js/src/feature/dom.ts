@@ -3,8 +3,8 @@
  * feature's panels on the right.
  */
 
-import { make, viewRoot } from "../lib/dom";
-import { saveButton } from "../lib/png";
+import { make } from "../lib/dom";
+import { buildFrame } from "../lib/frame";
 import { Tooltip } from "../lib/tooltip";
 import { HISTOGRAM_HEIGHT, HISTOGRAM_WIDTH } from "./histogram";
 import { FEATURE_KEY_HELP } from "./keys";
@@ -63,13 +63,9 @@ function section(doc: Document, parent: HTMLElement, className: string, title: s
 
 /** Build the view's elements; `onSave` is the save-PNG action. */
 export function buildDom(doc: Document, onSave: () => void): FeatureDom {
-  const root = viewRoot(doc, "mi-feature-dashboard", FEATURE_CSS);
-  const header = make(doc, "div", "mi-header", root);
-  const title = make(doc, "span", "mi-title", header);
-  const subtitle = make(doc, "span", "mi-subtitle", header);
-  make(doc, "span", "mi-spacer", header);
-  header.appendChild(saveButton(doc, onSave));
-  make(doc, "div", "mi-help", root).textContent = FEATURE_KEY_HELP;
+  const { root, title, save } = buildFrame(doc, { className: "mi-feature-dashboard", css: FEATURE_CSS, help: FEATURE_KEY_HELP, onSave });
+  const subtitle = make(doc, "span", "mi-subtitle");
+  save.before(subtitle, make(doc, "span", "mi-spacer"));
   const error = make(doc, "div", "mi-missing mi-error");
   error.setAttribute("role", "alert");
 
