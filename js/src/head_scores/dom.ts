@@ -3,7 +3,7 @@
  */
 
 import { make } from "../lib/dom";
-import { buildFrame } from "../lib/frame";
+import { buildFrame, frameLine } from "../lib/frame";
 import { Tooltip } from "../lib/tooltip";
 import { SCORE_KEY_HELP, scoreLabel } from "./format";
 import { buildLegend, type LegendDom } from "./legend";
@@ -32,9 +32,7 @@ export function buildDom(doc: Document, onSave: () => void): HeadScoresDom {
   const select = make(doc, "select", "mi-score-select");
   select.setAttribute("aria-label", "Score");
   save.before(select);
-  const selection = make(doc, "div", "mi-selection");
-  selection.setAttribute("aria-live", "polite");
-  frame.help.before(selection);
+  const selection = frameLine(frame, "mi-selection", true);
 
   const body = make(doc, "div", "mi-score-body", root);
   make(doc, "div", "mi-score-corner", body).textContent = "layer \\ head";

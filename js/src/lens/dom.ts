@@ -3,7 +3,7 @@
  */
 
 import { make } from "../lib/dom";
-import type { Frame } from "../lib/frame";
+import { type Frame, frameLine } from "../lib/frame";
 import type { LensGrid } from "./grid";
 
 export interface LensDom {
@@ -26,9 +26,7 @@ export function buildDom(frame: Frame, grid: LensGrid): LensDom {
   const select = make(doc, "select", "mi-target-select", label);
   select.setAttribute("aria-label", "Target token charted per layer");
   save.before(label);
-  const selection = make(doc, "div", "mi-selection");
-  selection.setAttribute("aria-live", "polite");
-  frame.help.before(selection);
+  const selection = frameLine(frame, "mi-selection", true);
 
   const body = make(doc, "div", "mi-lens-body", root);
   const left = make(doc, "div", "mi-lens-scroll", body);

@@ -119,9 +119,8 @@ export class LensController extends GridController<Model, LensGrid> {
       const query = this.model.get("query_token");
       if (typeof query === "number" && query !== this.model.get("position")) this.commit({ position: query });
     };
-    this.model.on("change:layer", onLayer);
-    this.model.on("change:query_token", onQuery);
-    this.disposers.push(() => this.model.off("change:layer", onLayer), () => this.model.off("change:query_token", onQuery));
+    this.watch(["layer"], onLayer);
+    this.watch(["query_token"], onQuery);
   }
 
   // ---- painting -------------------------------------------------------------------------

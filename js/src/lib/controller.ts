@@ -53,6 +53,14 @@ export abstract class Controller<M extends Record<string, any>> {
     this.disposers.push(() => this.model.off(event, handler));
   }
 
+  /** Call `handler` whenever one of the traits `names` changes (until dispose). */
+  protected watch(names: (keyof M & string)[], handler: () => void): void {
+    for (const name of names) {
+      this.model.on(`change:${name}`, handler);
+      this.disposers.push(() => this.model.off(`change:${name}`, handler));
+    }
+  }
+
   /** Add a DOM listener that is removed on dispose. */
   protected readonly on: ListenTo = (target, type, handler) => {
     target.addEventListener(type, handler);

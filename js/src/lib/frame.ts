@@ -50,6 +50,14 @@ export function buildFrame(doc: Document, options: FrameOptions): Frame {
   return { root, header, title, save, help };
 }
 
+/** A line `div.<className>` under the header (before the help); `live`: read out when it changes. */
+export function frameLine(frame: Frame, className: string, live = false): HTMLDivElement {
+  const line = make(frame.root.ownerDocument, "div", className);
+  if (live) line.setAttribute("aria-live", "polite");
+  frame.help.before(line);
+  return line;
+}
+
 export interface FrameCssOptions {
   /** Stylesheets of shared pieces the view uses (tokens, examples, value grid...). */
   parts?: string[];

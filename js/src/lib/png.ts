@@ -128,6 +128,16 @@ export function downloadCanvas(canvas: HTMLCanvasElement, filename: string): Pro
   });
 }
 
+/** Save a figure of canvases without axis labels (`main`, `footer` under it, `thumbs` above) as `<name>.png`. */
+export function savePanels(
+  panels: { title: string; colors: ThemeColors; main: HTMLCanvasElement; footer?: HTMLCanvasElement; thumbs?: FigureThumb[] },
+  name: string,
+  doc: Document,
+): Promise<void> {
+  const figure = composeFigure({ thumbs: [], ...panels, rowLabels: [], colLabels: [], cell: 12 }, doc);
+  return downloadCanvas(figure, safeFilename(name));
+}
+
 /** The "Save PNG" button (class `mi-save-png`). */
 export function saveButton(doc: Document, onClick: () => void): HTMLButtonElement {
   const button = doc.createElement("button");
