@@ -160,7 +160,7 @@ export class AttentionController extends Controller<Model> {
     const lut = probabilityLut(this.dark);
     const t = thumbSide(data.n, THUMB_MAX);
     const read = rowReader(data);
-    this.thumbs.forEach((canvas, h) => this.painter.thumbnail(canvas, data, h, t, lut, read));
+    for (const [h, canvas] of this.thumbs.entries()) this.painter.thumbnail(canvas, data, h, t, lut, read);
   }
 
   private paintMain(data: Decoded): void {

@@ -81,7 +81,7 @@ export function navigate(action: ListKey, list: ListCursor, feature: number): nu
       return order[at < 0 ? 0 : Math.min(order.length - 1, Math.max(0, at + action.delta))];
     }
     case "select": {
-      const position = list.cursor >= 0 ? list.cursor : 0;
+      const position = Math.max(list.cursor, 0);
       return position < order.length ? order[position] : null;
     }
   }

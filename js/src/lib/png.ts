@@ -92,9 +92,9 @@ export function composeFigure(spec: FigureSpec, doc: Document = document): HTMLC
   ctx.font = labelFont;
   ctx.textBaseline = "middle";
   ctx.textAlign = "right";
-  spec.rowLabels.forEach((label, q) =>
-    ctx.fillText(label, mx - 4, my + (q + 0.5) * (spec.rowCell ?? spec.cell), LABEL_MAX),
-  );
+  for (const [q, label] of spec.rowLabels.entries()) {
+    ctx.fillText(label, mx - 4, my + (q + 0.5) * (spec.rowCell ?? spec.cell), LABEL_MAX);
+  }
   ctx.textAlign = "left";
   spec.colLabels.forEach((label, k) => {
     ctx.save();
