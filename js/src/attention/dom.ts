@@ -2,7 +2,7 @@
  * The DOM skeleton of the attention view (no data yet).
  */
 
-import { make } from "../lib/dom";
+import { canvasStack, make, statusBanner } from "../lib/dom";
 import { buildFrame } from "../lib/frame";
 import { KEY_HELP } from "../lib/keyboard";
 import { Tooltip } from "../lib/tooltip";
@@ -41,8 +41,7 @@ export function buildDom(doc: Document, onSave: () => void): AttentionDom {
   const heads = make(doc, "div", "mi-heads", root);
   heads.setAttribute("aria-label", "Heads of this layer");
   // In the page only while a layer is missing (see `showMissing`).
-  const missing = make(doc, "div", "mi-missing");
-  missing.setAttribute("role", "status");
+  const missing = statusBanner(doc);
 
   const body = make(doc, "div", "mi-body", root);
   const scroll = make(doc, "div", "mi-scroll", body);
@@ -50,12 +49,7 @@ export function buildDom(doc: Document, onSave: () => void): AttentionDom {
   const corner = make(doc, "div", "mi-corner", grid);
   const keyLabels = make(doc, "div", "mi-key-labels", grid);
   const queryLabels = make(doc, "div", "mi-query-labels", grid);
-  const stack = make(doc, "div", "mi-canvas-stack", grid);
-  const main = make(doc, "canvas", "mi-heatmap-main", stack);
-  main.width = main.height = 0;
-  main.setAttribute("role", "img");
-  const overlay = make(doc, "canvas", "mi-heatmap-overlay", stack);
-  overlay.width = overlay.height = 0;
+  const { stack, main, overlay } = canvasStack(doc, grid, { stack: "mi-canvas-stack", main: "mi-heatmap-main", overlay: "mi-heatmap-overlay" });
   const caption = make(doc, "div", "mi-axis-caption", body);
   caption.textContent = "rows: query token · columns: key token (attended to)";
 

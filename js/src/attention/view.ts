@@ -11,7 +11,7 @@ import { valueAt, type Decoded } from "../lib/binary";
 import { probabilityLut } from "../lib/colormap";
 import { HeatmapPainter, rowReader, thumbSide } from "../lib/heatmap";
 import { showLayerState } from "../lib/layer_state";
-import { fromFormControl, keyAction } from "../lib/keyboard";
+import type { KeyAction } from "../lib/keyboard";
 import { themeColors } from "../lib/theme";
 import { tokenDisplay } from "../lib/tokens";
 import { AxisLabels } from "./axes";
@@ -283,15 +283,10 @@ export class AttentionController extends Controller<Model> {
       if (item?.dataset.head !== undefined) this.commit({ head: Number(item.dataset.head) });
     });
     this.on(layerSelect, "change", () => this.commit({ layer: Number(layerSelect.value) }));
-    this.on(root, "keydown", (event) => this.onKey(event));
+    this.onKeys(root, (action) => this.onKey(action));
   }
 
-  private onKey(event: KeyboardEvent): void {
-    if (fromFormControl(event)) return;
-    const action = keyAction(event);
-    if (!action) return;
-    event.preventDefault();
-    event.stopPropagation();
+  private onKey(action: KeyAction): boolean {
     const nHeads = this.data?.matrices ?? this.model.get("n_heads") ?? 1;
     const nLayers = this.model.get("n_layers") ?? 1;
     switch (action.kind) {
@@ -310,6 +305,7 @@ export class AttentionController extends Controller<Model> {
         this.commit(unlocked());
         break;
     }
+    return true;
   }
 
   private savePng(): Promise<void> {

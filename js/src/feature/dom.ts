@@ -3,7 +3,7 @@
  * feature's panels on the right.
  */
 
-import { make } from "../lib/dom";
+import { make, statusBanner } from "../lib/dom";
 import { buildFrame } from "../lib/frame";
 import { Tooltip } from "../lib/tooltip";
 import { HISTOGRAM_HEIGHT, HISTOGRAM_WIDTH } from "./histogram";
@@ -33,9 +33,6 @@ export interface FeatureDom {
   logits: HTMLTableElement;
   nearest: HTMLDivElement;
   examples: HTMLElement;
-  examplesTitle: HTMLDivElement;
-  examplesStatus: HTMLDivElement;
-  examplesRows: HTMLDivElement;
   probeInput: HTMLTextAreaElement;
   probeRun: HTMLButtonElement;
   probeNote: HTMLDivElement;
@@ -100,8 +97,8 @@ export function buildDom(doc: Document, onSave: () => void): FeatureDom {
   const head = make(doc, "div", "mi-feature-head", main);
   const featureTitle = make(doc, "h3", "mi-feature-title", head);
   const featureStats = make(doc, "div", "mi-feature-stats", head);
-  const missing = make(doc, "div", "mi-missing mi-feature-missing", main);
-  missing.setAttribute("role", "status");
+  const missing = statusBanner(doc, "mi-feature-missing");
+  main.appendChild(missing);
   missing.hidden = true;
   const panels = make(doc, "div", "mi-fd-panels", main);
 
@@ -121,10 +118,6 @@ export function buildDom(doc: Document, onSave: () => void): FeatureDom {
   const nearest = make(doc, "div", "mi-nearest", nearestBox);
 
   const examples = make(doc, "section", "mi-box mi-examples", panels);
-  const examplesTitle = make(doc, "div", "mi-examples-title mi-box-title", examples);
-  const examplesStatus = make(doc, "div", "mi-examples-status", examples);
-  examplesStatus.setAttribute("role", "status");
-  const examplesRows = make(doc, "div", "mi-examples-rows", examples);
 
   const probe = section(doc, panels, "mi-probe", "Try your own text");
   const probeForm = make(doc, "div", "mi-probe-form", probe);
@@ -146,7 +139,7 @@ export function buildDom(doc: Document, onSave: () => void): FeatureDom {
   const tooltip = new Tooltip(root);
   return {
     root, title, subtitle, error, body, search, sort, hideDead, list, count, main, featureTitle, featureStats,
-    missing, panels, histogram, histogramAxis, histogramNote, logits, nearest, examples, examplesTitle,
-    examplesStatus, examplesRows, probeInput, probeRun, probeNote, probeStatus, probeText, intervals, tooltip,
+    missing, panels, histogram, histogramAxis, histogramNote, logits, nearest, examples,
+    probeInput, probeRun, probeNote, probeStatus, probeText, intervals, tooltip,
   };
 }

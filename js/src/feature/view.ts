@@ -62,8 +62,7 @@ export class FeatureController extends Controller<Model> implements FeatureActio
   constructor(model: AnyModel<Model>, el: HTMLElement) {
     super(model);
     this.dom = buildDom(el.ownerDocument, () => void this.savePng());
-    const { examples, examplesTitle, examplesStatus, examplesRows } = this.dom;
-    this.examples = new ExamplesPanel(examples, examplesTitle, examplesStatus, examplesRows);
+    this.examples = new ExamplesPanel(this.dom.examples, "mi-box-title");
     this.intervals = new IntervalsPanel(this.dom.intervals, this.dom.main);
     this.list = new FeatureList(this.dom.list);
     this.probePanel = new ProbePanel(this.dom);

@@ -2,7 +2,7 @@
  * The DOM skeleton of the head-scores view (no data yet).
  */
 
-import { make } from "../lib/dom";
+import { canvasStack, make } from "../lib/dom";
 import { buildFrame, frameLine } from "../lib/frame";
 import { Tooltip } from "../lib/tooltip";
 import { SCORE_KEY_HELP, scoreLabel } from "./format";
@@ -38,12 +38,7 @@ export function buildDom(doc: Document, onSave: () => void): HeadScoresDom {
   make(doc, "div", "mi-score-corner", body).textContent = "layer \\ head";
   const headLabels = make(doc, "div", "mi-score-head-labels", body);
   const layerLabels = make(doc, "div", "mi-score-layer-labels", body);
-  const stack = make(doc, "div", "mi-score-stack", body);
-  const grid = make(doc, "canvas", "mi-score-grid", stack);
-  grid.width = grid.height = 0;
-  grid.setAttribute("role", "img");
-  const overlay = make(doc, "canvas", "mi-score-overlay", stack);
-  overlay.width = overlay.height = 0;
+  const { stack, main: grid, overlay } = canvasStack(doc, body, { stack: "mi-score-stack", main: "mi-score-grid", overlay: "mi-score-overlay" });
   make(doc, "div", "mi-axis-caption", root).textContent =
     "rows: layer · columns: head · each cell is one attention head";
   const legend = buildLegend(doc);

@@ -7,6 +7,7 @@
 
 import type { AnyModel } from "@anywidget/types";
 
+import { fromFormControl, type KeyAction, keyAction } from "./keyboard";
 import { Loader } from "./loader";
 import { RequestClient } from "./requests";
 import { SliceClient, type SliceModel } from "./slices";
@@ -66,6 +67,20 @@ export abstract class Controller<M extends Record<string, any>> {
     target.addEventListener(type, handler);
     this.disposers.push(() => target.removeEventListener(type, handler));
   };
+
+  /**
+   * Handle the shared keys (`keyAction`) pressed in `root` outside form controls; `handler`
+   * returns whether the view took the action (if not, the page keeps the key).
+   */
+  protected onKeys(root: HTMLElement, handler: (action: KeyAction) => boolean): void {
+    this.on(root, "keydown", (event) => {
+      if (fromFormControl(event)) return;
+      const action = keyAction(event);
+      if (!action || handler(action) === false) return;
+      event.preventDefault();
+      event.stopPropagation();
+    });
+  }
 
   /**
    * Give `root` the page's theme and follow it: on a change `dark` flips, the theme colours

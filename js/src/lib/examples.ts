@@ -6,6 +6,7 @@
 
 import type { Decoded } from "./binary";
 import { formatValue } from "./diverging";
+import { make } from "./dom";
 import type { Loaded } from "./loader";
 import { notEmbedded } from "./loader";
 import { setTokenSpan, SpanPainter, tokenSpan } from "./spans";
@@ -128,13 +129,19 @@ export class ExampleList {
 export class ExamplesPanel {
   private readonly list: ExampleList;
 
+  private readonly title: HTMLElement;
+  private readonly status: HTMLElement;
+
+  /** Fill `el` with the panel's title (extra class `titleClass`), status line and rows. */
   constructor(
     private readonly el: HTMLElement,
-    private readonly title: HTMLElement,
-    private readonly status: HTMLElement,
-    rows: HTMLElement,
+    titleClass = "",
   ) {
-    this.list = new ExampleList(rows);
+    const doc = el.ownerDocument;
+    this.title = make(doc, "div", `mi-examples-title ${titleClass}`.trim(), el);
+    this.status = make(doc, "div", "mi-examples-status", el);
+    this.status.setAttribute("role", "status");
+    this.list = new ExampleList(make(doc, "div", "mi-examples-rows", el));
   }
 
   get rows(): ExampleRow[] {

@@ -2,7 +2,7 @@
  * The DOM skeleton of the neuron view (no data yet).
  */
 
-import { make } from "../lib/dom";
+import { make, statusBanner } from "../lib/dom";
 import { buildFrame } from "../lib/frame";
 import { Tooltip } from "../lib/tooltip";
 import { NEURON_CSS } from "./styles";
@@ -30,9 +30,6 @@ export interface NeuronDom {
   browser: HTMLDetailsElement;
   neuronList: HTMLOListElement;
   examples: HTMLDivElement;
-  examplesTitle: HTMLDivElement;
-  examplesStatus: HTMLDivElement;
-  examplesRows: HTMLDivElement;
   tooltip: Tooltip;
 }
 
@@ -69,8 +66,7 @@ export function buildDom(doc: Document, onSave: () => void): NeuronDom {
   bar.width = bar.height = 0;
   bar.setAttribute("role", "img");
   bar.setAttribute("aria-label", "Activation of the neuron at every token");
-  const missing = make(doc, "div", "mi-missing");
-  missing.setAttribute("role", "status");
+  const missing = statusBanner(doc);
 
   const body = make(doc, "div", "mi-body", root);
   const text = make(doc, "div", "mi-neuron-text", body);
@@ -84,14 +80,9 @@ export function buildDom(doc: Document, onSave: () => void): NeuronDom {
   const neuronList = make(doc, "ol", "mi-neuron-list", browser);
 
   const examples = make(doc, "div", "mi-examples", root);
-  const examplesTitle = make(doc, "div", "mi-examples-title", examples);
-  const examplesStatus = make(doc, "div", "mi-examples-status", examples);
-  examplesStatus.setAttribute("role", "status");
-  const examplesRows = make(doc, "div", "mi-examples-rows", examples);
   const tooltip = new Tooltip(root);
   return {
     root, title, layerSelect, neuronInput, subtitle, status, legendCaption, legendBar, legendTicks,
-    bar, missing, body, text, atToken, atTitle, atList, browser, neuronList, examples,
-    examplesTitle, examplesStatus, examplesRows, tooltip,
+    bar, missing, body, text, atToken, atTitle, atList, browser, neuronList, examples, tooltip,
   };
 }

@@ -10,7 +10,7 @@ import { Controller } from "../lib/controller";
 import { divergingLut, formatValue, scaleFor } from "../lib/diverging";
 import { setLayerOptions } from "../lib/dom";
 import { ExamplesPanel, exampleRows, rowsPeak, type ExampleRow } from "../lib/examples";
-import { fromFormControl, keyAction } from "../lib/keyboard";
+import type { KeyAction } from "../lib/keyboard";
 import { showLayerState } from "../lib/layer_state";
 import type { Loaded } from "../lib/loader";
 import { TextPanel } from "../lib/spans";
@@ -57,8 +57,7 @@ export class NeuronController extends Controller<Model> implements NeuronActions
     super(model);
     this.dom = buildDom(el.ownerDocument, () => void this.savePng());
     this.text = new TextPanel(this.dom.text);
-    const { examples, examplesTitle: title, examplesStatus, examplesRows } = this.dom;
-    this.examples = new ExamplesPanel(examples, title, examplesStatus, examplesRows);
+    this.examples = new ExamplesPanel(this.dom.examples);
     el.appendChild(this.dom.root);
     this.listen("change:layer", META | LAYER | NEURON | SELECTION | EXAMPLES);
     this.listen("change:neuron", META | NEURON | SELECTION | EXAMPLES);
@@ -72,7 +71,7 @@ export class NeuronController extends Controller<Model> implements NeuronActions
     this.listen("change:_example_stats", NEURON | EXAMPLES);
     this.followTheme(this.dom.root, LAYER | NEURON | EXAMPLES | SELECTION);
     bindNeuronEvents(this.dom, this.on, this);
-    this.on(this.dom.root, "keydown", (event) => this.onKey(event));
+    this.onKeys(this.dom.root, (action) => this.onKey(action));
     this.invalidate(ALL);
   }
 
@@ -281,12 +280,7 @@ export class NeuronController extends Controller<Model> implements NeuronActions
     return this.values.length;
   }
 
-  private onKey(event: KeyboardEvent): void {
-    if (fromFormControl(event)) return;
-    const action = keyAction(event);
-    if (!action) return;
-    event.preventDefault();
-    event.stopPropagation();
+  private onKey(action: KeyAction): boolean {
     const change = neuronKeyChange(action, {
       layer: this.layer,
       layers: this.model.get("layers") ?? [],
@@ -297,6 +291,7 @@ export class NeuronController extends Controller<Model> implements NeuronActions
       nTokens: this.tokens.length,
     });
     if (change) this.commit(change);
+    return true;
   }
 
   private savePng(): Promise<void> {

@@ -8,7 +8,7 @@ import { decode } from "../lib/binary";
 import { Controller } from "../lib/controller";
 import { make } from "../lib/dom";
 import { buildFrame, frameCss, frameLine } from "../lib/frame";
-import { fromFormControl, keyAction } from "../lib/keyboard";
+import type { KeyAction } from "../lib/keyboard";
 import { canvasPoint, classColor, formatNumber, nearestPoint, type Frame } from "../lib/plot";
 import { savePanels } from "../lib/png";
 import { themeColors } from "../lib/theme";
@@ -306,23 +306,21 @@ export class ProbeController extends Controller<Model> {
       if (i >= 0) this.commit({ example: i });
       root.focus({ preventScroll: true });
     });
-    this.on(root, "keydown", (event) => this.onKey(event));
+    this.onKeys(root, (action) => this.onKey(action));
   }
 
-  private onKey(event: KeyboardEvent): void {
-    if (fromFormControl(event)) return;
-    const action = keyAction(event);
-    if (!action || action.kind === "query") return;
-    event.preventDefault();
-    event.stopPropagation();
+  /** Keys of the view (false: Shift+←/→ is not). */
+  private onKey(action: KeyAction): boolean {
+    if (action.kind === "query") return false;
     if (action.kind === "unlock") {
       this.dom.tooltip.hide();
       if (this.exampleIndex >= 0) this.commit({ example: -1 });
-      return;
+      return true;
     }
     const n = this.layers.length;
     const next = Math.min(n - 1, Math.max(0, this.layerIndex + action.delta));
     if (next !== this.layerIndex) this.commit({ layer: this.layers[next] });
+    return true;
   }
 
   private savePng(): Promise<void> {

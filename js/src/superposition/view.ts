@@ -8,7 +8,7 @@ import { decode, type Decoded } from "../lib/binary";
 import { Controller } from "../lib/controller";
 import { make } from "../lib/dom";
 import { buildFrame, frameCss, frameLine } from "../lib/frame";
-import { fromFormControl, keyAction } from "../lib/keyboard";
+import type { KeyAction } from "../lib/keyboard";
 import { canvasPoint, formatNumber, fromPx, nearestPoint, type Frame } from "../lib/plot";
 import { savePanels } from "../lib/png";
 import { themeColors } from "../lib/theme";
@@ -277,28 +277,26 @@ export class SuperpositionController extends Controller<Model> {
     });
     this.on(interference, "mouseleave", () => tooltip.hide());
     this.on(select, "change", () => this.commit({ sparsity: Number(select.value) }));
-    this.on(root, "keydown", (event) => this.onKey(event));
+    this.onKeys(root, (action) => this.onKey(action));
   }
 
-  private onKey(event: KeyboardEvent): void {
-    if (fromFormControl(event)) return;
-    const action = keyAction(event);
-    if (!action || action.kind === "query") return;
-    event.preventDefault();
-    event.stopPropagation();
+  /** Keys of the view (false: Shift+←/→ is not). */
+  private onKey(action: KeyAction): boolean {
+    if (action.kind === "query") return false;
     if (action.kind === "unlock") {
       this.dom.tooltip.hide();
       if (this.feature >= 0) this.commit({ feature: -1 });
-      return;
+      return true;
     }
     if (action.kind === "head") {
       const next = Math.min(this.sparsities.length - 1, Math.max(0, this.index + action.delta));
       if (next !== this.index) this.commit({ sparsity: next });
-      return;
+      return true;
     }
     const n = this.model.get("n_features");
     const next = this.feature < 0 ? (action.delta > 0 ? 0 : n - 1) : Math.min(n - 1, Math.max(0, this.feature + action.delta));
     this.commit({ feature: next });
+    return true;
   }
 
   private savePng(): Promise<void> {
