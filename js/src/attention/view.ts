@@ -66,7 +66,7 @@ export class AttentionController extends Controller<Model> {
     this.strip = new TokenStrip(this.dom.strip);
     this.labels = new AxisLabels(this.dom.queryLabels, this.dom.keyLabels);
     this.overlay = new Overlay(this.dom.overlay);
-    el.appendChild(this.dom.root);
+    this.mount(el, this.dom.root);
     this.listen("change:layer", LAYER | HEAD | SELECTION | META);
     this.listen("change:head", HEAD | SELECTION | META);
     this.listen("change:query_token", SELECTION);
@@ -83,7 +83,6 @@ export class AttentionController extends Controller<Model> {
   dispose(): void {
     super.dispose();
     clearTimeout(this.stripTimer);
-    this.dom.root.remove();
   }
 
   private get selection(): Selection {

@@ -81,7 +81,7 @@ export class AttributionController extends GridController<Model> {
     const right = make(doc, "div", "", body);
     make(doc, "div", "mi-caption", right).textContent = "heads (rows: layer, columns: head)";
     right.append(this.grid.el, this.grid.legend);
-    el.appendChild(root);
+    this.mount(el, root);
     this.listen("change:_values", DATA | BARS | SELECTION);
     this.listen("change:labels", DATA | BARS | SELECTION);
     this.listen("change:n_layers", DATA | BARS | SELECTION);
@@ -102,11 +102,6 @@ export class AttributionController extends GridController<Model> {
     this.bindGrid();
     this.bindBars();
     this.invalidate(DATA | BARS | SELECTION | THEME | META);
-  }
-
-  dispose(): void {
-    super.dispose();
-    this.root.remove();
   }
 
   private get labels(): string[] {

@@ -66,7 +66,7 @@ export class FeatureController extends Controller<Model> implements FeatureActio
     this.intervals = new IntervalsPanel(this.dom.intervals, this.dom.main);
     this.list = new FeatureList(this.dom.list);
     this.probePanel = new ProbePanel(this.dom);
-    el.appendChild(this.dom.root);
+    this.mount(el, this.dom.root);
     this.probe = new TextProbe(this.requests, () => this.invalidate(PROBE));
     this.listen("change:feature", FEATURE | SELECT | PROBE);
     for (const name of ["sort", "descending", "query", "hide_dead"] as const) this.listen(`change:${name}`, ORDER | CONTROLS);
@@ -84,7 +84,6 @@ export class FeatureController extends Controller<Model> implements FeatureActio
     this.probe.dispose();
     super.dispose();
     this.intervals.dispose();
-    this.dom.root.remove();
   }
 
   private get feature(): number {

@@ -45,7 +45,7 @@ export class HeadScoresController extends Controller<Model> {
     super(model);
     this.dom = buildDom(el.ownerDocument, () => void this.savePng());
     this.overlay = new GridOverlay(this.dom.overlay);
-    el.appendChild(this.dom.root);
+    this.mount(el, this.dom.root);
     this.listen("change:_values", DATA | SCORE | SELECTION);
     this.listen("change:n_layers", DATA | SCORE | SELECTION);
     this.listen("change:n_heads", DATA | SCORE | SELECTION);
@@ -63,7 +63,6 @@ export class HeadScoresController extends Controller<Model> {
   dispose(): void {
     super.dispose();
     this.dom.tooltip.dispose();
-    this.dom.root.remove();
   }
 
   private get names(): string[] {

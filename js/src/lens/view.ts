@@ -48,7 +48,7 @@ export class LensController extends GridController<Model, LensGrid> {
     this.dom = buildDom(frame, grid);
     this.on(frame.save, "click", () => void this.savePng());
     frame.root.appendChild(this.tooltip.el);
-    el.appendChild(frame.root);
+    this.mount(el, frame.root);
     for (const name of ["_columns", "_column_starts", "_column_probs", "_top", "candidate_tokens", "tokens", "rows"] as const) {
       this.listen(`change:${name}`, ALL);
     }
@@ -63,11 +63,6 @@ export class LensController extends GridController<Model, LensGrid> {
     this.bindGrid();
     this.on(this.dom.select, "change", () => this.commit({ target: Number(this.dom.select.value) }));
     this.invalidate(ALL);
-  }
-
-  dispose(): void {
-    super.dispose();
-    this.root.remove();
   }
 
   /** 1 when the first row is `embed` (it maps to no layer), else 0. */

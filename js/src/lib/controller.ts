@@ -47,6 +47,12 @@ export abstract class Controller<M extends Record<string, any>> {
   /** Apply the dirty `flags` (never 0) to the page. */
   protected abstract render(flags: number): void;
 
+  /** Put the view's `root` into `el`; it leaves the page on dispose. */
+  protected mount(el: HTMLElement, root: HTMLElement): void {
+    el.appendChild(root);
+    this.disposers.push(() => root.remove());
+  }
+
   /** Mark `flags` dirty whenever trait `event` changes. */
   protected listen(event: `change:${keyof M & string}`, flags: number): void {
     const handler = () => this.invalidate(flags);

@@ -58,7 +58,7 @@ export class NeuronController extends Controller<Model> implements NeuronActions
     this.dom = buildDom(el.ownerDocument, () => void this.savePng());
     this.text = new TextPanel(this.dom.text);
     this.examples = new ExamplesPanel(this.dom.examples);
-    el.appendChild(this.dom.root);
+    this.mount(el, this.dom.root);
     this.listen("change:layer", META | LAYER | NEURON | SELECTION | EXAMPLES);
     this.listen("change:neuron", META | NEURON | SELECTION | EXAMPLES);
     this.listen("change:token", SELECTION);
@@ -73,11 +73,6 @@ export class NeuronController extends Controller<Model> implements NeuronActions
     bindNeuronEvents(this.dom, this.on, this);
     this.onKeys(this.dom.root, (action) => this.onKey(action));
     this.invalidate(ALL);
-  }
-
-  dispose(): void {
-    super.dispose();
-    this.dom.root.remove();
   }
 
   private get tokens(): string[] {

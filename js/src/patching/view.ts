@@ -57,7 +57,7 @@ export class PatchingController extends GridController<Model> {
     const panel = make(doc, "div", "mi-panel", body);
     make(doc, "h4", "", panel).textContent = "Top predictions";
     this.predictions = make(doc, "div", "mi-predictions", panel);
-    el.appendChild(root);
+    this.mount(el, root);
     for (const name of ["_values", "_raw", "_predictions", "row_labels", "column_labels", "column_axis"] as const) {
       this.listen(`change:${name}`, DATA | SELECTION);
     }
@@ -68,11 +68,6 @@ export class PatchingController extends GridController<Model> {
     this.followTheme(root, THEME | SELECTION);
     this.bindGrid();
     this.invalidate(DATA | SELECTION | THEME | META);
-  }
-
-  dispose(): void {
-    super.dispose();
-    this.root.remove();
   }
 
   protected selected(): Cell {

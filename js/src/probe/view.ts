@@ -82,7 +82,7 @@ export class ProbeController extends Controller<Model> {
   constructor(model: AnyModel<Model>, el: HTMLElement) {
     super(model);
     this.dom = buildDom(el.ownerDocument, () => void this.savePng());
-    el.appendChild(this.dom.root);
+    this.mount(el, this.dom.root);
     for (const name of ["_scores", "_points", "_labels", "_test", "layers", "chance", "task"] as const) {
       this.listen(`change:${name}`, DATA | SELECTION | META);
     }
@@ -98,7 +98,6 @@ export class ProbeController extends Controller<Model> {
   dispose(): void {
     super.dispose();
     this.dom.tooltip.dispose();
-    this.dom.root.remove();
   }
 
   private get layers(): number[] {

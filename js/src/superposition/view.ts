@@ -88,7 +88,7 @@ export class SuperpositionController extends Controller<Model> {
   constructor(model: AnyModel<Model>, el: HTMLElement) {
     super(model);
     this.dom = buildDom(el.ownerDocument, () => void this.savePng());
-    el.appendChild(this.dom.root);
+    this.mount(el, this.dom.root);
     for (const name of ["_W", "_stats", "_interference", "_importance", "sparsities", "n_features", "d_hidden", "title"] as const) {
       this.listen(`change:${name}`, DATA | SELECTION);
     }
@@ -102,7 +102,6 @@ export class SuperpositionController extends Controller<Model> {
   dispose(): void {
     super.dispose();
     this.dom.tooltip.dispose();
-    this.dom.root.remove();
   }
 
   private get sparsities(): number[] {
