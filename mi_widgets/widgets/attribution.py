@@ -11,7 +11,7 @@ import traitlets
 from ..analysis.attribution import Attribution
 from ._serialization import EncodedArray, encode_array
 from ._validation import check_index
-from .base import STATIC_DIR, SlicedView
+from .base import SlicedView
 
 if TYPE_CHECKING:
     from .attention import AttentionView
@@ -49,7 +49,6 @@ class AttributionView(SlicedView):
     """
 
     _module = "attribution"
-    _esm = STATIC_DIR / f"{_module}.js"
 
     title = traitlets.Unicode("").tag(sync=True)
     subtitle = traitlets.Unicode("").tag(sync=True)

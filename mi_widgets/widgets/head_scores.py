@@ -11,7 +11,7 @@ import traitlets
 from ..analysis.scores import HeadScores
 from ._serialization import EncodedArray, encode_array
 from ._validation import check_index
-from .base import STATIC_DIR, SlicedView
+from .base import SlicedView
 
 if TYPE_CHECKING:
     from .attention import AttentionView
@@ -50,7 +50,6 @@ class HeadScoresView(SlicedView):
     """
 
     _module = "head_scores"
-    _esm = STATIC_DIR / f"{_module}.js"
 
     names = traitlets.List(traitlets.Unicode()).tag(sync=True)
     layer_labels = traitlets.List(traitlets.Int()).tag(sync=True)

@@ -10,7 +10,7 @@ import traitlets
 from ..analysis.lens import LogitLens
 from ._serialization import EncodedArray, encode_array
 from ._validation import check_index
-from .base import STATIC_DIR, SlicedView
+from .base import SlicedView
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -66,7 +66,6 @@ class LogitLensView(SlicedView):
     """
 
     _module = "lens"
-    _esm = STATIC_DIR / f"{_module}.js"
 
     title = traitlets.Unicode("").tag(sync=True)
     tokens = traitlets.List(traitlets.Unicode()).tag(sync=True)
