@@ -16,6 +16,7 @@ export interface ReportLink {
 export interface LinkableModel {
   get(name: string): unknown;
   set(name: string, value: unknown): void;
+  // biome-ignore lint/suspicious/noExplicitAny: handlers take what anywidget passes them, untyped
   on(event: string, callback: (...args: any[]) => void): void;
 }
 
