@@ -12,6 +12,7 @@ its own package's ``__init__`` (``from . import name`` of a non-module, or ``fro
 from __future__ import annotations
 
 import ast
+import importlib
 import json
 import pathlib
 import subprocess
@@ -186,6 +187,20 @@ def test_public_names_resolve_on_first_use():
         "dir": [],
         "torch": True,
     }
+
+
+@pytest.mark.parametrize("package", ["mi_widgets", "mi_widgets.widgets"])
+def test_lazy_names_are_the_public_names_and_what_type_checkers_see(package):
+    module = importlib.import_module(package)
+    assert set(module._ORIGINS) == set(module.__all__)
+    path = pathlib.Path(module.__file__)
+    seen = {}
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+            for item in node.body:
+                assert isinstance(item, ast.ImportFrom)
+                seen.update({alias.name: "." * item.level + item.module for alias in item.names})
+    assert seen == module._ORIGINS
 
 
 def test_unknown_attribute_is_an_attribute_error():
