@@ -208,6 +208,15 @@ def test_unknown_attribute_is_an_attribute_error():
         _ = mi_widgets.nothing
 
 
+def test_subpackages_resolve_as_attributes():
+    seen = _run(
+        "import json, mi_widgets as mw\n"
+        "print(json.dumps([mw.export.html.__name__, mw.analysis.repeated_random_tokens.__name__,"
+        " 'analysis' in dir(mw)]))"
+    )
+    assert seen == ["mi_widgets.export.html", "repeated_random_tokens", True]
+
+
 @pytest.mark.parametrize(
     "code",
     [
