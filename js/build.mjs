@@ -1,4 +1,7 @@
 // Build the widget bundles into ../mi_widgets/static/ (one self-contained ESM file per entry).
+// Views come from the registry ../mi_widgets/widgets/views.json: the bundle of view `<module>` is
+// `export default defineView(<controller>)` with the controller from src/<module>/view.ts,
+// generated here (no entry file). The report runtime src/standalone.ts is a fixed entry.
 //
 //   node build.mjs           minified production build (no sourcemaps)
 //   node build.mjs --watch   rebuild on change, with inline sourcemaps
@@ -6,7 +9,7 @@
 // The bundles are inlined into HTML reports, so they must never contain "</script" or "<!--".
 
 import * as esbuild from "esbuild";
-import { readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -14,17 +17,37 @@ const here = dirname(fileURLToPath(import.meta.url));
 const outdir = join(here, "..", "mi_widgets", "static");
 const watch = process.argv.includes("--watch");
 
-const entries = {
-  attention: join(here, "src", "attention.ts"),
-  feature: join(here, "src", "feature.ts"),
-  head_scores: join(here, "src", "head_scores.ts"),
-  lens: join(here, "src", "lens.ts"),
-  neuron: join(here, "src", "neuron.ts"),
-  patching: join(here, "src", "patching.ts"),
-  attribution: join(here, "src", "attribution.ts"),
-  probe: join(here, "src", "probe.ts"),
-  superposition: join(here, "src", "superposition.ts"),
-  standalone: join(here, "src", "standalone.ts"),
+const registryFile = join(here, "..", "mi_widgets", "widgets", "views.json");
+const views = JSON.parse(readFileSync(registryFile, "utf8"));
+
+const VIEW_PREFIX = "view:";
+const entries = { standalone: join(here, "src", "standalone.ts") };
+for (const { module } of views) entries[module] = VIEW_PREFIX + module;
+
+/** The generated entry of a registered view: its controller wrapped by `defineView`. */
+function viewEntry(module) {
+  const view = views.find((entry) => entry.module === module);
+  const file = join(here, "src", module, "view.ts");
+  if (!existsSync(file)) throw new Error(`${relative(here, registryFile)} registers "${module}" but ${relative(here, file)} does not exist`);
+  return [
+    `import { ${view.controller} } from "./src/${module}/view";`,
+    `import { defineView } from "./src/lib/define_view";`,
+    `export default defineView(${view.controller});`,
+  ].join("\n");
+}
+
+/** Resolve `view:<module>` entries to their generated source. */
+const viewEntryPlugin = {
+  name: "view-entries",
+  setup(build) {
+    build.onResolve({ filter: /^view:/ }, (args) => ({ path: args.path.slice(VIEW_PREFIX.length), namespace: "view-entry" }));
+    build.onLoad({ filter: /.*/, namespace: "view-entry" }, (args) => ({
+      contents: viewEntry(args.path),
+      loader: "ts",
+      resolveDir: here,
+      watchFiles: [registryFile],
+    }));
+  },
 };
 
 const FORBIDDEN = [/<\/script/i, /<!--/];
@@ -79,11 +102,11 @@ const checkPlugin = {
 };
 
 if (watch) {
-  const context = await esbuild.context({ ...options, plugins: [checkPlugin] });
+  const context = await esbuild.context({ ...options, plugins: [viewEntryPlugin, checkPlugin] });
   await context.watch();
   console.log(`watching; writing to ${relative(process.cwd(), outdir)}`);
 } else {
-  await esbuild.build({ ...options, plugins: [checkPlugin] });
+  await esbuild.build({ ...options, plugins: [viewEntryPlugin, checkPlugin] });
   if (process.exitCode) {
     console.error("build failed: a bundle is not safe to inline");
     process.exit(process.exitCode);

@@ -25,22 +25,17 @@ echo "== front end: typecheck, vitest"
 echo "== lint"
 .venv/bin/ruff check mi_widgets tests scripts benchmarks
 
-echo "== wheel contains the built front end and the demo model"
+echo "== wheel contains the built front end (every view of the registry) and the demo model"
 rm -rf dist && .venv/bin/pip wheel -q --no-deps -w dist .
 .venv/bin/python - <<'PY'
-import glob, zipfile
+import glob, json, zipfile
 names = zipfile.ZipFile(glob.glob("dist/mi_widgets-*.whl")[0]).namelist()
+views = json.load(open("mi_widgets/widgets/views.json", encoding="utf-8"))
+bundles = [f"mi_widgets/static/{view['module']}.js" for view in views]
 for needed in (
-    "mi_widgets/static/attention.js",
-    "mi_widgets/static/attribution.js",
-    "mi_widgets/static/feature.js",
-    "mi_widgets/static/head_scores.js",
-    "mi_widgets/static/lens.js",
-    "mi_widgets/static/neuron.js",
-    "mi_widgets/static/patching.js",
-    "mi_widgets/static/probe.js",
+    *bundles,
     "mi_widgets/static/standalone.js",
-    "mi_widgets/static/superposition.js",
+    "mi_widgets/widgets/views.json",
     "mi_widgets/export/templates/mi_html/index.html.j2",
     "mi_widgets/export/templates/mi_html/conf.json",
     "mi_widgets/demo/model/model.safetensors",

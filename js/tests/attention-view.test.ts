@@ -1,8 +1,10 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it } from "vitest";
-import widget from "../src/attention";
-import { cellSize } from "../src/attention/view";
+import { AttentionController, cellSize } from "../src/attention/view";
+import { defineView } from "../src/lib/define_view";
 import { encodeStored, FakeModel, trilValues } from "./helpers";
+
+const widget = defineView(AttentionController);
 
 const TOKENS = ["<script>alert(1)</script>", "\n", "", "😀", "مرحبا", " end"];
 const N = TOKENS.length;

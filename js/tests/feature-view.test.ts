@@ -1,9 +1,12 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it } from "vitest";
-import widget from "../src/feature";
+import { FeatureController } from "../src/feature/view";
+import { defineView } from "../src/lib/define_view";
 import { dashboardState, featureSlices } from "./feature-fixture";
 import { encodeStored, FakeModel } from "./helpers";
 import { mountView, tick, unmountAll } from "./mount";
+
+const widget = defineView(FeatureController);
 
 afterEach(unmountAll);
 

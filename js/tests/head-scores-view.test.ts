@@ -1,8 +1,11 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it } from "vitest";
-import widget from "../src/head_scores";
+import { HeadScoresController } from "../src/head_scores/view";
+import { defineView } from "../src/lib/define_view";
 import { scoreCellSize } from "../src/head_scores/grid";
 import { encodeStored, FakeModel } from "./helpers";
+
+const widget = defineView(HeadScoresController);
 
 const NAMES = ["previous_token", "induction"];
 const LAYERS = 2;

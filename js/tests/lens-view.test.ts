@@ -1,10 +1,13 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it } from "vitest";
-import widget from "../src/lens";
+import { LensController } from "../src/lens/view";
+import { defineView } from "../src/lib/define_view";
 import { CELL_HEIGHT, cellWidth } from "../src/lens/grid";
 import { makeLensModel } from "./lens-fixture";
 import { mountView, tick, unmountAll } from "./mount";
 import type { FakeModel } from "./helpers";
+
+const widget = defineView(LensController);
 
 afterEach(unmountAll);
 

@@ -1,7 +1,10 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it } from "vitest";
-import widget from "../src/neuron";
+import { NeuronController } from "../src/neuron/view";
+import { defineView } from "../src/lib/define_view";
 import { encodeStored, FakeModel } from "./helpers";
+
+const widget = defineView(NeuronController);
 
 const TOKENS = ["<script>alert(1)</script>", "\n", "", "😀", "مرحبا", " end"];
 const N = TOKENS.length;

@@ -1,11 +1,14 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it } from "vitest";
-import widget from "../src/probe";
+import { ProbeController } from "../src/probe/view";
+import { defineView } from "../src/lib/define_view";
 import { chartFrame } from "../src/probe/chart";
 import { pointPixels, scatterFrame } from "../src/probe/scatter";
 import { toPx } from "../src/lib/plot";
 import { encodeStored, FakeModel } from "./helpers";
 import { mountView, tick, unmountAll } from "./mount";
+
+const widget = defineView(ProbeController);
 
 const LAYERS = [2, 3, 4];
 const N = 4;

@@ -1,9 +1,12 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it } from "vitest";
-import widget from "../src/superposition";
+import { SuperpositionController } from "../src/superposition/view";
+import { defineView } from "../src/lib/define_view";
 import { interferenceCell } from "../src/superposition/panels";
 import { encodeStored, FakeModel } from "./helpers";
 import { mountView, tick, unmountAll } from "./mount";
+
+const widget = defineView(SuperpositionController);
 
 const N = 3;
 // two sparsities, d = 2: [S, d, n]

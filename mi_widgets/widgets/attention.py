@@ -10,7 +10,7 @@ import traitlets
 from ..capture.trace import Trace
 from ._serialization import EncodedArray, encode_array
 from ._validation import check_attention, check_index, check_tokens
-from .base import STATIC_DIR, SlicedView
+from .base import SlicedView
 from .link import HeadLink, LensLink, LinkRule
 
 #: Attention sent with the widget when it fits; past this only the current layer goes up
@@ -44,7 +44,6 @@ class AttentionView(SlicedView):
     """
 
     _module = "attention"
-    _esm = STATIC_DIR / f"{_module}.js"
     link_targets: ClassVar[tuple[LinkRule, ...]] = (HeadLink, LensLink)
 
     tokens = traitlets.List(traitlets.Unicode()).tag(sync=True)

@@ -12,7 +12,7 @@ from ..analysis.attribution import Attribution
 from ._serialization import EncodedArray, encode_array
 from ._validation import check_index
 from .attention import AttentionView
-from .base import STATIC_DIR, SlicedView
+from .base import SlicedView
 from .link import HeadLink, LinkRule
 
 SORTS = ("abs", "value", "model")
@@ -47,7 +47,6 @@ class AttributionView(SlicedView):
     """
 
     _module = "attribution"
-    _esm = STATIC_DIR / f"{_module}.js"
     link_sources: ClassVar[tuple[LinkRule, ...]] = (HeadLink,)
 
     title = traitlets.Unicode("").tag(sync=True)

@@ -11,6 +11,7 @@ import traitlets
 
 from ._serialization import EncodedArray, split_header
 from .link import LinkableView
+from .registry import view_entry
 from .snapshot import SNAPSHOT_MAX_BYTES, SNAPSHOT_MIME, budgeted_slices, encode_bytes
 
 STATIC_DIR = pathlib.Path(__file__).resolve().parent.parent / "static"
@@ -35,14 +36,28 @@ class SlicedView(LinkableView):
 
     ``_slices`` holds the slices sent with the widget; the page asks for any other slice with
     a custom message ``{"type": "slice", "key", "id"}`` and gets the header as JSON and the
-    bytes as a binary buffer. Subclasses set ``_module`` and ``_esm = STATIC_DIR / f"{_module}.js"``
-    (the built file) and implement :meth:`slice_keys` (what an exported report embeds) and
+    bytes as a binary buffer. A view class sets ``_module``, the name it is registered under in
+    ``views.json`` (see :mod:`mi_widgets.widgets.registry`), which sets ``_esm`` to the built
+    bundle; it implements :meth:`slice_keys` (what an exported report embeds) and
     :meth:`encode_slice`; :meth:`has_slice` when the kernel serves more than is exported.
     Links to other views are listed in :attr:`links` (see :mod:`mi_widgets.widgets.link`).
     """
 
     _module: ClassVar[str]
     _slices = traitlets.Dict().tag(sync=True)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Point ``_esm`` at the bundle of the registered view ``_module`` (before anywidget
+        reads it), and refuse a class that the registry does not name."""
+        if "_module" in cls.__dict__:
+            entry = view_entry(cls._module)
+            if entry.python != cls.__name__:
+                raise TypeError(
+                    f"{cls.__name__} sets _module = {cls._module!r}, but views.json registers "
+                    f"{entry.python} under that module"
+                )
+            cls._esm = STATIC_DIR / entry.bundle
+        super().__init_subclass__(**kwargs)
 
     def __init__(self, **kwargs: Any) -> None:
         static_file(f"{self._module}.js")  # a clear error when the front end is not built

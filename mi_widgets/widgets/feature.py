@@ -12,7 +12,7 @@ import traitlets
 from ..sae.stats import FeatureStats
 from ._serialization import EncodedArray, encode_array, split_header
 from ._validation import as_numpy, check_index
-from .base import STATIC_DIR, SlicedView
+from .base import SlicedView
 
 #: Features an exported report embeds by default: the current one plus the most active.
 DEFAULT_EMBED = 64
@@ -80,7 +80,6 @@ class FeatureDashboard(SlicedView):
     """
 
     _module = "feature"
-    _esm = STATIC_DIR / f"{_module}.js"
 
     title = traitlets.Unicode("").tag(sync=True)
     n_features = traitlets.Int(1).tag(sync=True)

@@ -12,7 +12,7 @@ from ..analysis.scores import HeadScores
 from ._serialization import EncodedArray, encode_array
 from ._validation import check_index
 from .attention import AttentionView
-from .base import STATIC_DIR, SlicedView
+from .base import SlicedView
 from .link import HeadLink, LinkRule
 
 
@@ -48,7 +48,6 @@ class HeadScoresView(SlicedView):
     """
 
     _module = "head_scores"
-    _esm = STATIC_DIR / f"{_module}.js"
     link_sources: ClassVar[tuple[LinkRule, ...]] = (HeadLink,)
 
     names = traitlets.List(traitlets.Unicode()).tag(sync=True)

@@ -11,7 +11,7 @@ from ..analysis.lens import LogitLens
 from ._serialization import EncodedArray, encode_array
 from ._validation import check_index
 from .attention import AttentionView
-from .base import STATIC_DIR, SlicedView
+from .base import SlicedView
 from .link import LensLink, LinkRule
 
 if TYPE_CHECKING:
@@ -65,7 +65,6 @@ class LogitLensView(SlicedView):
     """
 
     _module = "lens"
-    _esm = STATIC_DIR / f"{_module}.js"
     link_sources: ClassVar[tuple[LinkRule, ...]] = (LensLink,)
 
     title = traitlets.Unicode("").tag(sync=True)

@@ -12,7 +12,7 @@ from ..analysis.top_activations import TopActivations
 from ..capture.trace import Trace
 from ._serialization import EncodedArray, encode_array
 from ._validation import check_index, check_tokens
-from .base import STATIC_DIR, SlicedView
+from .base import SlicedView
 
 #: Activations sent with the widget when they fit; past this only the current layer goes up
 #: front and the page fetches other layers when asked for.
@@ -63,7 +63,6 @@ class NeuronView(SlicedView):
     """
 
     _module = "neuron"
-    _esm = STATIC_DIR / f"{_module}.js"
 
     tokens = traitlets.List(traitlets.Unicode()).tag(sync=True)
     layers = traitlets.List(traitlets.Int()).tag(sync=True)

@@ -10,7 +10,7 @@ import traitlets
 from ..analysis.patching import PatchingResult
 from ._serialization import EncodedArray, encode_array
 from ._validation import check_index
-from .base import STATIC_DIR, SlicedView
+from .base import SlicedView
 
 
 class PatchingView(SlicedView):
@@ -39,7 +39,6 @@ class PatchingView(SlicedView):
     """
 
     _module = "patching"
-    _esm = STATIC_DIR / f"{_module}.js"
 
     title = traitlets.Unicode("").tag(sync=True)
     subtitle = traitlets.Unicode("").tag(sync=True)

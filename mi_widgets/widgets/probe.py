@@ -11,7 +11,7 @@ import traitlets
 from ..probing.result import ProbeResult
 from ._serialization import EncodedArray, encode_array
 from ._validation import check_index
-from .base import STATIC_DIR, SlicedView
+from .base import SlicedView
 
 
 class ProbeView(SlicedView):
@@ -41,7 +41,6 @@ class ProbeView(SlicedView):
     """
 
     _module = "probe"
-    _esm = STATIC_DIR / f"{_module}.js"
 
     title = traitlets.Unicode("").tag(sync=True)
     task = traitlets.Unicode("classification").tag(sync=True)

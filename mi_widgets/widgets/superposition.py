@@ -10,7 +10,7 @@ import traitlets
 from ..toy.superposition import ToySuperposition
 from ._serialization import EncodedArray, encode_array
 from ._validation import check_index
-from .base import STATIC_DIR, SlicedView
+from .base import SlicedView
 
 
 class SuperpositionView(SlicedView):
@@ -33,7 +33,6 @@ class SuperpositionView(SlicedView):
     """
 
     _module = "superposition"
-    _esm = STATIC_DIR / f"{_module}.js"
 
     title = traitlets.Unicode("").tag(sync=True)
     sparsities = traitlets.List(traitlets.Float()).tag(sync=True)

@@ -1,4 +1,9 @@
 /**
+ * AttentionView: every head of a layer as thumbnails, the selected head as a large heatmap
+ * (query rows × key columns) with token labels, and a token strip coloured by attention.
+ *
+ * Bundle `attention.js` = `defineView` of the controller below (`mi_widgets/widgets/views.json`).
+ *
  * The attention view controller: keeps the page in step with the model and the user.
  *
  * Changes are collected as dirty flags and applied once per microtask, so a burst of

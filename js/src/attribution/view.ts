@@ -1,4 +1,9 @@
 /**
+ * AttributionView: each head's, MLP's and the embeddings' direct contribution to a logit
+ * difference, as a sorted bar chart and a layer × head heatmap.
+ *
+ * Bundle `attribution.js` = `defineView` of the controller below (`mi_widgets/widgets/views.json`).
+ *
  * The attribution view: bars of every component's contribution (sortable, top N) and the
  * heads' contributions as a layer × head heatmap; a click on a bar or a cell selects it.
  */

@@ -1,4 +1,10 @@
 /**
+ * FeatureDashboard: every feature of a sparse autoencoder in a virtualised list, and the
+ * selected feature's top examples, interval examples, activation histogram, logit effects,
+ * nearest features and "try your own text".
+ *
+ * Bundle `feature.js` = `defineView` of the controller below (`mi_widgets/widgets/views.json`).
+ *
  * The feature dashboard controller: keeps the list and the panels in step with the model and
  * the user. Trait changes are collected as dirty flags and applied once per microtask.
  */

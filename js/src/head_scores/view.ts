@@ -1,4 +1,9 @@
 /**
+ * HeadScoresView: a layer × head grid coloured by one head score (previous-token,
+ * induction, duplicate-token, first-token); click or use the arrow keys to select a head.
+ *
+ * Bundle `head_scores.js` = `defineView` of the controller below (`mi_widgets/widgets/views.json`).
+ *
  * The head-scores view controller: keeps the page in step with the model and the user.
  *
  * Trait changes are collected as dirty flags and applied once per microtask.

@@ -1,4 +1,9 @@
 /**
+ * LogitLensView: what every layer would predict at every position (a row × position grid of
+ * top-1 tokens coloured by probability), and one token's probability per layer as a line.
+ *
+ * Bundle `lens.js` = `defineView` of the controller below (`mi_widgets/widgets/views.json`).
+ *
  * The lens view controller: keeps the page in step with the model and the user. Hover,
  * click, arrow keys, Enter and Escape on the grid come from `GridController`; cells are
  * `{row, column}` with the column the position.

@@ -1,4 +1,9 @@
 /**
+ * NeuronView: the tokens of a text coloured by one MLP neuron, a neuron picker, the top
+ * neurons at a token, and the neuron's top corpus examples.
+ *
+ * Bundle `neuron.js` = `defineView` of the controller below (`mi_widgets/widgets/views.json`).
+ *
  * The neuron view controller: keeps the page in step with the model and the user.
  *
  * Trait changes are collected as dirty flags and applied once per microtask.

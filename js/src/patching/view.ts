@@ -1,4 +1,9 @@
 /**
+ * PatchingView: the effect of patching each (layer, position) or (layer, head) cell as a
+ * diverging heatmap; click a cell for the patched run's predictions.
+ *
+ * Bundle `patching.js` = `defineView` of the controller below (`mi_widgets/widgets/views.json`).
+ *
  * The patching view: a heatmap of the normalised effect of every patched cell and, for the
  * selected cell, the patched run's top predictions next to the clean and corrupted runs'.
  */

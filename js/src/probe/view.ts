@@ -1,4 +1,9 @@
 /**
+ * ProbeView: a linear probe's held-out score per layer (with its shuffled-label control) and
+ * the examples of the selected layer projected on the probe direction.
+ *
+ * Bundle `probe.js` = `defineView` of the controller below (`mi_widgets/widgets/views.json`).
+ *
  * The probe view controller: the score chart, the scatter of the selected layer, the legend,
  * hover tooltips, clicks and keys, kept in step with the model.
  */

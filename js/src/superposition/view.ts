@@ -1,4 +1,9 @@
 /**
+ * SuperpositionView: a toy model of superposition at each sparsity (the columns of W as
+ * vectors, feature norms and dimensionality, the interference WᵀW).
+ *
+ * Bundle `superposition.js` = `defineView` of the controller below (`mi_widgets/widgets/views.json`).
+ *
  * The superposition view controller: sparsity selector, the three panels, tooltips with exact
  * values, clicks and keys, kept in step with the model.
  */
