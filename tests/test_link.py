@@ -13,6 +13,7 @@ from mi_widgets.widgets.link import (
     Link,
     LinkableView,
     LinkRule,
+    Side,
     report_links,
 )
 from tests.test_head_scores_view import attention_view, make_scores
@@ -26,10 +27,8 @@ def _no_size_check(_source: object, _target: object) -> None:
 PICK = LinkRule(
     name="PickLink",
     traits={"picked": "shown", "row": "row"},
-    source_name="picker",
-    source_expected="a Picker",
-    target_name="display",
-    target_expected="a Display",
+    source=Side("picker", "a Picker"),
+    target=Side("display", "a Display"),
     check_sizes=_no_size_check,
     describe=lambda view: f"picked={view.picked}",
 )

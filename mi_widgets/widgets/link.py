@@ -11,9 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import anywidget
+
+
+class Side(NamedTuple):
+    """One side of a link, for error messages: its argument name and what it must be."""
+
+    name: str
+    expected: str
 
 
 @dataclass(frozen=True, eq=False)
@@ -28,11 +35,8 @@ class LinkRule:
     name: str
     #: Source trait → target trait.
     traits: Mapping[str, str]
-    #: Argument names and what each side must be, for error messages.
-    source_name: str
-    source_expected: str
-    target_name: str
-    target_expected: str
+    source: Side
+    target: Side
     #: Raises ``ValueError`` when the two views do not show the same model or text.
     check_sizes: Callable[[Any, Any], None]
     #: The source's selection, for ``repr``.
@@ -43,12 +47,12 @@ class LinkRule:
         do not match."""
         is_source = isinstance(source, LinkableView) and self in source.link_sources
         is_target = isinstance(target, LinkableView) and self in target.link_targets
-        for fits, view, name, expected in (
-            (is_source, source, self.source_name, self.source_expected),
-            (is_target, target, self.target_name, self.target_expected),
+        for fits, view, side in (
+            (is_source, source, self.source),
+            (is_target, target, self.target),
         ):
             if not fits:
-                raise TypeError(f"{name} must be {expected}, got {type(view).__name__}")
+                raise TypeError(f"{side.name} must be {side.expected}, got {type(view).__name__}")
         self.check_sizes(source, target)
 
     def __call__(self, source: LinkableView, target: LinkableView) -> Link:
@@ -187,16 +191,16 @@ def _same_layers_and_text(lens_view: Any, attention_view: Any) -> None:
         )
 
 
-ATTENTION_VIEW = "a mi_widgets.AttentionView"
+ATTENTION_VIEW = Side("attention_view", "a mi_widgets.AttentionView")
 
 #: A view that selects a head (HeadScoresView, AttributionView) ↔ an AttentionView.
 HeadLink = LinkRule(
     name="HeadLink",
     traits={"layer": "layer", "head": "head"},
-    source_name="scores_view",
-    source_expected="a view that selects a head (mi_widgets.HeadScoresView or AttributionView)",
-    target_name="attention_view",
-    target_expected=ATTENTION_VIEW,
+    source=Side(
+        "scores_view", "a view that selects a head (mi_widgets.HeadScoresView or AttributionView)"
+    ),
+    target=ATTENTION_VIEW,
     check_sizes=_same_heads,
     describe=lambda view: f"layer={view.layer}, head={view.head}",
 )
@@ -207,10 +211,8 @@ HeadLink = LinkRule(
 LensLink = LinkRule(
     name="LensLink",
     traits={"layer": "layer", "query_token": "query_token"},
-    source_name="lens_view",
-    source_expected="a mi_widgets.LogitLensView",
-    target_name="attention_view",
-    target_expected=ATTENTION_VIEW,
+    source=Side("lens_view", "a mi_widgets.LogitLensView"),
+    target=ATTENTION_VIEW,
     check_sizes=_same_layers_and_text,
     describe=lambda view: f"row={view.rows[view.row]}, position={view.position}",
 )
