@@ -3,6 +3,7 @@ precision: the text must change when the code's results do."""
 
 from __future__ import annotations
 
+import json
 import pathlib
 import re
 
@@ -12,7 +13,9 @@ import pytest
 import mi_widgets as mw
 from mi_widgets.cli import DEMO_TEXT
 
-README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+REPO = pathlib.Path(__file__).resolve().parents[1]
+README = REPO / "README.md"
+CAUSAL_NOTEBOOK = REPO / "notebooks" / "04_causal_interventions.ipynb"
 WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 #: A head "is" a previous-token or induction head from this score on (as in the demo report).
 STRONG = 0.5
@@ -23,11 +26,17 @@ def demo_model():
     return mw.demo_model()
 
 
-def quoted(pattern: str) -> re.Match[str]:
-    """The README passage matching ``pattern`` (whitespace-insensitive), else a failure."""
-    text = " ".join(README.read_text(encoding="utf-8").split())
-    match = re.search(pattern, text)
-    assert match, f"README.md no longer quotes {pattern!r}: update this test with the text"
+def quoted(pattern: str, path: pathlib.Path = README) -> re.Match[str]:
+    """The passage of ``path`` matching ``pattern`` (whitespace-insensitive), else a failure.
+
+    A notebook is searched in its markdown cells.
+    """
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".ipynb":
+        cells = json.loads(text)["cells"]
+        text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    match = re.search(pattern, " ".join(text.split()))
+    assert match, f"{path.name} no longer quotes {pattern!r}: update this test with the text"
     return match
 
 
@@ -63,3 +72,15 @@ def test_induction_on_the_demo_text(demo_model):
     trace = mw.trace(*demo_model, DEMO_TEXT, kinds={"attention"})
     layer, head, value = mw.head_scores(trace).top("induction", 1)[0]
     assert (str(layer), str(head), printed(value, caption[3])) == caption.groups()
+
+
+def test_knocking_out_one_induction_head(demo_model):
+    clean = "The list holds key value file name. The list holds key"
+    corrupted = "The list holds key error file name. The list holds key"
+    metric = mw.logit_diff(" value", " error")
+    noised = mw.patch(*demo_model, clean, corrupted, metric, component="head", direction="noise")
+    kept = np.sort(noised.values[1])[:3] * 100  # the three layer-1 heads that carry the answer
+    measured = (f"{kept.min():.0f}", f"{kept.max():.0f}")
+    assert quoted(r"knocking out one leaves (\d+)–(\d+) %").groups() == measured
+    notebook = quoted(r"Knocking out any one of the three keeps (\d+)-(\d+) %", CAUSAL_NOTEBOOK)
+    assert notebook.groups() == measured
