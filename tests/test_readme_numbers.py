@@ -16,6 +16,7 @@ from mi_widgets.cli import DEMO_TEXT
 REPO = pathlib.Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
 CAUSAL_NOTEBOOK = REPO / "notebooks" / "04_causal_interventions.ipynb"
+PROBE_NOTEBOOK = REPO / "notebooks" / "05_probing_and_superposition.ipynb"
 WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 #: A head "is" a previous-token or induction head from this score on (as in the demo report).
 STRONG = 0.5
@@ -84,3 +85,40 @@ def test_knocking_out_one_induction_head(demo_model):
     assert quoted(r"knocking out one leaves (\d+)–(\d+) %").groups() == measured
     notebook = quoted(r"Knocking out any one of the three keeps (\d+)-(\d+) %", CAUSAL_NOTEBOOK)
     assert notebook.groups() == measured
+
+
+def notebook_stdout(notebook) -> str:
+    """Everything the executed notebook's code cells printed."""
+    return "".join(
+        output.get("text", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream" and output.get("name") == "stdout"
+    )
+
+
+def test_probe_and_steering_numbers(executed_notebook):
+    out = notebook_stdout(executed_notebook(PROBE_NOTEBOOK))
+    probe = re.search(
+        r"layer 0: held-out accuracy ([\d.]+) \(AUC ([\d.]+)\), control ([\d.]+), "
+        r"chance ([\d.]+)",
+        out,
+    )
+    assert probe, out
+    accuracy, auc, control, chance = probe.groups()
+    quote = quoted(
+        r"accuracy ([\d.]+), AUC ([\d.]+) after layer 0; chance and the control: ([\d.]+)\)"
+    )
+    assert control == chance and quote.groups() == (accuracy, auc, chance)
+    mass = dict(re.findall(r"^alpha +(\d+): P\(code-like token\) = ([\d.]+)", out, re.M))
+    random = re.search(r"random direction, alpha 32: P\(code-like token\) = ([\d.]+)", out)
+    assert random and {"0", "32"} <= set(mass), out
+    steer = quoted(
+        r"from ([\d.]+) % to ([\d.]+) % of the probability at `alpha` 32; "
+        r"a random direction of the same length: ([\d.]+) %"
+    )
+    percents = [100 * float(value) for value in (mass["0"], mass["32"], random[1])]
+    assert [printed(v, q) for v, q in zip(percents, steer.groups(), strict=True)] == list(
+        steer.groups()
+    )
