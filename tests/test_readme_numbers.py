@@ -1,5 +1,6 @@
-"""Numbers README.md quotes about the demo model, recomputed from the code at the printed
-precision: the text must change when the code's results do."""
+"""Numbers README.md (and a notebook's markdown) quotes about the demo model, recomputed from
+the code (or read from the executed notebook) at the printed precision: the text must change
+when the code's results do."""
 
 from __future__ import annotations
 
