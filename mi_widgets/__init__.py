@@ -17,33 +17,38 @@
 >>> dashboard = mw.FeatureDashboard(stats)
 """
 
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_exports
 from ._version import __version__ as __version__
-from .analysis.attribution import Attribution, direct_logit_attribution
-from .analysis.lens import LogitLens, logit_lens
-from .analysis.metrics import logit_diff
-from .analysis.patching import PatchingResult, patch
-from .analysis.scores import HeadScores, head_scores
-from .analysis.top_activations import TopActivations, top_activations
-from .capture import Trace, trace
-from .capture.steering import steer
-from .demo import demo_corpus, demo_model
-from .export import to_html
-from .probing import Probe, ProbeResult, probe
-from .sae import FeatureStats, SparseAutoencoder, evaluate_sae, feature_stats, train_sae
-from .toy import ToySuperposition, train_toy_superposition
-from .widgets import (
-    AttentionView,
-    AttributionView,
-    FeatureDashboard,
-    HeadScoresView,
-    LogitLensView,
-    NeuronView,
-    PatchingView,
-    ProbeView,
-    SuperpositionView,
-    link_heads,
-    link_lens,
-)
+
+if TYPE_CHECKING:  # what type checkers see; at run time each name is imported on first use
+    from .analysis.attribution import Attribution, direct_logit_attribution
+    from .analysis.lens import LogitLens, logit_lens
+    from .analysis.metrics import logit_diff
+    from .analysis.patching import PatchingResult, patch
+    from .analysis.scores import HeadScores, head_scores
+    from .analysis.top_activations import TopActivations, top_activations
+    from .capture import Trace, trace
+    from .capture.steering import steer
+    from .demo import demo_corpus, demo_model
+    from .export import to_html
+    from .probing import Probe, ProbeResult, probe
+    from .sae import FeatureStats, SparseAutoencoder, evaluate_sae, feature_stats, train_sae
+    from .toy import ToySuperposition, train_toy_superposition
+    from .widgets import (
+        AttentionView,
+        AttributionView,
+        FeatureDashboard,
+        HeadScoresView,
+        LogitLensView,
+        NeuronView,
+        PatchingView,
+        ProbeView,
+        SuperpositionView,
+        link_heads,
+        link_lens,
+    )
 
 __all__ = [
     "AttentionView",
@@ -85,3 +90,47 @@ __all__ = [
     "train_sae",
     "train_toy_superposition",
 ]
+
+#: Where each public name lives (imported on first use: ``import mi_widgets`` stays light).
+_ORIGINS = {
+    "Attribution": ".analysis.attribution",
+    "direct_logit_attribution": ".analysis.attribution",
+    "LogitLens": ".analysis.lens",
+    "logit_lens": ".analysis.lens",
+    "logit_diff": ".analysis.metrics",
+    "PatchingResult": ".analysis.patching",
+    "patch": ".analysis.patching",
+    "HeadScores": ".analysis.scores",
+    "head_scores": ".analysis.scores",
+    "TopActivations": ".analysis.top_activations",
+    "top_activations": ".analysis.top_activations",
+    "Trace": ".capture",
+    "trace": ".capture",
+    "steer": ".capture.steering",
+    "demo_corpus": ".demo",
+    "demo_model": ".demo",
+    "to_html": ".export",
+    "Probe": ".probing",
+    "ProbeResult": ".probing",
+    "probe": ".probing",
+    "FeatureStats": ".sae",
+    "SparseAutoencoder": ".sae",
+    "evaluate_sae": ".sae",
+    "feature_stats": ".sae",
+    "train_sae": ".sae",
+    "ToySuperposition": ".toy",
+    "train_toy_superposition": ".toy",
+    "AttentionView": ".widgets",
+    "AttributionView": ".widgets",
+    "FeatureDashboard": ".widgets",
+    "HeadScoresView": ".widgets",
+    "LogitLensView": ".widgets",
+    "NeuronView": ".widgets",
+    "PatchingView": ".widgets",
+    "ProbeView": ".widgets",
+    "SuperpositionView": ".widgets",
+    "link_heads": ".widgets",
+    "link_lens": ".widgets",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _ORIGINS, globals())

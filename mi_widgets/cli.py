@@ -8,8 +8,6 @@ import pathlib
 import sys
 import time
 
-import torch
-
 from .export.notebook import DEFAULT_REPORT_MAX_BYTES
 
 DEMO_TEXT = (
@@ -42,6 +40,8 @@ Hover any cell for its exact value; click a token to lock it and see where it lo
 
 def _copy_loss_note(trace) -> str:
     """Mean loss on tokens that copying an earlier match predicts, vs the other tokens."""
+    import torch  # only the demo needs it: `mi-widgets --help` and `report` start fast
+
     ids, loss = trace.input_ids.reshape(-1), trace.loss
     earlier = torch.ones(len(ids), len(ids), dtype=torch.bool).tril(-1)
     same = (ids[:, None] == ids[None, :]) & earlier  # [pos, earlier pos]

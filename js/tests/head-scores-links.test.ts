@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { describe, expect, it, vi } from "vitest";
 import { BlobStore } from "../src/standalone/blobs";
-import { linkModels } from "../src/standalone/links";
+import { linkModels, traitPairs } from "../src/standalone/links";
 import { StandInModel } from "../src/standalone/model";
 
 const stand = (state: Record<string, unknown>) => new StandInModel(state, {}, new BlobStore(document));
@@ -52,6 +52,42 @@ describe("report links", () => {
     const models = new Map([["mi-view-0", stand({ layer: 0 })]]);
     expect(linkModels(models, [{ source: "mi-view-0", target: "mi-view-9", traits: ["layer"] }])).toEqual([]);
     expect(linkModels(models, undefined)).toEqual([]);
+    expect(error).toHaveBeenCalledOnce();
+    error.mockRestore();
+  });
+
+  it("map a source trait to a target trait of another name, both ways", () => {
+    const lens = stand({ layer: 1, query_token: 4, row: 2 });
+    const attention = stand({ layer: 0, head: 0, query_token: null });
+    const models = new Map([
+      ["a", lens],
+      ["b", attention],
+    ]);
+    expect(linkModels(models, [{ source: "a", target: "b", traits: [["layer", "head"], "query_token"] }]).length).toBe(1);
+    expect([attention.get("head"), attention.get("layer"), attention.get("query_token")]).toEqual([1, 0, 4]);
+    attention.set("head", 3);
+    expect([lens.get("layer"), lens.get("row")]).toEqual([3, 2]);
+    lens.set("query_token", 1);
+    expect(attention.get("query_token")).toBe(1);
+    attention.set("layer", 2);
+    expect(lens.get("layer")).toBe(3);
+  });
+
+  it("refuse malformed traits", () => {
+    expect(traitPairs(["layer", ["layer", "head"]])).toEqual([
+      ["layer", "layer"],
+      ["layer", "head"],
+    ]);
+    expect(traitPairs([["layer"]])).toBeNull();
+    expect(traitPairs([3])).toBeNull();
+    expect(traitPairs("layer")).toBeNull();
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    const models = new Map([
+      ["a", stand({ layer: 0 })],
+      ["b", stand({ layer: 1 })],
+    ]);
+    expect(linkModels(models, [{ source: "a", target: "b", traits: [["layer", 1] as unknown as [string, string]] }])).toEqual([]);
+    expect(models.get("b")?.get("layer")).toBe(1);
     expect(error).toHaveBeenCalledOnce();
     error.mockRestore();
   });

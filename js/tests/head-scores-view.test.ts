@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { HeadScoresController } from "../src/head_scores/view";
 import { defineView } from "../src/lib/define_view";
 import { scoreCellSize } from "../src/head_scores/grid";
-import { encodeStored, FakeModel } from "./helpers";
+import { encodeStored, FakeModel, find } from "./helpers";
 
 const widget = defineView(HeadScoresController);
 
@@ -41,14 +41,14 @@ async function mount(model: FakeModel) {
   document.body.appendChild(el);
   cleanups.push(widget.render({ model, el } as never) as () => void);
   await tick();
-  const root = el.querySelector<HTMLElement>(".mi-head-scores-view")!;
+  const root = find<HTMLElement>(el, ".mi-head-scores-view");
   // happy-dom has no layout: give the overlay the size the page would
   const cell = scoreCellSize(LAYERS, HEADS);
-  const overlay = root.querySelector<HTMLCanvasElement>(".mi-score-overlay")!;
+  const overlay = find<HTMLCanvasElement>(root, ".mi-score-overlay");
   overlay.getBoundingClientRect = () =>
     ({ left: 10, top: 20, width: HEADS * cell, height: LAYERS * cell, right: 0, bottom: 0, x: 10, y: 20 }) as DOMRect;
   const at = (layer: number, head: number) => ({ clientX: 10 + (head + 0.5) * cell, clientY: 20 + (layer + 0.5) * cell, bubbles: true });
-  return { el, root, at, stack: root.querySelector<HTMLElement>(".mi-score-stack")! };
+  return { el, root, at, stack: find<HTMLElement>(root, ".mi-score-stack") };
 }
 
 const key = (root: HTMLElement, k: string, shiftKey = false) =>
@@ -59,23 +59,23 @@ describe("head scores view (DOM)", () => {
     const { root } = await mount(makeModel());
     expect(root.dataset.ready).toBe("true");
     expect(root.dataset.selected).toBe("0,0");
-    expect(root.querySelector(".mi-title")!.textContent).toBe("<b>scores</b>");
+    expect(find(root, ".mi-title").textContent).toBe("<b>scores</b>");
     expect(root.querySelectorAll("b").length).toBe(0);
-    const select = root.querySelector<HTMLSelectElement>("select.mi-score-select")!;
+    const select = find<HTMLSelectElement>(root, "select.mi-score-select");
     expect([...select.options].map((o) => [o.value, o.textContent])).toEqual([
       ["previous_token", "previous token"],
       ["induction", "induction"],
     ]);
     expect(select.value).toBe("induction");
-    const grid = root.querySelector<HTMLCanvasElement>("canvas.mi-score-grid")!;
+    const grid = find<HTMLCanvasElement>(root, "canvas.mi-score-grid");
     const cell = scoreCellSize(LAYERS, HEADS);
     expect([grid.width, grid.height]).toEqual([HEADS * cell, LAYERS * cell]);
     const layerLabels = [...root.querySelectorAll(".mi-score-layer-label")].map((l) => l.textContent);
     expect(layerLabels).toEqual(["4", "5"]);
     expect(root.querySelectorAll(".mi-score-head-label").length).toBe(HEADS);
-    expect(root.querySelector(".mi-score-layer-label.mi-selected")!.textContent).toBe("4");
-    expect(root.querySelector<HTMLElement>(".mi-score-legend-na")!.hidden).toBe(false);
-    expect(root.querySelector(".mi-selection")!.textContent).toBe("selected: layer 4, head 0 · induction 0.9000");
+    expect(find(root, ".mi-score-layer-label.mi-selected").textContent).toBe("4");
+    expect(find<HTMLElement>(root, ".mi-score-legend-na").hidden).toBe(false);
+    expect(find(root, ".mi-selection").textContent).toBe("selected: layer 4, head 0 · induction 0.9000");
     expect(root.querySelector(".mi-save-png")).not.toBeNull();
   });
 
@@ -84,7 +84,7 @@ describe("head scores view (DOM)", () => {
     const { root } = await mount(model);
     model.set("score", "previous_token");
     await tick();
-    expect(root.querySelector<HTMLElement>(".mi-score-legend-na")!.hidden).toBe(true);
+    expect(find<HTMLElement>(root, ".mi-score-legend-na").hidden).toBe(true);
     expect(root.dataset.score).toBe("previous_token");
   });
 
@@ -92,10 +92,10 @@ describe("head scores view (DOM)", () => {
     const model = makeModel();
     const { root, stack, at } = await mount(model);
     stack.dispatchEvent(new MouseEvent("mousemove", at(0, 1)));
-    const tooltip = root.querySelector<HTMLElement>(".mi-tooltip")!;
+    const tooltip = find<HTMLElement>(root, ".mi-tooltip");
     expect(tooltip.hidden).toBe(false);
     expect(tooltip.textContent).toBe("layer 4 · head 1\n  previous token  0.2000\n▸ induction       n/a");
-    expect(JSON.parse(tooltip.dataset.values!)).toEqual({ previous_token: Math.fround(0.2), induction: null });
+    expect(JSON.parse(tooltip.dataset.values ?? "")).toEqual({ previous_token: Math.fround(0.2), induction: null });
     stack.dispatchEvent(new MouseEvent("click", at(1, 2)));
     expect([model.get("layer"), model.get("head")]).toEqual([1, 2]);
     await tick();
@@ -119,7 +119,7 @@ describe("head scores view (DOM)", () => {
     expect(model.get("score")).toBe("previous_token");
     await tick();
     expect(root.dataset.selected).toBe("0,1");
-    const tooltip = root.querySelector<HTMLElement>(".mi-tooltip")!;
+    const tooltip = find<HTMLElement>(root, ".mi-tooltip");
     key(root, "Enter");
     expect(tooltip.hidden).toBe(false);
     expect(tooltip.textContent).toContain("layer 4 · head 1");
@@ -145,14 +145,14 @@ describe("head scores view (DOM)", () => {
     model.set("head", 1);
     await tick();
     expect(root.querySelectorAll(".mi-score-head-label").length).toBe(2);
-    expect(root.querySelector(".mi-score-layer-label")!.textContent).toBe("9");
+    expect(find(root, ".mi-score-layer-label").textContent).toBe("9");
     expect(root.dataset.selected).toBe("0,1");
   });
 
   it("cleans up its listeners", async () => {
     const model = makeModel();
     const { el } = await mount(model);
-    cleanups.pop()!();
+    cleanups.pop()?.();
     expect(model.listenerCount()).toBe(0);
     expect(el.querySelector(".mi-head-scores-view")).toBeNull();
   });

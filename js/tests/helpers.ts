@@ -1,4 +1,5 @@
 /** Test helpers: build encoded arrays the way the Python encoder does. */
+// biome-ignore-all lint/suspicious/noExplicitAny: the fake model records and replays untyped anywidget messages and traits
 
 import type { Dtype, EncodedArray, Layout } from "../src/lib/binary";
 
@@ -7,7 +8,9 @@ const SIZE: Record<Dtype, number> = { uint8: 1, float16: 2, float32: 4, int32: 4
 /** Lower triangles (row by row) of `[m][q][k]` matrices, flattened. */
 export function trilValues(matrices: number[][][]): number[] {
   const out: number[] = [];
-  for (const matrix of matrices) matrix.forEach((row, q) => out.push(...row.slice(0, q + 1)));
+  for (const matrix of matrices) {
+    for (const [q, row] of matrix.entries()) out.push(...row.slice(0, q + 1));
+  }
   return out;
 }
 
@@ -87,4 +90,11 @@ export class FakeModel {
     for (const list of this.handlers.values()) count += list.length;
     return count;
   }
+}
+
+/** The element inside `parent` matching `selector`; throws (failing the test) when there is none. */
+export function find<T extends Element = HTMLElement>(parent: ParentNode, selector: string): T {
+  const el = parent.querySelector<T>(selector);
+  if (!el) throw new Error(`no element matches ${selector}`);
+  return el;
 }

@@ -5,7 +5,7 @@ import { defineView } from "../src/lib/define_view";
 import { CELL_HEIGHT, cellWidth } from "../src/lens/grid";
 import { makeLensModel } from "./lens-fixture";
 import { mountView, tick, unmountAll } from "./mount";
-import type { FakeModel } from "./helpers";
+import { find, type FakeModel } from "./helpers";
 
 const widget = defineView(LensController);
 
@@ -15,7 +15,7 @@ async function mount(model: FakeModel) {
   const { root } = await mountView(widget, model, ".mi-lens-view");
   // happy-dom has no layout: give the overlay the size the page would
   const w = cellWidth(3);
-  const overlay = root.querySelector<HTMLCanvasElement>(".mi-lens-overlay")!;
+  const overlay = find<HTMLCanvasElement>(root, ".mi-lens-overlay");
   overlay.getBoundingClientRect = () =>
     ({ left: 10, top: 20, width: 3 * w, height: 2 * CELL_HEIGHT, right: 0, bottom: 0, x: 10, y: 20 }) as DOMRect;
   const at = (row: number, position: number) => ({ clientX: 10 + (position + 0.5) * w, clientY: 20 + (row + 0.5) * CELL_HEIGHT, bubbles: true });
@@ -31,21 +31,21 @@ describe("lens view (DOM)", () => {
     const { root } = await mount(makeLensModel());
     expect(root.dataset.ready).toBe("true");
     expect(root.dataset.selected).toBe("1,2");
-    expect(root.querySelector(".mi-title")!.textContent).toBe("<i>lens</i>");
+    expect(find(root, ".mi-title").textContent).toBe("<i>lens</i>");
     expect(root.querySelectorAll("i, b, script").length).toBe(0);
     const rows = [...root.querySelectorAll(".mi-lens-rows .mi-lens-label")].map((e) => e.textContent);
     const columns = [...root.querySelectorAll(".mi-lens-columns .mi-lens-label")].map((e) => e.textContent);
     expect(rows).toEqual(["embed", "L0"]);
     expect(columns).toEqual(["<b>x</b>_0", " a_1", "↵_2"]);
-    expect(root.querySelector(".mi-lens-rows .mi-selected")!.textContent).toBe("L0");
-    expect(root.querySelector(".mi-selection")!.textContent).toBe('selected: L0 at ↵_2 · top " c" 0.7500');
-    const select = root.querySelector<HTMLSelectElement>(".mi-target-select")!;
+    expect(find(root, ".mi-lens-rows .mi-selected").textContent).toBe("L0");
+    expect(find(root, ".mi-selection").textContent).toBe('selected: L0 at ↵_2 · top " c" 0.7500');
+    const select = find<HTMLSelectElement>(root, ".mi-target-select");
     expect([...select.options].map((o) => o.textContent)).toEqual(['" c" (target)', '"<script>alert(1)</script>" (top 2)']);
     expect(select.value).toBe("3");
-    expect(root.querySelector(".mi-lens-chart-title")!.textContent).toBe('P(" c") per row at ↵_2');
+    expect(find(root, ".mi-lens-chart-title").textContent).toBe('P(" c") per row at ↵_2');
     expect(root.dataset.chart).toBe("ready");
-    expect(JSON.parse(root.dataset.line!)).toEqual([0.125, 0.75]);
-    const grid = root.querySelector<HTMLCanvasElement>(".mi-lens-grid")!;
+    expect(JSON.parse(root.dataset.line ?? "")).toEqual([0.125, 0.75]);
+    const grid = find<HTMLCanvasElement>(root, ".mi-lens-grid");
     expect([grid.width, grid.height]).toEqual([3 * cellWidth(3), 2 * CELL_HEIGHT]);
   });
 
@@ -53,7 +53,7 @@ describe("lens view (DOM)", () => {
     const model = makeLensModel();
     const { root, at, stack } = await mount(model);
     stack.dispatchEvent(new MouseEvent("mousemove", at(0, 0)));
-    const tooltip = root.querySelector<HTMLElement>(".mi-tooltip")!;
+    const tooltip = find<HTMLElement>(root, ".mi-tooltip");
     expect(tooltip.hidden).toBe(false);
     expect(tooltip.textContent).toBe('embed · <b>x</b>_0\n 1. 0.9000  "<script>alert(1)</script>"\n 2. 0.0500  " a"');
     expect(tooltip.dataset.row).toBe("0");
@@ -93,13 +93,13 @@ describe("lens view (DOM)", () => {
     key(root, "ArrowLeft");
     expect([model.get("row"), model.get("position")]).toEqual([0, 0]);
     key(root, "Enter");
-    const tooltip = root.querySelector<HTMLElement>(".mi-tooltip")!;
+    const tooltip = find<HTMLElement>(root, ".mi-tooltip");
     expect(tooltip.hidden).toBe(false);
-    expect(tooltip.textContent!.startsWith("embed · <b>x</b>_0")).toBe(true);
+    expect(tooltip.textContent?.startsWith("embed · <b>x</b>_0")).toBe(true);
     key(root, "Escape");
     expect(tooltip.hidden).toBe(true);
     await tick();
-    const select = root.querySelector<HTMLSelectElement>(".mi-target-select")!;
+    const select = find<HTMLSelectElement>(root, ".mi-target-select");
     const options = [...select.options].map((o) => Number(o.value));
     expect(options).toEqual([3, 1, 0]); // target, next input, top 1 (" a" already listed)
     select.value = "1";
@@ -107,7 +107,7 @@ describe("lens view (DOM)", () => {
     expect(model.get("target")).toBe(1);
     await tick();
     expect(root.dataset.paintedLine).toBe("1@0");
-    expect(JSON.parse(root.dataset.line!)).toEqual([Math.fround(0.05), Math.fround(0.7)]);
+    expect(JSON.parse(root.dataset.line ?? "")).toEqual([Math.fround(0.05), Math.fround(0.7)]);
     key(root, "ArrowRight", true); // ten positions, clamped to the last
     expect(model.get("position")).toBe(2);
   });
@@ -122,6 +122,6 @@ describe("lens view (DOM)", () => {
     await tick();
     await tick();
     expect(root.dataset.chart).toBe("missing");
-    expect(root.querySelector(".mi-lens-note")!.textContent).toContain("not embedded in this report");
+    expect(find(root, ".mi-lens-note").textContent).toContain("not embedded in this report");
   });
 });

@@ -1,6 +1,6 @@
 /** Rendering a view module into the (happy-dom) document for a test, and removing it after. */
 
-import type { FakeModel } from "./helpers";
+import { find, type FakeModel } from "./helpers";
 
 const cleanups: (() => void)[] = [];
 
@@ -14,7 +14,7 @@ export async function mountView(widget: { render: (props: never) => unknown }, m
   const cleanup = widget.render({ model, el } as never) as () => void;
   cleanups.push(cleanup);
   await tick();
-  return { el, root: el.querySelector<HTMLElement>(selector)!, cleanup };
+  return { el, root: find<HTMLElement>(el, selector), cleanup };
 }
 
 /** Dispose every mounted view and empty the document (call after each test). */

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { NeuronController } from "../src/neuron/view";
 import { defineView } from "../src/lib/define_view";
-import { encodeStored, FakeModel } from "./helpers";
+import { encodeStored, FakeModel, find } from "./helpers";
 
 const widget = defineView(NeuronController);
 
@@ -48,7 +48,7 @@ async function mount(model: FakeModel) {
   const cleanup = widget.render({ model, el } as never) as () => void;
   cleanups.push(cleanup);
   await tick();
-  return { el, root: el.querySelector<HTMLElement>(".mi-neuron-view")!, cleanup };
+  return { el, root: find<HTMLElement>(el, ".mi-neuron-view"), cleanup };
 }
 
 describe("neuron view (DOM)", () => {
@@ -99,14 +99,14 @@ describe("neuron view (DOM)", () => {
   it("selects a token by click and lists the top neurons there", async () => {
     const model = makeModel();
     const { root } = await mount(model);
-    root.querySelector<HTMLElement>(".mi-ntok[data-index='2']")!.click();
+    find<HTMLElement>(root, ".mi-ntok[data-index='2']").click();
     await tick();
     expect(model.state.token).toBe(2);
     const listed = [...root.querySelectorAll<HTMLElement>(".mi-top-neuron")].map((b) => Number(b.dataset.neuron));
     expect(listed).toEqual([3, 2, 1, 0]);
-    root.querySelector<HTMLElement>(".mi-top-neuron[data-neuron='2']")!.click();
+    find<HTMLElement>(root, ".mi-top-neuron[data-neuron='2']").click();
     expect(model.state.neuron).toBe(2);
-    root.querySelector<HTMLElement>(".mi-ntok[data-index='2']")!.click();
+    find<HTMLElement>(root, ".mi-ntok[data-index='2']").click();
     expect(model.state.token).toBe(null);
   });
 

@@ -5,7 +5,7 @@ import { defineView } from "../src/lib/define_view";
 import { chartFrame } from "../src/probe/chart";
 import { pointPixels, scatterFrame } from "../src/probe/scatter";
 import { toPx } from "../src/lib/plot";
-import { encodeStored, FakeModel } from "./helpers";
+import { encodeStored, FakeModel, find } from "./helpers";
 import { mountView, tick, unmountAll } from "./mount";
 
 const widget = defineView(ProbeController);
@@ -46,24 +46,24 @@ describe("probe view (DOM)", () => {
     const { root } = await mountView(widget, makeModel(), ".mi-probe-view");
     expect(root.dataset.ready).toBe("true");
     expect(root.dataset.layer).toBe("4");
-    expect(root.querySelector(".mi-title")!.textContent).toBe("<img src=x onerror=alert(1)>");
+    expect(find(root, ".mi-title").textContent).toBe("<img src=x onerror=alert(1)>");
     expect(root.querySelectorAll("img, b, script").length).toBe(0);
     expect([...root.querySelectorAll(".mi-probe-class")].map((e) => e.textContent)).toEqual(["<b>no</b>", "yes", "ringed: held out"]);
-    expect(root.querySelector(".mi-selection")!.textContent).toBe("layer 4 · held-out accuracy 0.900 · control 0.550");
+    expect(find(root, ".mi-selection").textContent).toBe("layer 4 · held-out accuracy 0.900 · control 0.550");
     expect(root.querySelector(".mi-save-png")).not.toBeNull();
   });
 
   it("hovering a layer shows its exact scores; a click selects it", async () => {
     const model = makeModel();
     const { root } = await mountView(widget, model, ".mi-probe-view");
-    const chart = root.querySelector<HTMLCanvasElement>("canvas.mi-probe-scores")!;
+    const chart = find<HTMLCanvasElement>(root, "canvas.mi-probe-scores");
     const frame = chartFrame(chart, { scores: new Float32Array(SCORES), layers: LAYERS, chance: 0.5, regression: false });
     const at = { clientX: toPx(frame, 0), clientY: 50, bubbles: true };
     chart.dispatchEvent(new MouseEvent("mousemove", at));
-    const tooltip = root.querySelector<HTMLElement>(".mi-tooltip")!;
+    const tooltip = find<HTMLElement>(root, ".mi-tooltip");
     expect(tooltip.hidden).toBe(false);
     expect(tooltip.dataset.layer).toBe("2");
-    expect(JSON.parse(tooltip.dataset.values!)).toEqual([0.5, 0.6, 0.5, 0.9].map(Math.fround));
+    expect(JSON.parse(tooltip.dataset.values ?? "")).toEqual([0.5, 0.6, 0.5, 0.9].map(Math.fround));
     expect(tooltip.textContent).toBe(
       "layer 2\nheld-out accuracy: 0.500\ntraining accuracy: 0.600\ncontrol (shuffled labels): 0.500 held out, 0.900 training\nchance: 0.500",
     );
@@ -76,7 +76,7 @@ describe("probe view (DOM)", () => {
   it("hovering a point shows its example literally; a click selects it, Escape clears", async () => {
     const model = makeModel();
     const { root } = await mountView(widget, model, ".mi-probe-view");
-    const scatter = root.querySelector<HTMLCanvasElement>("canvas.mi-probe-scatter")!;
+    const scatter = find<HTMLCanvasElement>(root, "canvas.mi-probe-scatter");
     const data = {
       along: new Float32Array([-3, -1, 1, 3]),
       across: new Float32Array([0.5, -0.5, 0.5, -0.5]),
@@ -86,7 +86,7 @@ describe("probe view (DOM)", () => {
     };
     const [xs, ys] = pointPixels(scatterFrame(scatter, data), data);
     scatter.dispatchEvent(new MouseEvent("mousemove", { clientX: xs[0], clientY: ys[0], bubbles: true }));
-    const tooltip = root.querySelector<HTMLElement>(".mi-tooltip")!;
+    const tooltip = find<HTMLElement>(root, ".mi-tooltip");
     expect(tooltip.textContent).toBe("<script>alert(1)</script>\nlabel: <b>no</b> · training\nalong the probe: -3.000 · other component: 0.500");
     expect(root.querySelectorAll("script, b").length).toBe(0);
     expect([tooltip.dataset.along, tooltip.dataset.across]).toEqual(["-3", "0.5"]);
@@ -114,7 +114,7 @@ describe("probe view (DOM)", () => {
   it("a regression shows R² and a value legend", async () => {
     const model = makeModel({ task: "regression", classes: [], chance: 0, _labels: encodeStored("float32", [-1, 2, 0.5, 3], [N]) });
     const { root } = await mountView(widget, model, ".mi-probe-view");
-    expect(root.querySelector(".mi-selection")!.textContent).toBe("layer 4 · held-out R² 0.900 · control 0.550");
-    expect(root.querySelector(".mi-probe-classes")!.textContent).toContain("target value");
+    expect(find(root, ".mi-selection").textContent).toBe("layer 4 · held-out R² 0.900 · control 0.550");
+    expect(find(root, ".mi-probe-classes").textContent).toContain("target value");
   });
 });

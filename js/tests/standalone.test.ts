@@ -1,4 +1,5 @@
 // @vitest-environment happy-dom
+// biome-ignore-all lint/suspicious/noExplicitAny: the stand-in model passes untyped anywidget messages and state
 import { beforeEach, describe, expect, it } from "vitest";
 import { base64ToBytes } from "../src/lib/base64";
 import { decodeArray, valueAt } from "../src/lib/binary";

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { SuperpositionController } from "../src/superposition/view";
 import { defineView } from "../src/lib/define_view";
 import { interferenceCell } from "../src/superposition/panels";
-import { encodeStored, FakeModel } from "./helpers";
+import { encodeStored, FakeModel, find } from "./helpers";
 import { mountView, tick, unmountAll } from "./mount";
 
 const widget = defineView(SuperpositionController);
@@ -40,17 +40,17 @@ describe("superposition view (DOM)", () => {
   it("renders the selector and a summary as text", async () => {
     const { root } = await mountView(widget, makeModel(), ".mi-superposition-view");
     expect(root.dataset.ready).toBe("true");
-    expect(root.querySelector(".mi-title")!.textContent).toBe("<b>toy</b>");
+    expect(find(root, ".mi-title").textContent).toBe("<b>toy</b>");
     expect(root.querySelectorAll("b").length).toBe(0);
-    const select = root.querySelector<HTMLSelectElement>("select.mi-toy-sparsity")!;
+    const select = find<HTMLSelectElement>(root, "select.mi-toy-sparsity");
     expect([...select.options].map((o) => o.textContent)).toEqual([
       "sparsity 0 (feature present 100 % of the time)",
       "sparsity 0.9 (feature present 10 % of the time)",
     ]);
     expect(select.value).toBe("1");
     expect(root.dataset.represented).toBe("3");
-    expect(root.querySelector(".mi-selection")!.textContent).toBe("sparsity 0.9: 3 of 3 features represented (‖W_i‖ > 0.5) in 2 dimensions");
-    const heat = root.querySelector<HTMLCanvasElement>("canvas.mi-toy-interference")!;
+    expect(find(root, ".mi-selection").textContent).toBe("sparsity 0.9: 3 of 3 features represented (‖W_i‖ > 0.5) in 2 dimensions");
+    const heat = find<HTMLCanvasElement>(root, "canvas.mi-toy-interference");
     expect(heat.width).toBe(N * interferenceCell(N));
   });
 
@@ -66,10 +66,10 @@ describe("superposition view (DOM)", () => {
     key(root, "ArrowDown");
     expect(model.get("feature")).toBe(1);
     await tick();
-    expect(root.querySelector(".mi-selection")!.textContent).toContain("feature 1: W_1 = (0.000, 1.000) · ‖W_1‖ = 1.000 · D_1 = 1.000 · importance 0.900");
+    expect(find(root, ".mi-selection").textContent).toContain("feature 1: W_1 = (0.000, 1.000) · ‖W_1‖ = 1.000 · D_1 = 1.000 · importance 0.900");
     key(root, "Escape");
     expect(model.get("feature")).toBe(-1);
-    const select = root.querySelector<HTMLSelectElement>("select.mi-toy-sparsity")!;
+    const select = find<HTMLSelectElement>(root, "select.mi-toy-sparsity");
     select.value = "1";
     select.dispatchEvent(new Event("change"));
     expect(model.get("sparsity")).toBe(1);
@@ -81,11 +81,11 @@ describe("superposition view (DOM)", () => {
 
   it("hovering an interference cell shows its exact value", async () => {
     const { root } = await mountView(widget, makeModel(), ".mi-superposition-view");
-    const heat = root.querySelector<HTMLCanvasElement>("canvas.mi-toy-interference")!;
+    const heat = find<HTMLCanvasElement>(root, "canvas.mi-toy-interference");
     const cell = interferenceCell(N);
     heat.getBoundingClientRect = () => ({ left: 0, top: 0, width: heat.width, height: heat.height }) as DOMRect;
     heat.dispatchEvent(new MouseEvent("mousemove", { clientX: 2.5 * cell, clientY: 0.5 * cell, bubbles: true }));
-    const tooltip = root.querySelector<HTMLElement>(".mi-tooltip")!;
+    const tooltip = find<HTMLElement>(root, ".mi-tooltip");
     expect(tooltip.textContent).toBe("W_0 · W_2 = -0.500");
     expect([tooltip.dataset.row, tooltip.dataset.col, tooltip.dataset.value]).toEqual(["0", "2", "-0.5"]);
   });

@@ -13,15 +13,13 @@ from typing import Any, Literal
 from ..widgets._serialization import split_header
 from ..widgets.base import SlicedView, static_file
 from ..widgets.link import report_links
-from .snapshot import map_bytes
+from ..widgets.snapshot import map_bytes
+from .snapshot import Slice
 
 #: Encoded slice bytes embedded per report by default; slices past it are marked as absent.
 DEFAULT_MAX_BYTES = 128 * 2**20
 
 Theme = Literal["auto", "light", "dark"]
-
-#: One data slice: its key, its array header and its raw bytes.
-Slice = tuple[str, dict[str, Any], bytes]
 
 
 def to_html(
@@ -40,8 +38,8 @@ def to_html(
     kernel (hover, click, keys, layer switch, save PNG) work as in the notebook. When the
     slices of all views add up to more than ``max_bytes`` (raw bytes, before base64), the
     current selection of each view is kept first and the rest is marked in the page as not
-    embedded. Views linked with :func:`~mi_widgets.link_heads` stay linked in the page when
-    both are exported.
+    embedded. Views linked with :func:`~mi_widgets.link_heads` or :func:`~mi_widgets.link_lens`
+    stay linked in the page when both are exported.
 
     Args:
         views: one view or several, shown top to bottom.

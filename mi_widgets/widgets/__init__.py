@@ -1,15 +1,20 @@
-"""One anywidget class per view."""
+"""One anywidget class per view (each imported on first use), and the links between views."""
 
-from .attention import AttentionView
-from .attribution import AttributionView
-from .feature import FeatureDashboard
-from .head_scores import HeadScoresView
-from .lens import LogitLensView
-from .link import HeadLink, LensLink, link_heads, link_lens
-from .neuron import NeuronView
-from .patching import PatchingView
-from .probe import ProbeView
-from .superposition import SuperpositionView
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
+
+if TYPE_CHECKING:  # what type checkers see; at run time each name is imported on first use
+    from .attention import AttentionView
+    from .attribution import AttributionView
+    from .feature import FeatureDashboard
+    from .head_scores import HeadScoresView
+    from .lens import LogitLensView
+    from .link import HeadLink, LensLink, Link, link_heads, link_lens
+    from .neuron import NeuronView
+    from .patching import PatchingView
+    from .probe import ProbeView
+    from .superposition import SuperpositionView
 
 __all__ = [
     "AttentionView",
@@ -18,6 +23,7 @@ __all__ = [
     "HeadLink",
     "HeadScoresView",
     "LensLink",
+    "Link",
     "LogitLensView",
     "NeuronView",
     "PatchingView",
@@ -26,3 +32,23 @@ __all__ = [
     "link_heads",
     "link_lens",
 ]
+
+#: The module of each public name (``widgets.base`` alone loads no view, nor torch).
+_ORIGINS = {
+    "AttentionView": ".attention",
+    "AttributionView": ".attribution",
+    "FeatureDashboard": ".feature",
+    "HeadLink": ".link",
+    "HeadScoresView": ".head_scores",
+    "LensLink": ".link",
+    "Link": ".link",
+    "LogitLensView": ".lens",
+    "NeuronView": ".neuron",
+    "PatchingView": ".patching",
+    "ProbeView": ".probe",
+    "SuperpositionView": ".superposition",
+    "link_heads": ".link",
+    "link_lens": ".link",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _ORIGINS, globals())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import traitlets
@@ -12,6 +12,7 @@ from ..checks import check_byte_budget, check_index
 from ._serialization import EncodedArray, encode_array
 from ._validation import check_attention, check_tokens
 from .base import SlicedView
+from .link import HeadLink, LensLink, LinkRule
 
 #: Attention sent with the widget when it fits; past this only the current layer goes up
 #: front and the page fetches other layers when asked for.
@@ -44,6 +45,7 @@ class AttentionView(SlicedView):
     """
 
     _module = "attention"
+    link_targets: ClassVar[tuple[LinkRule, ...]] = (HeadLink, LensLink)
 
     tokens = traitlets.List(traitlets.Unicode()).tag(sync=True)
     n_layers = traitlets.Int(1).tag(sync=True)

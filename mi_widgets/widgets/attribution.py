@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
 import numpy as np
 import traitlets
@@ -11,11 +11,9 @@ import traitlets
 from ..analysis.attribution import Attribution
 from ..checks import check_index
 from ._serialization import EncodedArray, encode_array
+from .attention import AttentionView
 from .base import SlicedView
-
-if TYPE_CHECKING:
-    from .attention import AttentionView
-    from .link import HeadLink
+from .link import HeadLink, LinkRule
 
 SORTS = ("abs", "value", "model")
 _HEAD = re.compile(r"L(\d+)H(\d+)")
@@ -49,6 +47,7 @@ class AttributionView(SlicedView):
     """
 
     _module = "attribution"
+    link_sources: ClassVar[tuple[LinkRule, ...]] = (HeadLink,)
 
     title = traitlets.Unicode("").tag(sync=True)
     subtitle = traitlets.Unicode("").tag(sync=True)
@@ -80,7 +79,6 @@ class AttributionView(SlicedView):
                 f"mw.direct_logit_attribution(...)), got {type(attribution).__name__}"
             )
         self._attribution = attribution
-        self._head_links: list[HeadLink] = []
         top = attribution.top(len(attribution.labels))
         best_head = next((found for label, _ in top if (found := _HEAD.fullmatch(label))), None)
         layer, head = (int(i) for i in best_head.groups()) if best_head else (0, 0)
@@ -111,18 +109,11 @@ class AttributionView(SlicedView):
         self.observe(self._head_to_component, names=["layer", "head"])
         self.observe(self._component_to_head, names=["component"])
         if attention is not None:
-            from .link import link_heads
-
-            link_heads(self, attention)
+            HeadLink(self, attention)
 
     @property
     def attribution(self) -> Attribution:
         return self._attribution
-
-    @property
-    def links(self) -> list[HeadLink]:
-        """The active links to AttentionViews."""
-        return [link for link in self._head_links if link.linked]
 
     @property
     def value(self) -> float:

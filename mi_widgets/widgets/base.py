@@ -10,7 +10,9 @@ import anywidget
 import traitlets
 
 from ._serialization import EncodedArray, split_header
+from .link import LinkableView
 from .registry import view_entry
+from .snapshot import SNAPSHOT_MAX_BYTES, SNAPSHOT_MIME, budgeted_slices, encode_bytes
 
 STATIC_DIR = pathlib.Path(__file__).resolve().parent.parent / "static"
 
@@ -29,7 +31,7 @@ def static_file(name: str) -> pathlib.Path:
     return path
 
 
-class SlicedView(anywidget.AnyWidget):
+class SlicedView(LinkableView):
     """An anywidget whose heavy data is split into named slices of encoded arrays.
 
     ``_slices`` holds the slices sent with the widget; the page asks for any other slice with
@@ -38,6 +40,7 @@ class SlicedView(anywidget.AnyWidget):
     ``views.json`` (see :mod:`mi_widgets.widgets.registry`), which sets ``_esm`` to the built
     bundle; it implements :meth:`slice_keys` (what an exported report embeds) and
     :meth:`encode_slice`; :meth:`has_slice` when the kernel serves more than is exported.
+    Links to other views are listed in :attr:`links` (see :mod:`mi_widgets.widgets.link`).
     """
 
     _module: ClassVar[str]
@@ -82,15 +85,43 @@ class SlicedView(anywidget.AnyWidget):
             if key not in _FRAMEWORK_TRAITS and key != "_slices"
         }
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        """The widget bundle plus an offline snapshot (see :mod:`mi_widgets.export.snapshot`),
-        so a notebook report can draw this view once the kernel is gone."""
-        from ..export.snapshot import SNAPSHOT_MIME, view_snapshot
+    def snapshot(self, max_bytes: int | None = None) -> dict[str, Any]:
+        """The JSON snapshot of this view: ``{"module", "model_id", "complete", "state",
+        "slices", "omitted", "links"}``.
 
+        ``state`` holds the view's trait values (bytes as ``{"$b64": str}``), ``slices`` maps
+        a slice key to ``{"array": header, "b64": str}`` in the view's order (current
+        selection first, always kept), ``omitted`` lists the keys from the first one that
+        does not fit in ``max_bytes`` on (default
+        :data:`~mi_widgets.widgets.snapshot.SNAPSHOT_MAX_BYTES`), ``links`` the links this
+        view is the source of (``{"target": model_id, "traits": [...]}``, see
+        :attr:`~mi_widgets.widgets.link.Link.report_traits`); ``complete`` is true when the
+        slices hold everything the view can show, whatever is selected later.
+        """
+        budget = SNAPSHOT_MAX_BYTES if max_bytes is None else max_bytes
+        slices, omitted = budgeted_slices(self.slice_keys(), self.encode_slice, budget)
+        serves_more = type(self).has_slice is not SlicedView.has_slice
+        return {
+            "module": self._module,
+            "model_id": self.model_id,
+            "complete": not omitted and not serves_more,
+            "state": encode_bytes(self.view_state()),
+            "slices": slices,
+            "omitted": omitted,
+            "links": [
+                {"target": link.target.model_id, "traits": link.report_traits}
+                for link in self.links
+                if link.source is self
+            ],
+        }
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """The widget bundle plus an offline :meth:`snapshot`, so a notebook report can draw
+        this view once the kernel is gone."""
         bundle = super()._repr_mimebundle_(**kwargs)
         data = bundle[0] if isinstance(bundle, tuple) else bundle
         if data is not None:
-            data[SNAPSHOT_MIME] = view_snapshot(self)
+            data[SNAPSHOT_MIME] = self.snapshot()
         return bundle
 
     def _on_custom_message(self, _widget: Any, content: Any, _buffers: list[Any]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
 import numpy as np
 import traitlets
@@ -11,11 +11,9 @@ import traitlets
 from ..analysis.scores import HeadScores, head_scores
 from ..checks import check_index
 from ._serialization import EncodedArray, encode_array
+from .attention import AttentionView
 from .base import SlicedView
-
-if TYPE_CHECKING:
-    from .attention import AttentionView
-    from .link import HeadLink
+from .link import HeadLink, LinkRule
 
 
 class HeadScoresView(SlicedView):
@@ -60,6 +58,7 @@ class HeadScoresView(SlicedView):
     """
 
     _module = "head_scores"
+    link_sources: ClassVar[tuple[LinkRule, ...]] = (HeadLink,)
 
     names = traitlets.List(traitlets.Unicode()).tag(sync=True)
     layer_labels = traitlets.List(traitlets.Int()).tag(sync=True)
@@ -93,7 +92,6 @@ class HeadScoresView(SlicedView):
         layer = check_index(0 if layer is None else layer, data.n_layers, "layer")
         head = check_index(0 if head is None else head, data.n_heads, "head")
         self._data = data
-        self._head_links: list[HeadLink] = []
         super().__init__(
             names=data.names,
             layer_labels=list(data.layers),
@@ -106,9 +104,7 @@ class HeadScoresView(SlicedView):
             _values=_encode(data),
         )
         if attention is not None:
-            from .link import link_heads
-
-            link_heads(self, attention)
+            HeadLink(self, attention)
 
     @property
     def scores(self) -> HeadScores:
@@ -118,8 +114,7 @@ class HeadScoresView(SlicedView):
     @scores.setter
     def scores(self, scores: HeadScores | Mapping[str, Any]) -> None:
         data = _as_head_scores(scores)
-        links = [link for link in self._head_links if link.linked]
-        if links and data.shape != self._data.shape:
+        if self.links and data.shape != self._data.shape:
             raise ValueError(
                 f"scores has {data.n_layers} layers x {data.n_heads} heads but this view is "
                 f"linked to an AttentionView of {self.n_layers} x {self.n_heads}; unlink first"
@@ -149,11 +144,6 @@ class HeadScoresView(SlicedView):
         steps of 1/255 unless it was made with ``precision="float32"``).
         """
         return self._text_scores
-
-    @property
-    def links(self) -> list[HeadLink]:
-        """The active links to AttentionViews (see :func:`~mi_widgets.link_heads`)."""
-        return [link for link in self._head_links if link.linked]
 
     def slice_keys(self) -> list[str]:
         """None: the scores are small and always travel in ``_values``."""
@@ -196,8 +186,6 @@ def _as_head_scores(scores: Any) -> HeadScores:
 
 def _scores_of_text(attention: Any, data: HeadScores) -> HeadScores | None:
     """The scores of an AttentionView's own text, or None when it cannot be linked."""
-    from .attention import AttentionView
-
     if not isinstance(attention, AttentionView):
         return None
     if (attention.n_layers, attention.n_heads) != data.shape:

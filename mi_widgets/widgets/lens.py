@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 import traitlets
@@ -10,13 +10,12 @@ import traitlets
 from ..analysis.lens import LogitLens
 from ..checks import check_index
 from ._serialization import EncodedArray, encode_array
+from .attention import AttentionView
 from .base import SlicedView
+from .link import LensLink, LinkRule
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
-
-    from .attention import AttentionView
-    from .link import LensLink
 
 #: Label of the row read before the first block (it maps to no attention layer).
 EMBED_ROW = "embed"
@@ -66,6 +65,7 @@ class LogitLensView(SlicedView):
     """
 
     _module = "lens"
+    link_sources: ClassVar[tuple[LinkRule, ...]] = (LensLink,)
 
     title = traitlets.Unicode("").tag(sync=True)
     tokens = traitlets.List(traitlets.Unicode()).tag(sync=True)
@@ -116,7 +116,6 @@ class LogitLensView(SlicedView):
         self._lens = lens
         self._offset = int(lens.rows[0] == EMBED_ROW)
         self._dtype = np.float16 if precision == "float16" else np.float32
-        self._head_links: list[LensLink] = []  # links to AttentionViews (see link.py)
         columns, starts, probs, top = _columns(lens)
         super().__init__(
             title=f"Logit lens of {lens.model_name}" if title is None else title,
@@ -141,9 +140,7 @@ class LogitLensView(SlicedView):
         self.observe(self._position_to_query, names=["position"])
         self.observe(self._query_to_position, names=["query_token"])
         if attention is not None:
-            from .link import link_lens
-
-            link_lens(self, attention)
+            LensLink(self, attention)
 
     @property
     def lens(self) -> LogitLens:
@@ -163,11 +160,6 @@ class LogitLensView(SlicedView):
     @target_token.setter
     def target_token(self, token: str) -> None:
         self.target = self._target_index(token)
-
-    @property
-    def links(self) -> list[LensLink]:
-        """The active links to AttentionViews (see :func:`~mi_widgets.link_lens`)."""
-        return [link for link in self._head_links if link.linked]
 
     def line(self) -> np.ndarray:
         """``[row]`` probability of the target at the selected position (float32, exact)."""

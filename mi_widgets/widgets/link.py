@@ -1,103 +1,163 @@
-"""Link a view that selects a head (HeadScoresView, AttributionView) with an AttentionView:
-one selected head, shown by both."""
+"""Links between views, as data: a :class:`Link` keeps traits of a source view and of a target
+view equal, both ways, following a :class:`LinkRule` (which views, which traits).
+
+The same link data serve Python (:class:`Link`), a view's notebook snapshot and exported
+reports (:meth:`Link.report_data`, read by ``js/src/standalone/links.ts``). A view says which
+rules it can take part in with ``link_sources`` / ``link_targets``; this module imports no
+view.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TypeAlias
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, NamedTuple
 
-from .attention import AttentionView
-from .head_scores import HeadScoresView
-
-if TYPE_CHECKING:
-    from .attribution import AttributionView
-
-    HeadPicker: TypeAlias = HeadScoresView | AttributionView
-
-#: The traits a link mirrors (the same name on both views).
-LINKED_TRAITS = ("layer", "head")
+import anywidget
 
 
-class HeadLink:
-    """A two-way link of ``layer``/``head`` between a score grid and an attention view.
+class Side(NamedTuple):
+    """One side of a link, for error messages: its argument name and what it must be."""
 
-    Made by :func:`link_heads`. Selecting a head in the grid shows it in the attention view;
-    changing the attention view's layer or head moves the grid selection. A change that the
-    link itself makes is not sent back (no feedback loop). :meth:`unlink` stops it.
+    name: str
+    expected: str
+
+
+@dataclass(frozen=True, eq=False)
+class LinkRule:
+    """One kind of link: the traits it mirrors and the views it joins.
+
+    Calling a rule links two views: ``HeadLink(scores_view, attention_view)`` returns a
+    :class:`Link`.
     """
 
-    #: The traits mirrored (the same name on both views).
-    traits: tuple[str, ...] = LINKED_TRAITS
+    #: Shown in the link's ``repr``.
+    name: str
+    #: Source trait → target trait.
+    traits: Mapping[str, str]
+    source: Side
+    target: Side
+    #: Raises ``ValueError`` when the two views do not show the same model or text.
+    check_sizes: Callable[[Any, Any], None]
+    #: The source's selection, for ``repr``.
+    describe: Callable[[Any], str]
 
-    def __init__(self, scores_view: HeadPicker, attention_view: AttentionView) -> None:
-        self._check(scores_view, attention_view)
-        self.scores_view = scores_view
-        self.attention_view = attention_view
+    def check(self, source: Any, target: Any) -> None:
+        """Raise ``TypeError`` when a view cannot take its side, ``ValueError`` when the two
+        do not match."""
+        is_source = isinstance(source, LinkableView) and self in source.link_sources
+        is_target = isinstance(target, LinkableView) and self in target.link_targets
+        for fits, view, side in (
+            (is_source, source, self.source),
+            (is_target, target, self.target),
+        ):
+            if not fits:
+                raise TypeError(f"{side.name} must be {side.expected}, got {type(view).__name__}")
+        self.check_sizes(source, target)
+
+    def __call__(self, source: LinkableView, target: LinkableView) -> Link:
+        return Link(self, source, target)
+
+    def __repr__(self) -> str:
+        return f"LinkRule({self.name}: {dict(self.traits)})"
+
+
+class LinkableView(anywidget.AnyWidget):
+    """A widget that links can join; it lists its active links in :attr:`links`.
+
+    Subclasses name the rules they take part in: ``link_sources`` (the rules in which this
+    view is the source) and ``link_targets``.
+    """
+
+    link_sources: ClassVar[tuple[LinkRule, ...]] = ()
+    link_targets: ClassVar[tuple[LinkRule, ...]] = ()
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._links: list[Link] = []
+        super().__init__(**kwargs)
+
+    @property
+    def links(self) -> list[Link]:
+        """The active links this view takes part in, as source or target."""
+        return list(self._links)
+
+
+class Link:
+    """A two-way link: the traits ``rule.traits`` of ``source`` and of ``target`` kept equal.
+
+    Made by calling a :class:`LinkRule` (or :func:`link_heads`, :func:`link_lens`). The target
+    first takes the source's values; later a change on either side is copied to the other,
+    all the traits in one message to the page. A change the link itself makes is not sent
+    back (no feedback loop). :meth:`unlink` (or leaving a ``with`` block) stops it.
+    """
+
+    def __init__(self, rule: LinkRule, source: LinkableView, target: LinkableView) -> None:
+        rule.check(source, target)
+        self.rule = rule
+        self.source = source
+        self.target = target
         self._busy = False
         self._linked = True
-        self._copy(scores_view, attention_view)
-        scores_view.observe(self._from_scores, names=list(self.traits))
-        attention_view.observe(self._from_attention, names=list(self.traits))
-        scores_view._head_links.append(self)
+        self._copy(source, target, rule.traits)
+        source.observe(self._from_source, names=list(rule.traits))
+        target.observe(self._from_target, names=list(rule.traits.values()))
+        source._links.append(self)
+        target._links.append(self)
 
-    @staticmethod
-    def _check(scores_view: Any, attention_view: Any) -> None:
-        """Raise when the two views cannot be linked."""
-        if not hasattr(scores_view, "_head_links") or not hasattr(scores_view, "n_heads"):
-            raise TypeError(
-                "scores_view must be a view that selects a head (mi_widgets.HeadScoresView or "
-                f"AttributionView), got {type(scores_view).__name__}"
-            )
-        if not isinstance(attention_view, AttentionView):
-            raise TypeError(
-                "attention_view must be a mi_widgets.AttentionView, got "
-                f"{type(attention_view).__name__}"
-            )
-        grid = (scores_view.n_layers, scores_view.n_heads)
-        pattern = (attention_view.n_layers, attention_view.n_heads)
-        if grid != pattern:
-            raise ValueError(
-                f"scores_view has {grid[0]} layers x {grid[1]} heads but attention_view has "
-                f"{pattern[0]} x {pattern[1]}: link views of the same model and layers"
-            )
+    @property
+    def traits(self) -> dict[str, str]:
+        """Source trait → target trait."""
+        return dict(self.rule.traits)
 
     @property
     def linked(self) -> bool:
         return self._linked
 
     def unlink(self) -> None:
-        """Stop mirroring; the views keep their current selection. Calling it twice is fine."""
+        """Stop mirroring; the views keep their current values. Calling it twice is fine."""
         if not self._linked:
             return
         self._linked = False
-        self.scores_view.unobserve(self._from_scores, names=list(self.traits))
-        self.attention_view.unobserve(self._from_attention, names=list(self.traits))
-        if self in self.scores_view._head_links:
-            self.scores_view._head_links.remove(self)
+        self.source.unobserve(self._from_source, names=list(self.rule.traits))
+        self.target.unobserve(self._from_target, names=list(self.rule.traits.values()))
+        self.source._links.remove(self)
+        self.target._links.remove(self)
 
-    def _from_scores(self, _change: dict[str, Any]) -> None:
-        self._copy(self.scores_view, self.attention_view)
+    @property
+    def report_traits(self) -> list[str | list[str]]:
+        """The traits as report data: a name when both views use it, else ``[source name,
+        target name]``."""
+        return [name if name == to else [name, to] for name, to in self.rule.traits.items()]
 
-    def _from_attention(self, _change: dict[str, Any]) -> None:
-        self._copy(self.attention_view, self.scores_view)
+    def report_data(self, source_id: str, target_id: str) -> dict[str, Any]:
+        """The link as report data: ``{"source", "target", "traits"}`` (see
+        :attr:`report_traits`)."""
+        return {"source": source_id, "target": target_id, "traits": self.report_traits}
 
-    def _copy(self, source: Any, target: Any) -> None:
+    def _from_source(self, _change: dict[str, Any]) -> None:
+        self._copy(self.source, self.target, self.rule.traits)
+
+    def _from_target(self, _change: dict[str, Any]) -> None:
+        pairs = {target: source for source, target in self.rule.traits.items()}
+        self._copy(self.target, self.source, pairs)
+
+    def _copy(self, source: LinkableView, target: LinkableView, pairs: Mapping[str, str]) -> None:
         changes = {
-            name: getattr(source, name)
-            for name in self.traits
-            if getattr(target, name) != getattr(source, name)
+            to: getattr(source, name)
+            for name, to in pairs.items()
+            if getattr(target, to) != getattr(source, name)
         }
         if self._busy or not changes:
             return
         self._busy = True
         try:
-            with target.hold_sync():  # one message to the page for layer and head together
+            with target.hold_sync():  # one message to the page for all the traits
                 for name, value in changes.items():
                     setattr(target, name, value)
         finally:
             self._busy = False
 
-    def __enter__(self) -> HeadLink:
+    def __enter__(self) -> Link:
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -105,17 +165,68 @@ class HeadLink:
 
     def __repr__(self) -> str:
         state = "linked" if self._linked else "unlinked"
-        return f"HeadLink({state}: layer={self.scores_view.layer}, head={self.scores_view.head})"
+        return f"{self.rule.name}({state}: {self.rule.describe(self.source)})"
 
 
-def link_heads(scores_view: HeadPicker, attention_view: AttentionView) -> HeadLink:
+def _same_heads(scores_view: Any, attention_view: Any) -> None:
+    grid = (scores_view.n_layers, scores_view.n_heads)
+    pattern = (attention_view.n_layers, attention_view.n_heads)
+    if grid != pattern:
+        raise ValueError(
+            f"scores_view has {grid[0]} layers x {grid[1]} heads but attention_view has "
+            f"{pattern[0]} x {pattern[1]}: link views of the same model and layers"
+        )
+
+
+def _same_layers_and_text(lens_view: Any, attention_view: Any) -> None:
+    if lens_view.n_layer_rows != attention_view.n_layers:
+        raise ValueError(
+            f"lens_view has {lens_view.n_layer_rows} layer rows but attention_view has "
+            f"{attention_view.n_layers} layers: link views of the same model and layers"
+        )
+    if len(lens_view.tokens) != len(attention_view.tokens):
+        raise ValueError(
+            f"lens_view has {len(lens_view.tokens)} positions but attention_view has "
+            f"{len(attention_view.tokens)} tokens: link views of the same text"
+        )
+
+
+ATTENTION_VIEW = Side("attention_view", "a mi_widgets.AttentionView")
+
+#: A view that selects a head (HeadScoresView, AttributionView) ↔ an AttentionView.
+HeadLink = LinkRule(
+    name="HeadLink",
+    traits={"layer": "layer", "head": "head"},
+    source=Side(
+        "scores_view", "a view that selects a head (mi_widgets.HeadScoresView or AttributionView)"
+    ),
+    target=ATTENTION_VIEW,
+    check_sizes=_same_heads,
+    describe=lambda view: f"layer={view.layer}, head={view.head}",
+)
+
+#: A LogitLensView's selected cell ↔ an AttentionView: the lens view's ``layer`` (the
+#: attention layer of its selected row) and ``query_token`` (its selected position), which
+#: it keeps in step with ``row`` and ``position``.
+LensLink = LinkRule(
+    name="LensLink",
+    traits={"layer": "layer", "query_token": "query_token"},
+    source=Side("lens_view", "a mi_widgets.LogitLensView"),
+    target=ATTENTION_VIEW,
+    check_sizes=_same_layers_and_text,
+    describe=lambda view: f"row={view.rows[view.row]}, position={view.position}",
+)
+
+
+def link_heads(scores_view: LinkableView, attention_view: LinkableView) -> Link:
     """Keep ``attention_view.layer/head`` and ``scores_view.layer/head`` the same, both ways.
 
-    The attention view first moves to the grid's selection. In a report written by
-    :func:`~mi_widgets.to_html` with both views, the page keeps the link too.
+    ``scores_view`` is a HeadScoresView or AttributionView. The attention view first moves to
+    its selection. In a report written by :func:`~mi_widgets.to_html` with both views, the
+    page keeps the link too.
 
     Returns:
-        A :class:`HeadLink`; call ``.unlink()`` to stop.
+        A :class:`Link` (its ``repr`` reads ``HeadLink(...)``); call ``.unlink()`` to stop.
 
     Example:
         >>> attention_view = mw.AttentionView(trace)
@@ -129,48 +240,7 @@ def link_heads(scores_view: HeadPicker, attention_view: AttentionView) -> HeadLi
     return HeadLink(scores_view, attention_view)
 
 
-class LensLink(HeadLink):
-    """A two-way link between a LogitLensView's selected cell and an AttentionView.
-
-    Made by :func:`link_lens`. The lens view's ``layer`` (the attention layer of its selected
-    row) and ``query_token`` (its selected position) are mirrored with the attention view's
-    ``layer`` and ``query_token``; the lens view keeps them in step with ``row`` and
-    ``position``.
-    """
-
-    traits = ("layer", "query_token")
-
-    @staticmethod
-    def _check(lens_view: Any, attention_view: Any) -> None:
-        from .lens import LogitLensView
-
-        if not isinstance(lens_view, LogitLensView):
-            raise TypeError(
-                f"lens_view must be a mi_widgets.LogitLensView, got {type(lens_view).__name__}"
-            )
-        if not isinstance(attention_view, AttentionView):
-            raise TypeError(
-                "attention_view must be a mi_widgets.AttentionView, got "
-                f"{type(attention_view).__name__}"
-            )
-        if lens_view.n_layer_rows != attention_view.n_layers:
-            raise ValueError(
-                f"lens_view has {lens_view.n_layer_rows} layer rows but attention_view has "
-                f"{attention_view.n_layers} layers: link views of the same model and layers"
-            )
-        if len(lens_view.tokens) != len(attention_view.tokens):
-            raise ValueError(
-                f"lens_view has {len(lens_view.tokens)} positions but attention_view has "
-                f"{len(attention_view.tokens)} tokens: link views of the same text"
-            )
-
-    def __repr__(self) -> str:
-        state = "linked" if self._linked else "unlinked"
-        view = self.scores_view
-        return f"LensLink({state}: row={view.rows[view.row]}, position={view.position})"
-
-
-def link_lens(lens_view: Any, attention_view: AttentionView) -> LensLink:
+def link_lens(lens_view: LinkableView, attention_view: LinkableView) -> Link:
     """Link a LogitLensView's selected cell with an AttentionView, both ways.
 
     Selecting a cell sets the attention view's ``layer`` (the cell's layer; the ``"embed"``
@@ -179,7 +249,7 @@ def link_lens(lens_view: Any, attention_view: AttentionView) -> LensLink:
     :func:`~mi_widgets.to_html` with both views, the page keeps the link too.
 
     Returns:
-        A :class:`LensLink`; call ``.unlink()`` to stop.
+        A :class:`Link` (its ``repr`` reads ``LensLink(...)``); call ``.unlink()`` to stop.
 
     Example:
         >>> lens_view = mw.LogitLensView(mw.logit_lens(trace))
@@ -192,21 +262,13 @@ def link_lens(lens_view: Any, attention_view: AttentionView) -> LensLink:
     return LensLink(lens_view, attention_view)
 
 
-def report_links(views: Sequence[Any], ids: Sequence[str]) -> list[dict[str, Any]]:
-    """The active links between ``views`` as report data (``ids[i]`` is the id of view i).
-
-    Each link is ``{"source": id, "target": id, "traits": ["layer", "head"]}``: the page
-    mirrors those traits between the two views, both ways.
-    """
+def report_links(views: Sequence[LinkableView], ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The active links between ``views`` as report data (``ids[i]`` is the id of view i),
+    each once, in the order of their source views (see :meth:`Link.report_data`)."""
     index = {id(view): view_id for view, view_id in zip(views, ids, strict=True)}
-    links = []
-    for view in views:
-        if not hasattr(view, "_head_links"):  # the views that select a head
-            continue
-        for link in view.links:
-            target = index.get(id(link.attention_view))
-            if target is not None:
-                links.append(
-                    {"source": index[id(view)], "target": target, "traits": list(link.traits)}
-                )
-    return links
+    return [
+        link.report_data(index[id(view)], index[id(link.target)])
+        for view in views
+        for link in view.links
+        if link.source is view and id(link.target) in index
+    ]

@@ -2,9 +2,9 @@
  * The DOM skeleton of the attention view (no data yet).
  */
 
-import { make, showBanner, viewRoot } from "../lib/dom";
+import { canvasStack, make, statusBanner } from "../lib/dom";
+import { buildFrame } from "../lib/frame";
 import { KEY_HELP } from "../lib/keyboard";
-import { saveButton } from "../lib/png";
 import { Tooltip } from "../lib/tooltip";
 import { ATTENTION_CSS } from "./styles";
 
@@ -31,25 +31,17 @@ export interface AttentionDom {
 
 /** Build the view's elements; `onSave` is the save-PNG action. */
 export function buildDom(doc: Document, onSave: () => void): AttentionDom {
-  const root = viewRoot(doc, "mi-attention-view", ATTENTION_CSS);
-
-  const header = make(doc, "div", "mi-header", root);
-  const title = make(doc, "span", "mi-title", header);
-  const layerSelect = make(doc, "select", "mi-layer-select", header);
+  const { root, title, save } = buildFrame(doc, { className: "mi-attention-view", css: ATTENTION_CSS, help: KEY_HELP, onSave });
+  const layerSelect = make(doc, "select", "mi-layer-select");
   layerSelect.setAttribute("aria-label", "Layer");
-  const subtitle = make(doc, "span", "mi-subtitle", header);
-  const status = make(doc, "span", "mi-status", header);
-  make(doc, "span", "mi-spacer", header);
-  const save = saveButton(doc, onSave);
-  header.appendChild(save);
-  const help = make(doc, "div", "mi-help", root);
-  help.textContent = KEY_HELP;
+  const subtitle = make(doc, "span", "mi-subtitle");
+  const status = make(doc, "span", "mi-status");
+  save.before(layerSelect, subtitle, status, make(doc, "span", "mi-spacer"));
 
   const heads = make(doc, "div", "mi-heads", root);
   heads.setAttribute("aria-label", "Heads of this layer");
   // In the page only while a layer is missing (see `showMissing`).
-  const missing = make(doc, "div", "mi-missing");
-  missing.setAttribute("role", "status");
+  const missing = statusBanner(doc);
 
   const body = make(doc, "div", "mi-body", root);
   const scroll = make(doc, "div", "mi-scroll", body);
@@ -57,12 +49,7 @@ export function buildDom(doc: Document, onSave: () => void): AttentionDom {
   const corner = make(doc, "div", "mi-corner", grid);
   const keyLabels = make(doc, "div", "mi-key-labels", grid);
   const queryLabels = make(doc, "div", "mi-query-labels", grid);
-  const stack = make(doc, "div", "mi-canvas-stack", grid);
-  const main = make(doc, "canvas", "mi-heatmap-main", stack);
-  main.width = main.height = 0;
-  main.setAttribute("role", "img");
-  const overlay = make(doc, "canvas", "mi-heatmap-overlay", stack);
-  overlay.width = overlay.height = 0;
+  const { stack, main, overlay } = canvasStack(doc, grid, { stack: "mi-canvas-stack", main: "mi-heatmap-main", overlay: "mi-heatmap-overlay" });
   const caption = make(doc, "div", "mi-axis-caption", body);
   caption.textContent = "rows: query token · columns: key token (attended to)";
 
@@ -73,11 +60,6 @@ export function buildDom(doc: Document, onSave: () => void): AttentionDom {
     root, title, subtitle, layerSelect, status, save, heads, missing, body,
     queryLabels, keyLabels, corner, stack, main, overlay, strip, tooltip,
   };
-}
-
-/** Show `text` as the missing-data message (before the thumbnails), or remove it (null). */
-export function showMissing(dom: AttentionDom, text: string | null): void {
-  showBanner(dom.missing, dom.heads, text);
 }
 
 /** Rebuild the head thumbnails (`canvas.mi-head-thumb[data-head]` with a `H<h>` label). */

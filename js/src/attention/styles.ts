@@ -2,37 +2,10 @@
  * Styles of the attention view (scoped under `.mi-attention-view`).
  */
 
-import { THEME_CSS } from "../lib/theme";
+import { frameCss } from "../lib/frame";
 import { TOKEN_CSS } from "../lib/tokens";
-import { TOOLTIP_CSS } from "../lib/tooltip";
 
 const VIEW_CSS = `
-.mi-attention-view {
-  position: relative;
-  box-sizing: border-box;
-  padding: 8px 10px 10px;
-  font-size: 13px;
-  line-height: 1.35;
-  border-radius: 4px;
-  outline: none;
-  max-width: 100%;
-}
-.mi-attention-view:focus-visible { outline: 2px solid var(--mi-accent); outline-offset: -2px; }
-.mi-attention-view .mi-header { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 12px; }
-.mi-attention-view .mi-title { font-weight: 600; font-size: 14px; }
-.mi-attention-view .mi-subtitle { color: var(--mi-muted); }
-.mi-attention-view .mi-status { color: var(--mi-muted); font-style: italic; }
-.mi-attention-view .mi-spacer { flex: 1 1 auto; }
-.mi-attention-view select, .mi-attention-view button {
-  font: inherit;
-  color: var(--mi-fg);
-  background: var(--mi-panel);
-  border: 1px solid var(--mi-border);
-  border-radius: 3px;
-  padding: 2px 6px;
-}
-.mi-attention-view button { cursor: pointer; }
-.mi-attention-view .mi-help { color: var(--mi-muted); font-size: 11.5px; margin: 2px 0 8px; }
 .mi-attention-view .mi-heads { display: flex; flex-wrap: wrap; gap: 6px; margin-bottom: 10px; }
 .mi-attention-view .mi-head {
   display: flex; flex-direction: column; align-items: center;
@@ -72,12 +45,6 @@ const VIEW_CSS = `
 .mi-attention-view .mi-heatmap-overlay { position: absolute; left: 0; top: 0; cursor: crosshair; }
 .mi-attention-view .mi-axis-caption { color: var(--mi-muted); font-size: 11px; margin: 4px 0 8px; }
 .mi-attention-view.mi-loading .mi-heads, .mi-attention-view.mi-loading .mi-body { opacity: 0.35; }
-.mi-attention-view .mi-missing {
-  padding: 14px 12px; margin: 6px 0 10px;
-  border: 1px dashed var(--mi-border); border-radius: 4px;
-  color: var(--mi-fg); background: var(--mi-panel);
-}
-.mi-attention-view [hidden] { display: none; }
 .mi-attention-view .mi-token-strip {
   display: flex; flex-wrap: wrap; gap: 2px;
   max-height: 180px; overflow: auto;
@@ -96,4 +63,4 @@ const VIEW_CSS = `
 .mi-attention-view .mi-token.mi-locked { font-weight: 700; }
 `;
 
-export const ATTENTION_CSS = THEME_CSS + TOKEN_CSS + TOOLTIP_CSS + VIEW_CSS;
+export const ATTENTION_CSS = frameCss("mi-attention-view", VIEW_CSS, { parts: [TOKEN_CSS], titleFills: false });

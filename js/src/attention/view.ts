@@ -15,16 +15,15 @@ import { Controller } from "../lib/controller";
 import { valueAt, type Decoded } from "../lib/binary";
 import { probabilityLut } from "../lib/colormap";
 import { HeatmapPainter, rowReader, thumbSide } from "../lib/heatmap";
-import { fromFormControl, keyAction } from "../lib/keyboard";
-import { SliceClient } from "../lib/slices";
-import { applyTheme, isDark, themeColors, type ThemeColors } from "../lib/theme";
+import { showLayerState } from "../lib/layer_state";
+import type { KeyAction } from "../lib/keyboard";
+import { themeColors } from "../lib/theme";
 import { tokenDisplay } from "../lib/tokens";
 import { AxisLabels } from "./axes";
 import { setLayerOptions } from "../lib/dom";
-import { buildDom, buildThumbs, showMissing, type AttentionDom } from "./dom";
+import { buildDom, buildThumbs, type AttentionDom } from "./dom";
 import { saveAttentionPng } from "./figure";
-import { LayerLoader } from "./loader";
-import type { Model } from "./model";
+import { layerKey, type Model } from "./model";
 import { Overlay } from "./overlay";
 import { clamp, clickQuery, displayedQuery, moveQuery, unlocked, type Selection } from "./selection";
 import { TokenStrip } from "./strip";
@@ -51,15 +50,12 @@ export function cellSize(n: number): number {
 
 export class AttentionController extends Controller<Model> {
   readonly dom: AttentionDom;
-  private readonly client: SliceClient;
   private readonly painter = new HeatmapPainter();
   private readonly strip: TokenStrip;
   private readonly labels: AxisLabels;
   private readonly overlay: Overlay;
   private thumbs: HTMLCanvasElement[] = [];
-  private dark = isDark();
-  private colors: ThemeColors | null = null;
-  private readonly loader: LayerLoader;
+  private readonly loader = this.sliceLoader<Decoded>(LAYER | HEAD | SELECTION);
   private data: Decoded | null = null;
   private layout = { n: -1, cell: 0, heads: -1 };
   private hoverRow: number | null = null;
@@ -75,14 +71,7 @@ export class AttentionController extends Controller<Model> {
     this.strip = new TokenStrip(this.dom.strip);
     this.labels = new AxisLabels(this.dom.queryLabels, this.dom.keyLabels);
     this.overlay = new Overlay(this.dom.overlay);
-    el.appendChild(this.dom.root);
-    this.client = new SliceClient(model, {
-      onRefresh: () => {
-        this.loader.reset();
-        this.invalidate(LAYER | HEAD | SELECTION);
-      },
-    });
-    this.loader = new LayerLoader(this.client, () => this.invalidate(LAYER | HEAD | SELECTION));
+    this.mount(el, this.dom.root);
     this.listen("change:layer", LAYER | HEAD | SELECTION | META);
     this.listen("change:head", HEAD | SELECTION | META);
     this.listen("change:query_token", SELECTION);
@@ -91,22 +80,14 @@ export class AttentionController extends Controller<Model> {
     this.listen("change:n_layers", META | LAYER);
     this.listen("change:n_heads", LAYER | HEAD | SELECTION);
     this.listen("change:title", META);
-    this.followTheme(el.ownerDocument, (dark) => {
-      this.dark = dark;
-      this.colors = null;
-      this.invalidate(LAYER | HEAD | SELECTION);
-    });
+    this.followTheme(this.dom.root, LAYER | HEAD | SELECTION);
     this.bindEvents();
-    applyTheme(this.dom.root, this.dark);
     this.invalidate(ALL);
   }
 
   dispose(): void {
     super.dispose();
-    this.loader.reset();
     clearTimeout(this.stripTimer);
-    this.client.dispose();
-    this.dom.root.remove();
   }
 
   private get selection(): Selection {
@@ -124,15 +105,8 @@ export class AttentionController extends Controller<Model> {
 
   // ---- painting -------------------------------------------------------------------------
 
-  protected flush(): void {
-    const flags = this.dirty;
-    this.dirty = 0;
-    if (this.disposed || flags === 0) return;
+  protected render(flags: number): void {
     const root = this.dom.root;
-    if (!this.colors) {
-      applyTheme(root, this.dark);
-      this.colors = themeColors(root, this.dark);
-    }
     if (flags & META) this.renderMeta();
     if (flags & TOKENS) this.strip.build(this.tokens);
     const data = this.ensureData();
@@ -163,19 +137,9 @@ export class AttentionController extends Controller<Model> {
   /** The current layer's data, or null while loading / when missing (the page says so). */
   private ensureData(): Decoded | null {
     const layer = this.model.get("layer") ?? 0;
-    const state = this.loader.load(layer);
-    const { root, status, body, heads } = this.dom;
-    root.classList.toggle("mi-loading", state.kind === "loading");
-    status.textContent = state.kind === "loading" ? `loading layer ${layer}…` : "";
-    showMissing(this.dom, state.kind === "missing" ? state.text : null);
-    body.hidden = heads.hidden = state.kind === "missing";
-    if (state.kind === "missing") {
-      root.dataset.state = "missing";
-      root.dataset.ready = "true";
-    } else if (state.kind === "loading") {
-      root.dataset.state = "loading";
-    }
-    this.data = state.kind === "ready" ? state.data : null;
+    const state = this.loader.load([layerKey(layer)], ([data]) => data, true);
+    const { root, status, missing, body, heads } = this.dom;
+    this.data = showLayerState({ root, status, missing, anchor: heads, panels: [body, heads] }, layer, state);
     return this.data;
   }
 
@@ -200,7 +164,7 @@ export class AttentionController extends Controller<Model> {
     const lut = probabilityLut(this.dark);
     const t = thumbSide(data.n, THUMB_MAX);
     const read = rowReader(data);
-    this.thumbs.forEach((canvas, h) => this.painter.thumbnail(canvas, data, h, t, lut, read));
+    for (const [h, canvas] of this.thumbs.entries()) this.painter.thumbnail(canvas, data, h, t, lut, read);
   }
 
   private paintMain(data: Decoded): void {
@@ -237,7 +201,7 @@ export class AttentionController extends Controller<Model> {
         queryRow: selection.query_token,
         locked,
       },
-      this.colors ?? themeColors(this.dom.root, this.dark),
+      this.colors(this.dom.root),
     );
     this.labels.mark(this.hoverRow, this.hoverCol, locked ? selection.query_token : null);
   }
@@ -323,15 +287,10 @@ export class AttentionController extends Controller<Model> {
       if (item?.dataset.head !== undefined) this.commit({ head: Number(item.dataset.head) });
     });
     this.on(layerSelect, "change", () => this.commit({ layer: Number(layerSelect.value) }));
-    this.on(root, "keydown", (event) => this.onKey(event));
+    this.onKeys(root, (action) => this.onKey(action));
   }
 
-  private onKey(event: KeyboardEvent): void {
-    if (fromFormControl(event)) return;
-    const action = keyAction(event);
-    if (!action) return;
-    event.preventDefault();
-    event.stopPropagation();
+  private onKey(action: KeyAction): boolean {
     const nHeads = this.data?.matrices ?? this.model.get("n_heads") ?? 1;
     const nLayers = this.model.get("n_layers") ?? 1;
     switch (action.kind) {
@@ -350,6 +309,7 @@ export class AttentionController extends Controller<Model> {
         this.commit(unlocked());
         break;
     }
+    return true;
   }
 
   private savePng(): Promise<void> {

@@ -11,12 +11,13 @@
 import type { AnyModel } from "@anywidget/types";
 import { decode } from "../lib/binary";
 import { formatValue } from "../lib/diverging";
-import { make, viewRoot } from "../lib/dom";
+import { make } from "../lib/dom";
+import { buildFrame, frameCss, frameLine } from "../lib/frame";
 import { GridController } from "../lib/grid_controller";
-import { downloadCanvas, safeFilename, saveButton } from "../lib/png";
-import { applyTheme, isDark, themeColors } from "../lib/theme";
-import { symmetricScale, ValueGrid, type Cell } from "../lib/value_grid";
-import { gridViewCss } from "../lib/view_css";
+import { downloadCanvas, safeFilename } from "../lib/png";
+import { themeColors } from "../lib/theme";
+import { TOKEN_CSS } from "../lib/tokens";
+import { symmetricScale, VALUE_GRID_CSS, ValueGrid, type Cell } from "../lib/value_grid";
 import { barAt, barCount, barOrder, drawBars } from "./bars";
 import type { Model, Sort } from "./model";
 
@@ -27,11 +28,13 @@ const THEME = 8;
 const META = 16;
 const BARS = 32;
 
-export const ATTRIBUTION_CSS = gridViewCss(
+export const ATTRIBUTION_CSS = frameCss(
   "mi-attribution-view",
-  `.mi-attribution-view .mi-bars { display: block; cursor: pointer; max-width: none; }
+  `.mi-attribution-view .mi-body { display: flex; flex-wrap: wrap; gap: 12px 20px; align-items: flex-start; }
+.mi-attribution-view .mi-bars { display: block; cursor: pointer; max-width: none; }
 .mi-attribution-view .mi-bars-box { max-height: 420px; overflow: auto; }
 .mi-attribution-view .mi-caption { color: var(--mi-muted); font-size: 11px; margin: 4px 0; }`,
+  { parts: [TOKEN_CSS, VALUE_GRID_CSS] },
 );
 
 export const ATTRIBUTION_HELP =
@@ -52,30 +55,28 @@ export class AttributionController extends GridController<Model> {
   private readonly showSelect: HTMLSelectElement;
   private readonly bars: HTMLCanvasElement;
   private readonly barsCaption: HTMLDivElement;
-  private dark = isDark();
   private values: Float32Array = new Float32Array(0);
   private order: number[] = [];
 
   constructor(model: AnyModel<Model>, el: HTMLElement) {
     const doc = el.ownerDocument;
-    const root = viewRoot(doc, "mi-attribution-view", ATTRIBUTION_CSS);
+    const frame = buildFrame(doc, { className: "mi-attribution-view", css: ATTRIBUTION_CSS, help: ATTRIBUTION_HELP });
+    const root = frame.root;
     super(model, root, new ValueGrid(doc, "layer \\ head", "head contribution"), HOVER);
-    const header = make(doc, "div", "mi-header", root);
-    this.title = make(doc, "span", "mi-title", header);
-    this.sortSelect = make(doc, "select", "mi-sort", header);
+    this.title = frame.title;
+    this.sortSelect = make(doc, "select", "mi-sort");
     this.sortSelect.setAttribute("aria-label", "Sort bars by");
     for (const [value, label] of SORTS) {
       const option = make(doc, "option", "", this.sortSelect);
       option.value = value;
       option.textContent = `sort: ${label}`;
     }
-    this.showSelect = make(doc, "select", "mi-show", header);
+    this.showSelect = make(doc, "select", "mi-show");
+    frame.save.before(this.sortSelect, this.showSelect);
     this.showSelect.setAttribute("aria-label", "Bars shown");
-    header.appendChild(saveButton(doc, () => void this.savePng()));
-    this.subtitle = make(doc, "div", "mi-subtitle", root);
-    this.selection = make(doc, "div", "mi-selection", root);
-    this.selection.setAttribute("aria-live", "polite");
-    make(doc, "div", "mi-help", root).textContent = ATTRIBUTION_HELP;
+    this.on(frame.save, "click", () => void this.savePng());
+    this.subtitle = frameLine(frame, "mi-subtitle");
+    this.selection = frameLine(frame, "mi-selection", true);
     const body = make(doc, "div", "mi-body", root);
     const left = make(doc, "div", "", body);
     this.barsCaption = make(doc, "div", "mi-caption", left);
@@ -85,7 +86,7 @@ export class AttributionController extends GridController<Model> {
     const right = make(doc, "div", "", body);
     make(doc, "div", "mi-caption", right).textContent = "heads (rows: layer, columns: head)";
     right.append(this.grid.el, this.grid.legend);
-    el.appendChild(root);
+    this.mount(el, root);
     this.listen("change:_values", DATA | BARS | SELECTION);
     this.listen("change:labels", DATA | BARS | SELECTION);
     this.listen("change:n_layers", DATA | BARS | SELECTION);
@@ -98,27 +99,14 @@ export class AttributionController extends GridController<Model> {
       const label = `L${this.model.get("layer")}H${this.model.get("head")}`;
       if (this.model.get("component") !== label) this.commit({ component: label });
     };
-    this.model.on("change:layer", followHead);
-    this.model.on("change:head", followHead);
-    this.disposers.push(() => {
-      this.model.off("change:layer", followHead);
-      this.model.off("change:head", followHead);
-    });
+    this.watch(["layer", "head"], followHead);
     this.listen("change:sort", BARS | META);
     this.listen("change:show", BARS | META);
     for (const name of ["title", "subtitle", "total", "constant"] as const) this.listen(`change:${name}`, META);
-    this.followTheme(doc, (dark) => {
-      this.dark = dark;
-      this.invalidate(THEME | BARS | SELECTION);
-    });
+    this.followTheme(root, THEME | BARS | SELECTION);
     this.bindGrid();
     this.bindBars();
     this.invalidate(DATA | BARS | SELECTION | THEME | META);
-  }
-
-  dispose(): void {
-    super.dispose();
-    this.root.remove();
   }
 
   private get labels(): string[] {
@@ -139,12 +127,8 @@ export class AttributionController extends GridController<Model> {
     return { text: `${label}\ncontribution ${formatValue(value)}`, data: { label, value: String(value) } };
   }
 
-  protected flush(): void {
-    const flags = this.dirty;
-    this.dirty = 0;
-    if (this.disposed || flags === 0) return;
+  protected render(flags: number): void {
     const root = this.root;
-    if (flags & THEME) applyTheme(root, this.dark);
     if (flags & DATA && !this.loadData()) {
       root.dataset.state = "missing";
       return;

@@ -3,8 +3,8 @@
  * feature's panels on the right.
  */
 
-import { make, viewRoot } from "../lib/dom";
-import { saveButton } from "../lib/png";
+import { make, statusBanner } from "../lib/dom";
+import { buildFrame } from "../lib/frame";
 import { Tooltip } from "../lib/tooltip";
 import { HISTOGRAM_HEIGHT, HISTOGRAM_WIDTH } from "./histogram";
 import { FEATURE_KEY_HELP } from "./keys";
@@ -33,9 +33,6 @@ export interface FeatureDom {
   logits: HTMLTableElement;
   nearest: HTMLDivElement;
   examples: HTMLElement;
-  examplesTitle: HTMLDivElement;
-  examplesStatus: HTMLDivElement;
-  examplesRows: HTMLDivElement;
   probeInput: HTMLTextAreaElement;
   probeRun: HTMLButtonElement;
   probeNote: HTMLDivElement;
@@ -63,13 +60,9 @@ function section(doc: Document, parent: HTMLElement, className: string, title: s
 
 /** Build the view's elements; `onSave` is the save-PNG action. */
 export function buildDom(doc: Document, onSave: () => void): FeatureDom {
-  const root = viewRoot(doc, "mi-feature-dashboard", FEATURE_CSS);
-  const header = make(doc, "div", "mi-header", root);
-  const title = make(doc, "span", "mi-title", header);
-  const subtitle = make(doc, "span", "mi-subtitle", header);
-  make(doc, "span", "mi-spacer", header);
-  header.appendChild(saveButton(doc, onSave));
-  make(doc, "div", "mi-help", root).textContent = FEATURE_KEY_HELP;
+  const { root, title, save } = buildFrame(doc, { className: "mi-feature-dashboard", css: FEATURE_CSS, help: FEATURE_KEY_HELP, onSave });
+  const subtitle = make(doc, "span", "mi-subtitle");
+  save.before(subtitle, make(doc, "span", "mi-spacer"));
   const error = make(doc, "div", "mi-missing mi-error");
   error.setAttribute("role", "alert");
 
@@ -104,8 +97,8 @@ export function buildDom(doc: Document, onSave: () => void): FeatureDom {
   const head = make(doc, "div", "mi-feature-head", main);
   const featureTitle = make(doc, "h3", "mi-feature-title", head);
   const featureStats = make(doc, "div", "mi-feature-stats", head);
-  const missing = make(doc, "div", "mi-missing mi-feature-missing", main);
-  missing.setAttribute("role", "status");
+  const missing = statusBanner(doc, "mi-feature-missing");
+  main.appendChild(missing);
   missing.hidden = true;
   const panels = make(doc, "div", "mi-fd-panels", main);
 
@@ -125,10 +118,6 @@ export function buildDom(doc: Document, onSave: () => void): FeatureDom {
   const nearest = make(doc, "div", "mi-nearest", nearestBox);
 
   const examples = make(doc, "section", "mi-box mi-examples", panels);
-  const examplesTitle = make(doc, "div", "mi-examples-title mi-box-title", examples);
-  const examplesStatus = make(doc, "div", "mi-examples-status", examples);
-  examplesStatus.setAttribute("role", "status");
-  const examplesRows = make(doc, "div", "mi-examples-rows", examples);
 
   const probe = section(doc, panels, "mi-probe", "Try your own text");
   const probeForm = make(doc, "div", "mi-probe-form", probe);
@@ -150,7 +139,7 @@ export function buildDom(doc: Document, onSave: () => void): FeatureDom {
   const tooltip = new Tooltip(root);
   return {
     root, title, subtitle, error, body, search, sort, hideDead, list, count, main, featureTitle, featureStats,
-    missing, panels, histogram, histogramAxis, histogramNote, logits, nearest, examples, examplesTitle,
-    examplesStatus, examplesRows, probeInput, probeRun, probeNote, probeStatus, probeText, intervals, tooltip,
+    missing, panels, histogram, histogramAxis, histogramNote, logits, nearest, examples,
+    probeInput, probeRun, probeNote, probeStatus, probeText, intervals, tooltip,
   };
 }

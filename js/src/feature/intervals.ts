@@ -54,7 +54,10 @@ export class IntervalsPanel {
       return box;
     });
     this.el.replaceChildren(...boxes);
-    boxes.forEach((box, i) => (this.observer && this.groups[i].rows.length ? this.observer.observe(box) : this.build(i)));
+    for (const [i, box] of boxes.entries()) {
+      if (this.observer && this.groups[i].rows.length) this.observer.observe(box);
+      else this.build(i);
+    }
   }
 
   paint(scale: number, dark: boolean): void {
@@ -78,8 +81,9 @@ export class IntervalsPanel {
   private build(i: number): void {
     const box = this.el.children[i] as HTMLElement | undefined;
     const group = this.groups[i];
-    if (!box || !group || this.lists[i]) return;
-    const list = new ExampleList(box.querySelector<HTMLElement>(".mi-examples-rows")!);
+    const rows = box?.querySelector<HTMLElement>(".mi-examples-rows");
+    if (!box || !rows || !group || this.lists[i]) return;
+    const list = new ExampleList(rows);
     list.set(group.rows);
     if (!group.rows.length) make(box.ownerDocument, "div", "mi-examples-status", box).textContent = "no examples in this interval";
     if (this.colours) list.paint(this.colours.scale, this.colours.dark);

@@ -51,3 +51,39 @@ export function listKey(event: KeyLike, inSearch: boolean): ListKey | null {
   }
   return null;
 }
+
+/** What the list needs for navigation (a `FeatureList`). */
+export interface ListCursor {
+  readonly order: Int32Array;
+  cursor: number;
+  readonly page: number;
+  positionOf(f: number): number;
+  moveCursor(position: number): void;
+}
+
+/** Move the list's cursor for a move/page/edge key; for step/select, the feature to select. */
+export function navigate(action: ListKey, list: ListCursor, feature: number): number | null {
+  const order = list.order;
+  const from = list.cursor >= 0 ? list.cursor : list.positionOf(feature);
+  switch (action.kind) {
+    case "move":
+      list.moveCursor(from < 0 ? (action.delta > 0 ? 0 : order.length - 1) : from + action.delta);
+      return null;
+    case "page":
+      list.moveCursor(Math.max(from, 0) + action.delta * list.page);
+      return null;
+    case "edge":
+      list.moveCursor(action.end ? order.length - 1 : 0);
+      return null;
+    case "step": {
+      if (!order.length) return null;
+      const at = list.positionOf(feature);
+      return order[at < 0 ? 0 : Math.min(order.length - 1, Math.max(0, at + action.delta))];
+    }
+    case "select": {
+      const position = Math.max(list.cursor, 0);
+      return position < order.length ? order[position] : null;
+    }
+  }
+  return null;
+}

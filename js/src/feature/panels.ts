@@ -23,9 +23,10 @@ export function statsLine(s: Summary, f: number, info: FeatureInfo, mean: number
 export function fillLogits(table: HTMLTableElement, raised: readonly LogitEffect[], lowered: readonly LogitEffect[]): void {
   const doc = table.ownerDocument;
   if (!raised.length && !lowered.length) {
-    const cell = make(doc, "td", "mi-box-note", doc.createElement("tr"));
-    cell.textContent = "none: this site does not write to the residual stream (or the model has no linear unembedding)";
-    table.replaceChildren(cell.parentElement!);
+    const row = doc.createElement("tr");
+    make(doc, "td", "mi-box-note", row).textContent =
+      "none: this site does not write to the residual stream (or the model has no linear unembedding)";
+    table.replaceChildren(row);
     return;
   }
   const head = doc.createElement("tr");

@@ -3,35 +3,16 @@
  */
 
 import { EXAMPLES_CSS } from "../lib/examples";
+import { frameCss } from "../lib/frame";
 import { SPANS_CSS } from "../lib/spans";
-import { THEME_CSS } from "../lib/theme";
 import { TOKEN_CSS } from "../lib/tokens";
-import { TOOLTIP_CSS } from "../lib/tooltip";
 import { ROW_HEIGHT } from "./virtual";
 
 const VIEW_CSS = `
-.mi-feature-dashboard {
-  position: relative; box-sizing: border-box; padding: 8px 10px 10px;
-  font-size: 13px; line-height: 1.35; border-radius: 4px; outline: none; max-width: 100%;
-}
-.mi-feature-dashboard:focus-visible { outline: 2px solid var(--mi-accent); outline-offset: -2px; }
 .mi-feature-dashboard [hidden] { display: none !important; }
-.mi-feature-dashboard .mi-header { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 12px; }
-.mi-feature-dashboard .mi-title { font-weight: 600; font-size: 14px; }
-.mi-feature-dashboard .mi-subtitle, .mi-feature-dashboard .mi-help, .mi-feature-dashboard .mi-list-count,
-.mi-feature-dashboard .mi-box-note, .mi-feature-dashboard .mi-probe-status { color: var(--mi-muted); }
-.mi-feature-dashboard .mi-help { font-size: 11.5px; margin: 2px 0 6px; }
-.mi-feature-dashboard .mi-spacer { flex: 1 1 auto; }
-.mi-feature-dashboard select, .mi-feature-dashboard button, .mi-feature-dashboard input, .mi-feature-dashboard textarea {
-  font: inherit; color: var(--mi-fg); background: var(--mi-panel);
-  border: 1px solid var(--mi-border); border-radius: 3px; padding: 2px 6px;
-}
-.mi-feature-dashboard button { cursor: pointer; }
+.mi-feature-dashboard .mi-list-count, .mi-feature-dashboard .mi-box-note, .mi-feature-dashboard .mi-probe-status { color: var(--mi-muted); }
+.mi-feature-dashboard .mi-help { margin: 2px 0 6px; }
 .mi-feature-dashboard button:disabled, .mi-feature-dashboard textarea:disabled { opacity: 0.55; cursor: not-allowed; }
-.mi-feature-dashboard .mi-missing {
-  padding: 14px 12px; margin: 6px 0 10px; border: 1px dashed var(--mi-border); border-radius: 4px;
-  color: var(--mi-fg); background: var(--mi-panel);
-}
 .mi-feature-dashboard .mi-fd-body { display: flex; gap: 14px; height: 640px; }
 .mi-feature-dashboard .mi-fd-side { flex: 0 0 330px; display: flex; flex-direction: column; min-height: 0; }
 .mi-feature-dashboard .mi-fd-controls { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; margin-bottom: 6px; }
@@ -94,4 +75,4 @@ const VIEW_CSS = `
 .mi-feature-dashboard .mi-interval-label { font-family: var(--mi-mono); font-size: 12px; color: var(--mi-muted); margin-bottom: 2px; }
 `;
 
-export const FEATURE_CSS = THEME_CSS + TOKEN_CSS + TOOLTIP_CSS + SPANS_CSS + EXAMPLES_CSS + VIEW_CSS;
+export const FEATURE_CSS = frameCss("mi-feature-dashboard", VIEW_CSS, { parts: [TOKEN_CSS, SPANS_CSS, EXAMPLES_CSS], titleFills: false });

@@ -15,24 +15,25 @@ import { formatValue, scaleFor } from "../lib/diverging";
 import { showBanner } from "../lib/dom";
 import { ExamplesPanel } from "../lib/examples";
 import { fromFormControl } from "../lib/keyboard";
-import { Loader, notEmbedded, type Loaded } from "../lib/loader";
-import { SliceClient } from "../lib/slices";
-import { TextPanel } from "../lib/spans";
-import { applyTheme, isDark, themeColors } from "../lib/theme";
+import { notEmbedded, type Loaded } from "../lib/loader";
+import { themeColors } from "../lib/theme";
 import { tokenTitle } from "../lib/tokens";
 import { buildDom, type FeatureDom } from "./dom";
+import { bindFeatureEvents, type FeatureActions } from "./events";
 import { saveFeaturePng } from "./figure";
 import { formatCount, formatDensity } from "./format";
 import { barAt, histogramGeometry, paintHistogram, type HistogramGeometry } from "./histogram";
 import { IntervalsPanel } from "./intervals";
-import { listKey } from "./keys";
+import { listKey, navigate } from "./keys";
 import { readFeature, type FeatureData } from "./layout";
 import { FeatureList } from "./list";
 import { featureIdsKey, featureKey, SORTS, type Model, type Sort, type SummaryTrait } from "./model";
 import { listOrder } from "./order";
 import { fillLogits, fillNearest, statsLine } from "./panels";
 import { TextProbe } from "./probe";
+import { ProbePanel } from "./probe_panel";
 import { readSummary, topToken, type Summary } from "./summary";
+import { histogramTip, probeTip, rowTip } from "./tooltips";
 
 const META = 1;
 const SUMMARY = 2;
@@ -50,64 +51,45 @@ const ALL = META | SUMMARY | ORDER | SELECT | FEATURE | PAINT | PROBE | CONTROLS
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
 
-export class FeatureController extends Controller<Model> {
+export class FeatureController extends Controller<Model> implements FeatureActions {
   readonly dom: FeatureDom;
-  private readonly client: SliceClient;
-  private readonly loader: Loader<FeatureData>;
+  private readonly loader = this.sliceLoader<FeatureData>(FEATURE);
   private readonly list: FeatureList;
   private readonly examples: ExamplesPanel;
   private readonly intervals: IntervalsPanel;
   private readonly probe: TextProbe;
-  private readonly probeText: TextPanel;
-  private dark = isDark();
+  private readonly probePanel: ProbePanel;
   private summary: Summary | null = null;
   private data: FeatureData | null = null;
   private scale = 1;
   private geometry: HistogramGeometry | null = null;
   private hoveredBin: number | null = null;
-  private probeTokens: string[] | null = null;
-  /** The theme's accent colour (read from the page once per theme). */
-  private accent: string | null = null;
 
   constructor(model: AnyModel<Model>, el: HTMLElement) {
     super(model);
     this.dom = buildDom(el.ownerDocument, () => void this.savePng());
-    const { examples, examplesTitle, examplesStatus, examplesRows } = this.dom;
-    this.examples = new ExamplesPanel(examples, examplesTitle, examplesStatus, examplesRows);
+    this.examples = new ExamplesPanel(this.dom.examples, "mi-box-title");
     this.intervals = new IntervalsPanel(this.dom.intervals, this.dom.main);
     this.list = new FeatureList(this.dom.list);
-    this.probeText = new TextPanel(this.dom.probeText);
-    el.appendChild(this.dom.root);
-    this.client = new SliceClient(model, {
-      onRefresh: () => {
-        this.loader.reset();
-        this.invalidate(FEATURE);
-      },
-    });
-    this.loader = new Loader(this.client, () => this.invalidate(FEATURE));
-    this.probe = new TextProbe(model, () => this.invalidate(PROBE));
+    this.probePanel = new ProbePanel(this.dom);
+    this.mount(el, this.dom.root);
+    this.probe = new TextProbe(this.requests, () => this.invalidate(PROBE));
     this.listen("change:feature", FEATURE | SELECT | PROBE);
     for (const name of ["sort", "descending", "query", "hide_dead"] as const) this.listen(`change:${name}`, ORDER | CONTROLS);
     for (const name of ["_summary", "vocab", "n_features", "info"] as const) this.listen(`change:${name}`, ALL);
     this.listen("change:title", META);
     this.listen("change:text_note", PROBE);
     this.listen("change:embedded", ORDER);
-    this.followTheme(el.ownerDocument, (dark) => {
-      this.dark = dark;
-      this.accent = null;
-      this.invalidate(PAINT | PROBE);
-    });
-    this.bindEvents();
+    this.followTheme(this.dom.root, PAINT | PROBE);
+    bindFeatureEvents(this.dom, this.on, this);
+    this.on(this.dom.root, "keydown", (event) => this.onKey(event));
     this.invalidate(ALL);
   }
 
   dispose(): void {
-    super.dispose();
-    this.loader.reset();
-    this.client.dispose();
     this.probe.dispose();
+    super.dispose();
     this.intervals.dispose();
-    this.dom.root.remove();
   }
 
   private get feature(): number {
@@ -120,12 +102,8 @@ export class FeatureController extends Controller<Model> {
 
   // ---- painting -------------------------------------------------------------------------
 
-  protected flush(): void {
-    const flags = this.dirty;
-    this.dirty = 0;
-    if (this.disposed || flags === 0) return;
+  protected render(flags: number): void {
     const root = this.dom.root;
-    applyTheme(root, this.dark);
     if (flags & META) this.renderMeta();
     if (flags & SUMMARY) this.readSummary();
     const summary = this.summary;
@@ -146,7 +124,10 @@ export class FeatureController extends Controller<Model> {
       this.probe.follow(this.feature);
       this.renderFeature(summary);
     } else if (flags & PAINT) this.paintPanels();
-    if (flags & (PROBE | FEATURE)) this.renderProbe(summary);
+    if (flags & (PROBE | FEATURE)) {
+      const note = this.model.get("text_note") ?? "";
+      this.probePanel.render(this.probe.state, note, (f) => summary.max[f] ?? 0, this.dark);
+    }
     root.dataset.feature = String(this.feature);
     root.dataset.ready = "true";
   }
@@ -275,139 +256,71 @@ export class FeatureController extends Controller<Model> {
     if (!this.data) return;
     this.examples.paint(this.scale, this.dark);
     this.intervals.paint(this.scale, this.dark);
-    if (this.geometry) {
-      this.accent ??= themeColors(this.dom.root, this.dark).accent;
-      paintHistogram(this.dom.histogram, this.geometry, this.dark, this.hoveredBin, this.accent);
-    }
+    if (this.geometry) paintHistogram(this.dom.histogram, this.geometry, this.dark, this.hoveredBin, this.colors(this.dom.root).accent);
   }
 
-  private renderProbe(summary: Summary): void {
-    const { probeInput, probeRun, probeNote, probeStatus, root } = this.dom;
-    const note = this.model.get("text_note") ?? "";
-    probeInput.disabled = probeRun.disabled = note !== "";
-    probeNote.textContent = note;
-    probeNote.hidden = note === "";
-    const state = this.probe.state;
-    root.dataset.probe = note ? "disabled" : state.kind;
-    this.dom.probeText.classList.toggle("mi-stale", state.kind === "running");
-    probeStatus.classList.toggle("mi-probe-error", state.kind === "error");
-    if (state.kind !== "ready") {
-      probeStatus.textContent = state.kind === "running" ? "running…" : state.kind === "error" ? state.message : "";
-      if (state.kind === "error" || state.kind === "idle") this.showProbeText(null);
-      return;
-    }
-    let peak = 0;
-    let max = -Infinity;
-    for (const v of state.values) {
-      peak = Math.max(peak, Math.abs(v));
-      max = Math.max(max, v);
-    }
-    this.showProbeText(state.tokens);
-    this.probeText.paint(state.values, scaleFor(Math.max(summary.max[state.feature] ?? 0, peak)), this.dark);
-    probeStatus.textContent = state.tokens.length
-      ? `feature ${state.feature} on ${formatCount(state.tokens.length)} tokens: max ${formatValue(max)}`
-      : "the model read no tokens in this text";
-    root.dataset.probeFeature = String(state.feature);
-  }
+  // ---- interaction (FeatureActions) ----------------------------------------------------
 
-  private showProbeText(tokens: string[] | null): void {
-    if (tokens === this.probeTokens) return;
-    this.probeTokens = tokens;
-    this.probeText.build(tokens ?? []);
-  }
-
-  // ---- interaction ----------------------------------------------------------------------
-
-  private pick(f: number): void {
+  pick(f: number): void {
     const n = this.model.get("n_features") ?? 0;
     if (Number.isInteger(f) && f >= 0 && f < n) this.commit({ feature: f });
   }
 
-  private bindEvents(): void {
-    const { root, list, search, sort, hideDead, nearest, probeInput, probeRun, histogram, panels, probeText, tooltip } = this.dom;
-    const target = (event: Event, selector: string) => (event.target as Element | null)?.closest?.(selector) as HTMLElement | null;
-    this.on(list, "scroll", () => this.list.render());
-    this.on(list, "click", (event) => {
-      const row = target(event, ".mi-feature-row[data-feature]");
-      if (!row) return;
-      this.list.cursor = Number(row.dataset.position);
-      this.pick(Number(row.dataset.feature));
-    });
-    this.on(list, "mouseover", (event) => {
-      const row = target(event, ".mi-feature-row[data-feature]");
-      if (row) this.showRowTip(Number(row.dataset.feature), event.clientX, event.clientY);
-    });
-    this.on(list, "mouseleave", () => tooltip.hide());
-    this.on(nearest, "click", (event) => {
-      const button = target(event, "[data-feature]");
-      if (button) this.pick(Number(button.dataset.feature));
-    });
-    this.on(search, "input", () => this.commit({ query: search.value }));
-    this.on(sort, "change", () => {
-      const [by, direction] = sort.value.split(":");
-      if (SORTS.includes(by as Sort)) this.commit({ sort: by as Sort, descending: direction === "desc" });
-    });
-    this.on(hideDead, "change", () => this.commit({ hide_dead: hideDead.checked }));
-    this.on(probeRun, "click", () => this.probe.run(probeInput.value, this.feature));
-    this.on(probeInput, "keydown", (event) => {
-      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
-        event.preventDefault();
-        this.probe.run(probeInput.value, this.feature);
-      }
-    });
-    this.on(panels, "mouseover", (event) => {
-      const probeSpan = target(event, ".mi-probe-text .mi-ntok");
-      const span = target(event, ".mi-ntok[data-value]");
-      const tip = target(event, "[data-tip]");
-      if (probeSpan) this.showProbeTip(Number(probeSpan.dataset.index), event.clientX, event.clientY);
-      else if (span) tooltip.show(`${span.title}\nactivation ${span.dataset.value}`, event.clientX, event.clientY, { value: span.dataset.value ?? "" });
-      else if (tip) tooltip.show(tip.dataset.tip ?? "", event.clientX, event.clientY);
-      else tooltip.hide();
-    });
-    this.on(panels, "mouseleave", () => tooltip.hide());
-    this.on(probeText, "mouseleave", () => tooltip.hide());
-    this.on(histogram, "mousemove", (event) => this.hoverHistogram(event));
-    this.on(histogram, "mouseleave", () => {
+  scrolledList(): void {
+    this.list.render();
+  }
+
+  clickedRow(position: number, f: number): void {
+    this.list.cursor = position;
+    this.pick(f);
+  }
+
+  searched(query: string): void {
+    this.commit({ query });
+  }
+
+  sorted(value: string): void {
+    const [by, direction] = value.split(":");
+    if (SORTS.includes(by as Sort)) this.commit({ sort: by as Sort, descending: direction === "desc" });
+  }
+
+  hidDead(hide: boolean): void {
+    this.commit({ hide_dead: hide });
+  }
+
+  runProbe(): void {
+    this.probe.run(this.dom.probeInput.value, this.feature);
+  }
+
+  showRowTip(f: number, x: number, y: number): void {
+    if (!this.summary) return;
+    const tip = rowTip(this.summary, f, this.model.get("info"), this.vocab);
+    this.dom.tooltip.show(tip.text, x, y, tip.data);
+  }
+
+  showProbeTip(t: number, x: number, y: number): void {
+    const tip = probeTip(this.probe.state, t);
+    if (tip) this.dom.tooltip.show(tip.text, x, y, tip.data);
+  }
+
+  hoverHistogram(at: { x: number; y: number } | null): void {
+    const { geometry } = this;
+    const { histogram, tooltip } = this.dom;
+    if (!at) {
       tooltip.hide();
       this.setHoveredBin(null);
-    });
-    this.on(root, "keydown", (event) => this.onKey(event));
-  }
-
-  private showRowTip(f: number, x: number, y: number): void {
-    const s = this.summary;
-    if (!s) return;
-    const info = this.model.get("info");
-    const top = topToken(s, f);
-    const token = top >= 0 ? `\ntop token ${tokenTitle(this.vocab[top] ?? "")}` : "";
-    const tokens = `${formatCount(s.density[f] * (info?.n_tokens ?? 0))} of ${formatCount(info?.n_tokens ?? 0)} tokens`;
-    const text = `feature ${f}\ndensity ${formatDensity(s.density[f])} (${tokens})\nmax ${s.max[f]}${token}`;
-    this.dom.tooltip.show(text, x, y, { feature: String(f), density: String(s.density[f]), max: String(s.max[f]) });
-  }
-
-  private showProbeTip(t: number, x: number, y: number): void {
-    const state = this.probe.state;
-    if (state.kind !== "ready" || !(t < state.tokens.length)) return;
-    const value = state.values[t];
-    const text = `token ${t}: ${tokenTitle(state.tokens[t])}\nfeature ${state.feature}: ${value}`;
-    this.dom.tooltip.show(text, x, y, { value: String(value), token: String(t) });
-  }
-
-  private hoverHistogram(event: MouseEvent): void {
-    const geometry = this.geometry;
-    const { histogram, tooltip } = this.dom;
+      return;
+    }
     if (!geometry) return;
     const box = histogram.getBoundingClientRect();
-    const x = ((event.clientX - box.left) / Math.max(1, box.width)) * geometry.width;
-    const bar = barAt(geometry, x);
+    const bar = barAt(geometry, ((at.x - box.left) / Math.max(1, box.width)) * geometry.width);
     this.setHoveredBin(bar ? bar.bin : null);
     if (!bar) {
       tooltip.hide();
       return;
     }
-    const text = `activation in [${bar.low}, ${bar.high})\n${formatCount(bar.count)} tokens`;
-    const data = { bin: String(bar.bin), count: String(bar.count), low: String(bar.low), high: String(bar.high) };
-    tooltip.show(text, event.clientX, event.clientY, data);
+    const tip = histogramTip(bar);
+    tooltip.show(tip.text, at.x, at.y, tip.data);
   }
 
   private setHoveredBin(bin: number | null): void {
@@ -422,44 +335,21 @@ export class FeatureController extends Controller<Model> {
     if (!inSearch && fromFormControl(event)) return;
     const action = listKey(event, inSearch);
     if (!action) return;
-    const list = this.list;
-    const order = list.order;
-    const from = list.cursor >= 0 ? list.cursor : list.positionOf(this.feature);
     event.preventDefault();
     event.stopPropagation();
-    switch (action.kind) {
-      case "move":
-        list.moveCursor(from < 0 ? (action.delta > 0 ? 0 : order.length - 1) : from + action.delta);
-        break;
-      case "page":
-        list.moveCursor(Math.max(from, 0) + action.delta * list.page);
-        break;
-      case "edge":
-        list.moveCursor(action.end ? order.length - 1 : 0);
-        break;
-      case "step": {
-        const at = list.positionOf(this.feature);
-        const next = at < 0 ? 0 : clamp(at + action.delta, 0, order.length - 1);
-        if (order.length) this.pick(order[next]);
-        break;
-      }
-      case "select": {
-        const position = list.cursor >= 0 ? list.cursor : 0;
-        if (position < order.length) this.pick(order[position]);
-        break;
-      }
-      case "search":
-        search.focus();
-        search.select();
-        break;
-      case "escape":
-        if (inSearch && search.value) {
-          search.value = "";
-          this.commit({ query: "" });
-        } else root.focus();
-        break;
+    if (action.kind === "search") {
+      search.focus();
+      search.select();
+    } else if (action.kind === "escape") {
+      if (inSearch && search.value) {
+        search.value = "";
+        this.commit({ query: "" });
+      } else root.focus();
+    } else {
+      const f = navigate(action, this.list, this.feature);
+      if (f !== null) this.pick(f);
     }
-    list.render();
+    this.list.render();
   }
 
   private savePng(): Promise<void> {

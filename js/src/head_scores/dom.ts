@@ -2,8 +2,8 @@
  * The DOM skeleton of the head-scores view (no data yet).
  */
 
-import { make, viewRoot } from "../lib/dom";
-import { saveButton } from "../lib/png";
+import { canvasStack, make } from "../lib/dom";
+import { buildFrame, frameLine } from "../lib/frame";
 import { Tooltip } from "../lib/tooltip";
 import { SCORE_KEY_HELP, scoreLabel } from "./format";
 import { buildLegend, type LegendDom } from "./legend";
@@ -25,31 +25,20 @@ export interface HeadScoresDom {
   tooltip: Tooltip;
 }
 
-
 /** Build the view's elements; `onSave` is the save-PNG action. */
 export function buildDom(doc: Document, onSave: () => void): HeadScoresDom {
-  const root = viewRoot(doc, "mi-head-scores-view", HEAD_SCORES_CSS);
-
-  const header = make(doc, "div", "mi-header", root);
-  const title = make(doc, "span", "mi-title", header);
-  const select = make(doc, "select", "mi-score-select", header);
+  const frame = buildFrame(doc, { className: "mi-head-scores-view", css: HEAD_SCORES_CSS, help: SCORE_KEY_HELP, onSave });
+  const { root, title, save } = frame;
+  const select = make(doc, "select", "mi-score-select");
   select.setAttribute("aria-label", "Score");
-  const save = saveButton(doc, onSave);
-  header.appendChild(save);
-  const selection = make(doc, "div", "mi-selection", root);
-  selection.setAttribute("aria-live", "polite");
-  make(doc, "div", "mi-help", root).textContent = SCORE_KEY_HELP;
+  save.before(select);
+  const selection = frameLine(frame, "mi-selection", true);
 
   const body = make(doc, "div", "mi-score-body", root);
   make(doc, "div", "mi-score-corner", body).textContent = "layer \\ head";
   const headLabels = make(doc, "div", "mi-score-head-labels", body);
   const layerLabels = make(doc, "div", "mi-score-layer-labels", body);
-  const stack = make(doc, "div", "mi-score-stack", body);
-  const grid = make(doc, "canvas", "mi-score-grid", stack);
-  grid.width = grid.height = 0;
-  grid.setAttribute("role", "img");
-  const overlay = make(doc, "canvas", "mi-score-overlay", stack);
-  overlay.width = overlay.height = 0;
+  const { stack, main: grid, overlay } = canvasStack(doc, body, { stack: "mi-score-stack", main: "mi-score-grid", overlay: "mi-score-overlay" });
   make(doc, "div", "mi-axis-caption", root).textContent =
     "rows: layer · columns: head · each cell is one attention head";
   const legend = buildLegend(doc);

@@ -14,7 +14,7 @@ const LABELS: Record<string, string> = {
 
 /** Human label of a score name (`previous_token` → `previous token`). */
 export function scoreLabel(name: string): string {
-  return Object.prototype.hasOwnProperty.call(LABELS, name) ? LABELS[name] : name.replace(/_/g, " ");
+  return Object.hasOwn(LABELS, name) ? LABELS[name] : name.replace(/_/g, " ");
 }
 
 /** A score as shown: four decimals, or `n/a` for NaN. */

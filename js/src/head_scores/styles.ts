@@ -2,34 +2,9 @@
  * Styles of the head-scores view (scoped under `.mi-head-scores-view`).
  */
 
-import { THEME_CSS } from "../lib/theme";
-import { TOOLTIP_CSS } from "../lib/tooltip";
+import { frameCss } from "../lib/frame";
 
 const VIEW_CSS = `
-.mi-head-scores-view {
-  position: relative;
-  box-sizing: border-box;
-  padding: 8px 10px 10px;
-  font-size: 13px;
-  line-height: 1.35;
-  border-radius: 4px;
-  outline: none;
-  max-width: 100%;
-}
-.mi-head-scores-view:focus-visible { outline: 2px solid var(--mi-accent); outline-offset: -2px; }
-.mi-head-scores-view .mi-header { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 12px; }
-.mi-head-scores-view .mi-title { font-weight: 600; font-size: 14px; flex: 1 1 240px; min-width: 0; overflow-wrap: anywhere; }
-.mi-head-scores-view .mi-selection { margin-top: 4px; font-variant-numeric: tabular-nums; }
-.mi-head-scores-view select, .mi-head-scores-view button {
-  font: inherit;
-  color: var(--mi-fg);
-  background: var(--mi-panel);
-  border: 1px solid var(--mi-border);
-  border-radius: 3px;
-  padding: 2px 6px;
-}
-.mi-head-scores-view button { cursor: pointer; }
-.mi-head-scores-view .mi-help { color: var(--mi-muted); font-size: 11.5px; margin: 2px 0 8px; }
 .mi-head-scores-view .mi-score-body {
   display: grid; grid-template-columns: auto auto; grid-template-rows: auto auto;
   width: max-content; max-width: 100%; overflow: auto;
@@ -71,8 +46,6 @@ const VIEW_CSS = `
 .mi-head-scores-view .mi-score-legend-swatch {
   width: 12px; height: 12px; image-rendering: pixelated; border: 1px solid var(--mi-border);
 }
-.mi-head-scores-view [hidden] { display: none; }
-.mi-head-scores-view .mi-tooltip { line-height: 1.4; }
 `;
 
-export const HEAD_SCORES_CSS = THEME_CSS + TOOLTIP_CSS + VIEW_CSS;
+export const HEAD_SCORES_CSS = frameCss("mi-head-scores-view", VIEW_CSS);

@@ -14,7 +14,7 @@ import { Controller } from "../lib/controller";
 import { decode, type Decoded } from "../lib/binary";
 import { probabilityLut } from "../lib/colormap";
 import { fromFormControl, keyAction } from "../lib/keyboard";
-import { applyTheme, isDark, themeColors, type ThemeColors } from "../lib/theme";
+import { themeColors } from "../lib/theme";
 import { buildAxisLabels, buildDom, markAxisLabels, setScoreOptions, type HeadScoresDom } from "./dom";
 import { saveScoresPng } from "./figure";
 import { clampIndex, cycleScore, formatScore, headValues, scoreLabel, tooltipText, valuesJson } from "./format";
@@ -36,8 +36,6 @@ type Cell = { layer: number; head: number };
 export class HeadScoresController extends Controller<Model> {
   readonly dom: HeadScoresDom;
   private readonly overlay: GridOverlay;
-  private dark = isDark();
-  private colors: ThemeColors | null = null;
   private data: Decoded | null = null;
   private shape: GridShape = { scores: 0, layers: 0, heads: 0 };
   private cell = 0;
@@ -52,7 +50,7 @@ export class HeadScoresController extends Controller<Model> {
     super(model);
     this.dom = buildDom(el.ownerDocument, () => void this.savePng());
     this.overlay = new GridOverlay(this.dom.overlay);
-    el.appendChild(this.dom.root);
+    this.mount(el, this.dom.root);
     this.listen("change:_values", DATA | SCORE | SELECTION);
     this.listen("change:n_layers", DATA | SCORE | SELECTION);
     this.listen("change:n_heads", DATA | SCORE | SELECTION);
@@ -62,10 +60,7 @@ export class HeadScoresController extends Controller<Model> {
     this.listen("change:layer", SELECTION);
     this.listen("change:head", SELECTION);
     this.listen("change:title", META);
-    this.followTheme(el.ownerDocument, (dark) => {
-      this.dark = dark;
-      this.invalidate(THEME | SCORE | SELECTION);
-    });
+    this.followTheme(this.dom.root, THEME | SCORE | SELECTION);
     this.bindEvents();
     this.invalidate(ALL);
   }
@@ -73,7 +68,6 @@ export class HeadScoresController extends Controller<Model> {
   dispose(): void {
     super.dispose();
     this.dom.tooltip.dispose();
-    this.dom.root.remove();
   }
 
   private get names(): string[] {
@@ -98,15 +92,8 @@ export class HeadScoresController extends Controller<Model> {
 
   // ---- painting -------------------------------------------------------------------------
 
-  protected flush(): void {
-    const flags = this.dirty;
-    this.dirty = 0;
-    if (this.disposed || flags === 0) return;
+  protected render(flags: number): void {
     const root = this.dom.root;
-    if (flags & THEME || !this.colors) {
-      applyTheme(root, this.dark);
-      this.colors = themeColors(root, this.dark);
-    }
     if (flags & DATA) this.loadData();
     if (flags & META) this.renderMeta();
     const data = this.data;
@@ -184,7 +171,7 @@ export class HeadScoresController extends Controller<Model> {
     this.dom.selection.textContent =
       `selected: layer ${this.layerLabel(selected.layer)}, head ${selected.head} · ${scoreLabel(score)} ${formatScore(value)}`;
     markAxisLabels(this.dom, selected.layer, selected.head);
-    this.overlay.draw({ cell: this.cell, hover: this.hover, selected }, this.colors ?? themeColors(this.dom.root, this.dark));
+    this.overlay.draw({ cell: this.cell, hover: this.hover, selected }, this.colors(this.dom.root));
     if (this.pinned) this.showTooltip(selected);
   }
 

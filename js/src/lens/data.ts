@@ -3,7 +3,7 @@
  * probability at every row; per cell, its top k as indices into its position's columns.
  */
 
-import { decode, type EncodedArray } from "../lib/binary";
+import { type Decoded, decode, type EncodedArray } from "../lib/binary";
 
 export interface LensData {
   rows: number;
@@ -89,4 +89,11 @@ export function columnOf(d: LensData, pos: number, candidate: number): number {
 export function lineAt(d: LensData, pos: number, candidate: number): Float32Array | null {
   const column = columnOf(d, pos, candidate);
   return column < 0 ? null : d.probs.slice(column * d.rows, (column + 1) * d.rows);
+}
+
+/** Column `position` of a `[row, positions]` slice, as values per row. */
+export function rowValues(slice: Decoded, position: number, positions: number): Float32Array {
+  const values = new Float32Array(slice.shape[0]);
+  for (let r = 0; r < values.length; r++) values[r] = slice.offset + slice.scale * slice.data[r * positions + position];
+  return values;
 }

@@ -3,8 +3,7 @@
  */
 
 import { make } from "../lib/dom";
-import { saveButton } from "../lib/png";
-import { LENS_KEY_HELP } from "./format";
+import { type Frame, frameLine } from "../lib/frame";
 import type { LensGrid } from "./grid";
 
 export interface LensDom {
@@ -18,20 +17,16 @@ export interface LensDom {
   note: HTMLDivElement;
 }
 
-/** Fill `root` with the header, the grid with its legend, and the chart panel. */
-export function buildDom(root: HTMLElement, grid: LensGrid, onSave: () => void): LensDom {
+/** Fill the frame with the target select, the grid with its legend, and the chart panel. */
+export function buildDom(frame: Frame, grid: LensGrid): LensDom {
+  const { root, title, save } = frame;
   const doc = root.ownerDocument;
-  const header = make(doc, "div", "mi-header", root);
-  const title = make(doc, "span", "mi-title", header);
-  const label = make(doc, "label", "", header);
+  const label = make(doc, "label", "");
   label.textContent = "target ";
   const select = make(doc, "select", "mi-target-select", label);
   select.setAttribute("aria-label", "Target token charted per layer");
-  const save = saveButton(doc, onSave);
-  header.appendChild(save);
-  const selection = make(doc, "div", "mi-selection", root);
-  selection.setAttribute("aria-live", "polite");
-  make(doc, "div", "mi-help", root).textContent = LENS_KEY_HELP;
+  save.before(label);
+  const selection = frameLine(frame, "mi-selection", true);
 
   const body = make(doc, "div", "mi-lens-body", root);
   const left = make(doc, "div", "mi-lens-scroll", body);

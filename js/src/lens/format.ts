@@ -51,7 +51,7 @@ export function targetChoices(targets: readonly number[], next: number, top: rea
   };
   for (const t of targets) add(t, "target");
   add(next, "next input");
-  top.forEach((e, j) => add(e.candidate, `top ${j + 1}`));
+  for (const [j, e] of top.entries()) add(e.candidate, `top ${j + 1}`);
   add(current, "chosen");
   return choices;
 }

@@ -13,17 +13,17 @@
 
 import type { AnyModel } from "@anywidget/types";
 import { probabilityLut } from "../lib/colormap";
-import { viewRoot } from "../lib/dom";
+import type { Decoded } from "../lib/binary";
+import { buildFrame } from "../lib/frame";
 import { GridController } from "../lib/grid_controller";
-import { isMissing, SliceClient } from "../lib/slices";
-import { applyTheme, isDark, themeColors, type ThemeColors } from "../lib/theme";
+import { themeColors } from "../lib/theme";
 import type { Cell } from "../lib/value_grid";
 import { paintBar } from "../head_scores/legend";
 import { drawChart } from "./chart";
-import { decodeLens, lineAt, topEntries, topEntry, type LensData } from "./data";
+import { decodeLens, lineAt, rowValues, topEntries, topEntry, type LensData } from "./data";
 import { buildDom, setTargetOptions, type LensDom } from "./dom";
 import { saveLensPng } from "./figure";
-import { entriesJson, formatProb, positionLabel, quoted, targetChoices, tooltipText } from "./format";
+import { entriesJson, formatProb, LENS_KEY_HELP, positionLabel, quoted, targetChoices, tooltipText } from "./format";
 import { CELL_HEIGHT, LensGrid } from "./grid";
 import type { Model } from "./model";
 import { LENS_CSS } from "./styles";
@@ -37,25 +37,23 @@ const THEME = 32;
 const ALL = DATA | META | CELLS | SELECTION | CHART | THEME;
 
 /** The chart's data: the line, or why there is none (`loading`, `missing`). */
-type Line = { key: string; values: Float32Array | null; state: "ready" | "loading" | "missing"; reason?: string };
+type Line = { values: Float32Array | null; state: "ready" | "loading" | "missing"; reason?: string };
 
 export class LensController extends GridController<Model, LensGrid> {
   readonly dom: LensDom;
-  private readonly slices: SliceClient;
-  private dark = isDark();
-  private colors: ThemeColors | null = null;
+  /** A target's probabilities `[row, position]` when they are not kept in the traits. */
+  private readonly targetLoader = this.sliceLoader<Decoded>(CHART);
   private data: LensData | null = null;
-  private line: Line | null = null;
 
   constructor(model: AnyModel<Model>, el: HTMLElement) {
     const doc = el.ownerDocument;
-    const root = viewRoot(doc, "mi-lens-view", LENS_CSS);
+    const frame = buildFrame(doc, { className: "mi-lens-view", css: LENS_CSS, help: LENS_KEY_HELP });
     const grid = new LensGrid(doc);
-    super(model, root, grid, SELECTION);
-    this.dom = buildDom(root, grid, () => void this.savePng());
-    root.appendChild(this.tooltip.el);
-    el.appendChild(root);
-    this.slices = new SliceClient(model as never);
+    super(model, frame.root, grid, SELECTION);
+    this.dom = buildDom(frame, grid);
+    this.on(frame.save, "click", () => void this.savePng());
+    frame.root.appendChild(this.tooltip.el);
+    this.mount(el, frame.root);
     for (const name of ["_columns", "_column_starts", "_column_probs", "_top", "candidate_tokens", "tokens", "rows"] as const) {
       this.listen(`change:${name}`, ALL);
     }
@@ -66,19 +64,10 @@ export class LensController extends GridController<Model, LensGrid> {
     this.listen("change:position", META | SELECTION | CHART);
     this.listen("change:target", META | CHART);
     this.followLink();
-    this.followTheme(doc, (dark) => {
-      this.dark = dark;
-      this.invalidate(THEME | CELLS | SELECTION | CHART);
-    });
+    this.followTheme(this.root, THEME | CELLS | SELECTION | CHART);
     this.bindGrid();
     this.on(this.dom.select, "change", () => this.commit({ target: Number(this.dom.select.value) }));
     this.invalidate(ALL);
-  }
-
-  dispose(): void {
-    super.dispose();
-    this.slices.dispose();
-    this.root.remove();
   }
 
   /** 1 when the first row is `embed` (it maps to no layer), else 0. */
@@ -130,22 +119,14 @@ export class LensController extends GridController<Model, LensGrid> {
       const query = this.model.get("query_token");
       if (typeof query === "number" && query !== this.model.get("position")) this.commit({ position: query });
     };
-    this.model.on("change:layer", onLayer);
-    this.model.on("change:query_token", onQuery);
-    this.disposers.push(() => this.model.off("change:layer", onLayer), () => this.model.off("change:query_token", onQuery));
+    this.watch(["layer"], onLayer);
+    this.watch(["query_token"], onQuery);
   }
 
   // ---- painting -------------------------------------------------------------------------
 
-  protected flush(): void {
-    const flags = this.dirty;
-    this.dirty = 0;
-    if (this.disposed || flags === 0) return;
+  protected render(flags: number): void {
     const root = this.root;
-    if (flags & THEME || !this.colors) {
-      applyTheme(root, this.dark);
-      this.colors = themeColors(root, this.dark);
-    }
     if (flags & DATA) this.loadData();
     const data = this.data;
     if (!data) {
@@ -177,7 +158,6 @@ export class LensController extends GridController<Model, LensGrid> {
       Array.from({ length: d.rows }, (_, r) => this.rowLabel(r)),
       Array.from({ length: d.positions }, (_, p) => this.posLabel(p)),
     );
-    this.line = null;
   }
 
   private renderMeta(data: LensData): void {
@@ -204,7 +184,7 @@ export class LensController extends GridController<Model, LensGrid> {
     this.dom.selection.textContent =
       `selected: ${this.rowLabel(selected.row)} at ${this.posLabel(selected.column)} · ` +
       `top ${quoted(this.token(top.candidate))} ${formatProb(top.prob)}`;
-    this.grid.mark(this.hover, selected, this.colors ?? themeColors(this.root, this.dark));
+    this.grid.mark(this.hover, selected, this.colors(this.root));
     if (this.pinned) this.showTooltip(selected);
   }
 
@@ -213,39 +193,30 @@ export class LensController extends GridController<Model, LensGrid> {
     const { row, column: position } = this.selected();
     const target = this.model.get("target") ?? 0;
     const key = `${target}@${position}`;
-    if (this.line?.key !== key) {
-      const values = lineAt(data, position, target);
-      this.line = values ? { key, values, state: "ready" } : { key, values: null, state: "loading" };
-      if (!values) void this.fetchLine(key, target, position, data.positions);
-    }
-    const line = this.line;
+    const line = this.lineOf(data, target, position);
     const tokenText = quoted(this.token(target));
     const title = `P(${tokenText}) per row at ${this.posLabel(position)}`;
     this.dom.chartTitle.textContent = title;
     this.dom.chart.setAttribute("aria-label", title);
     this.dom.note.textContent =
       line.state === "ready"
-        ? `${this.rowLabel(row)}: ${formatProb(line.values![row])}`
+        ? `${this.rowLabel(row)}: ${formatProb(line.values?.[row] ?? Number.NaN)}`
         : line.state === "loading"
           ? `${tokenText} is not among the tokens kept at this position: asking the kernel…`
           : `${tokenText} at this position is not available: ${line.reason ?? ""}`;
-    drawChart(this.dom.chart, line.values, this.model.get("rows") ?? [], row, this.colors ?? themeColors(this.root, this.dark));
+    drawChart(this.dom.chart, line.values, this.model.get("rows") ?? [], row, this.colors(this.root));
     this.root.dataset.chart = line.state;
     this.root.dataset.paintedLine = key;
     this.root.dataset.line = line.values ? JSON.stringify(Array.from(line.values)) : "";
   }
 
-  private async fetchLine(key: string, target: number, position: number, positions: number): Promise<void> {
-    const result = await this.slices.get(`target:${target}`);
-    if (this.disposed || this.line?.key !== key) return;
-    if (isMissing(result)) {
-      this.line = { key, values: null, state: "missing", reason: result.reason };
-    } else {
-      const values = new Float32Array(result.shape[0]);
-      for (let r = 0; r < values.length; r++) values[r] = result.offset + result.scale * result.data[r * positions + position];
-      this.line = { key, values, state: "ready" };
-    }
-    this.invalidate(CHART);
+  /** The target's probability per row at `position`: kept in the traits, or a slice asked for. */
+  private lineOf(data: LensData, target: number, position: number): Line {
+    const kept = lineAt(data, position, target);
+    if (kept) return { values: kept, state: "ready" };
+    const state = this.targetLoader.load([`target:${target}`], ([slice]) => slice);
+    if (state.kind === "ready") return { values: rowValues(state.data, position, data.positions), state: "ready" };
+    return state.kind === "loading" ? { values: null, state: "loading" } : { values: null, state: "missing", reason: state.reason };
   }
 
   private savePng(): Promise<void> {

@@ -14,16 +14,19 @@ export interface ViewController {
   dispose(): void;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a model's traits are any JSON or binary values
 export type ControllerClass<M extends Record<string, any>> = new (
   model: AnyModel<M>,
   el: HTMLElement,
 ) => ViewController;
 
 /** The anywidget module of a view: a `render` that returns its cleanup. */
+// biome-ignore lint/suspicious/noExplicitAny: a model's traits are any JSON or binary values
 export interface ViewModule<M extends Record<string, any>> {
   render(props: RenderProps<M>): () => void;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a model's traits are any JSON or binary values
 export function defineView<M extends Record<string, any>>(Controller: ControllerClass<M>): ViewModule<M> {
   return {
     render({ model, el, signal }) {

@@ -13,14 +13,26 @@ export function make<K extends keyof HTMLElementTagNameMap>(
   return el;
 }
 
-/** A view's focusable root `div.mi-root.<className>` with its stylesheet `css` inside. */
-export function viewRoot(doc: Document, className: string, css: string): HTMLDivElement {
-  const root = make(doc, "div", `mi-root ${className}`);
-  root.tabIndex = 0;
-  root.dataset.lmSuppressShortcuts = "true"; // JupyterLab leaves our keys to us
-  root.setAttribute("role", "group");
-  make(doc, "style", "", root).textContent = css;
-  return root;
+/** The banner `div.mi-missing` (plus `className`) that says what cannot be shown; placed by the view. */
+export function statusBanner(doc: Document, className = ""): HTMLDivElement {
+  const banner = make(doc, "div", `mi-missing ${className}`.trim());
+  banner.setAttribute("role", "status");
+  return banner;
+}
+
+/** Two stacked canvases in `div.<stackClass>`: `main` (an image, drawn by the view) under `overlay` (marks). */
+export function canvasStack(
+  doc: Document,
+  parent: HTMLElement,
+  classes: { stack: string; main: string; overlay: string },
+): { stack: HTMLDivElement; main: HTMLCanvasElement; overlay: HTMLCanvasElement } {
+  const stack = make(doc, "div", classes.stack, parent);
+  const main = make(doc, "canvas", classes.main, stack);
+  main.width = main.height = 0;
+  main.setAttribute("role", "img");
+  const overlay = make(doc, "canvas", classes.overlay, stack);
+  overlay.width = overlay.height = 0;
+  return { stack, main, overlay };
 }
 
 /** Show `text` in the `missing` banner placed before `anchor`, or remove it for `null`. */

@@ -6,6 +6,7 @@
 
 import type { Decoded } from "./binary";
 import { formatValue } from "./diverging";
+import { make } from "./dom";
 import type { Loaded } from "./loader";
 import { notEmbedded } from "./loader";
 import { setTokenSpan, SpanPainter, tokenSpan } from "./spans";
@@ -80,11 +81,15 @@ function fillExample(el: HTMLElement, row: ExampleRow, rank: number): HTMLSpanEl
   (el.firstChild as HTMLElement).textContent = `${formatValue(row.value)} · doc ${row.doc} · pos ${row.position}`;
   const tokens = el.lastChild as HTMLElement;
   const spans = [...tokens.children] as HTMLSpanElement[];
-  while (spans.length > row.tokens.length) spans.pop()!.remove();
+  for (const extra of spans.splice(row.tokens.length)) extra.remove();
   row.tokens.forEach((token, i) => {
     let span = spans[i];
     if (span) setTokenSpan(span, token, i, false);
-    else tokens.appendChild((span = spans[i] = tokenSpan(doc, token, i, false)));
+    else {
+      span = tokenSpan(doc, token, i, false);
+      spans[i] = span;
+      tokens.appendChild(span);
+    }
     span.dataset.value = String(row.values[i]);
     if (i === row.center) span.classList.add("mi-example-max");
   });
@@ -102,7 +107,7 @@ export class ExampleList {
   set(rows: ExampleRow[]): void {
     const doc = this.el.ownerDocument;
     const elements = [...this.el.children] as HTMLElement[];
-    while (elements.length > rows.length) elements.pop()!.remove();
+    for (const extra of elements.splice(rows.length)) extra.remove();
     this.rows = rows;
     this.painters = rows.map((row, j) => {
       const el = elements[j] ?? this.el.appendChild(doc.createElement("div"));
@@ -114,7 +119,9 @@ export class ExampleList {
 
   /** Colour every row on `scale`. */
   paint(scale: number, dark: boolean): void {
-    this.painters.forEach((painter, j) => painter.paint(this.rows[j].values, scale, dark));
+    this.painters.forEach((painter, j) => {
+      painter.paint(this.rows[j].values, scale, dark);
+    });
   }
 }
 
@@ -122,13 +129,19 @@ export class ExampleList {
 export class ExamplesPanel {
   private readonly list: ExampleList;
 
+  private readonly title: HTMLElement;
+  private readonly status: HTMLElement;
+
+  /** Fill `el` with the panel's title (extra class `titleClass`), status line and rows. */
   constructor(
     private readonly el: HTMLElement,
-    private readonly title: HTMLElement,
-    private readonly status: HTMLElement,
-    rows: HTMLElement,
+    titleClass = "",
   ) {
-    this.list = new ExampleList(rows);
+    const doc = el.ownerDocument;
+    this.title = make(doc, "div", `mi-examples-title ${titleClass}`.trim(), el);
+    this.status = make(doc, "div", "mi-examples-status", el);
+    this.status.setAttribute("role", "status");
+    this.list = new ExampleList(make(doc, "div", "mi-examples-rows", el));
   }
 
   get rows(): ExampleRow[] {

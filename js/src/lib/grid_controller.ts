@@ -21,6 +21,7 @@ export interface CellGrid {
   cellPoint(cell: Cell): { x: number; y: number };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a model's traits are any JSON or binary values
 export abstract class GridController<M extends Record<string, any>, G extends CellGrid = ValueGrid> extends Controller<M> {
   protected hover: Cell | null = null;
   /** The tooltip stays on the selected cell (opened with Enter). */

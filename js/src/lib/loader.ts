@@ -39,9 +39,13 @@ export class Loader<T> {
     try {
       ready = keys.map((k) => this.client.peek(k));
     } catch (error) {
-      return (this.state = { kind: "missing", reason: `cannot decode: ${String(error)}` });
+      this.state = { kind: "missing", reason: `cannot decode: ${String(error)}` };
+      return this.state;
     }
-    if (ready.every((d) => d !== undefined)) return (this.state = combined(ready as Decoded[], combine));
+    if (ready.every((d) => d !== undefined)) {
+      this.state = combined(ready as Decoded[], combine);
+      return this.state;
+    }
     this.state = { kind: "loading" };
     void Promise.all(keys.map((k) => this.client.get(k))).then((results: SliceResult[]) => {
       if (ticket !== this.ticket) return;

@@ -49,6 +49,6 @@ export function cellUnder(element: Element, event: MouseEvent, rows: number, col
 
 /** Mark the label of the selected row (a child of `rows`) and column (of `columns`). */
 export function markSelectedLabels(rows: Element, columns: Element, selected: GridCell): void {
-  [...rows.children].forEach((el, r) => el.classList.toggle("mi-selected", r === selected.row));
-  [...columns.children].forEach((el, c) => el.classList.toggle("mi-selected", c === selected.column));
+  for (const [r, el] of [...rows.children].entries()) el.classList.toggle("mi-selected", r === selected.row);
+  for (const [c, el] of [...columns.children].entries()) el.classList.toggle("mi-selected", c === selected.column);
 }

@@ -92,9 +92,9 @@ export function composeFigure(spec: FigureSpec, doc: Document = document): HTMLC
   ctx.font = labelFont;
   ctx.textBaseline = "middle";
   ctx.textAlign = "right";
-  spec.rowLabels.forEach((label, q) =>
-    ctx.fillText(label, mx - 4, my + (q + 0.5) * (spec.rowCell ?? spec.cell), LABEL_MAX),
-  );
+  for (const [q, label] of spec.rowLabels.entries()) {
+    ctx.fillText(label, mx - 4, my + (q + 0.5) * (spec.rowCell ?? spec.cell), LABEL_MAX);
+  }
   ctx.textAlign = "left";
   spec.colLabels.forEach((label, k) => {
     ctx.save();
@@ -126,6 +126,16 @@ export function downloadCanvas(canvas: HTMLCanvasElement, filename: string): Pro
       resolve();
     }, "image/png");
   });
+}
+
+/** Save a figure of canvases without axis labels (`main`, `footer` under it, `thumbs` above) as `<name>.png`. */
+export function savePanels(
+  panels: { title: string; colors: ThemeColors; main: HTMLCanvasElement; footer?: HTMLCanvasElement; thumbs?: FigureThumb[] },
+  name: string,
+  doc: Document,
+): Promise<void> {
+  const figure = composeFigure({ thumbs: [], ...panels, rowLabels: [], colLabels: [], cell: 12 }, doc);
+  return downloadCanvas(figure, safeFilename(name));
 }
 
 /** The "Save PNG" button (class `mi-save-png`). */

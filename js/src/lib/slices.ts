@@ -8,7 +8,8 @@
  * bounded by bytes (least recently used first out, the current slice never).
  */
 
-import { decode, decodeArray, type ArrayHeader, type Bytes, type Decoded, type EncodedArray } from "./binary";
+import { decode, decodeArray, type ArrayHeader, type Decoded, type EncodedArray } from "./binary";
+import { type MessageModel, type Reply, RequestClient, reasonOf } from "./requests";
 
 /** A slice that could not be provided, and why. */
 export interface Missing {
@@ -22,14 +23,9 @@ export function isMissing(result: SliceResult): result is Missing {
   return (result as Missing).missing === true;
 }
 
-type Handler = (...args: any[]) => void;
-
 /** The part of an anywidget model the client needs. */
-export interface SliceModel {
+export interface SliceModel extends MessageModel {
   get(name: "_slices"): Record<string, EncodedArray> | null | undefined;
-  on(event: string, callback: Handler): void;
-  off(event?: string | null, callback?: Handler | null): void;
-  send(content: any, callbacks?: any, buffers?: any): void;
 }
 
 export interface SliceClientOptions {
@@ -39,6 +35,8 @@ export interface SliceClientOptions {
   timeoutMs?: number;
   /** Called after `_slices` changed and the cache was refreshed. */
   onRefresh?: () => void;
+  /** The view's request client (default: one of the slice client's own). */
+  requests?: RequestClient;
 }
 
 interface Entry {
@@ -48,15 +46,6 @@ interface Entry {
   source?: EncodedArray;
 }
 
-interface Request {
-  key: string;
-  generation: number;
-  resolve: (result: SliceResult) => void;
-  timer: ReturnType<typeof setTimeout>;
-}
-
-let clientCount = 0;
-
 /** Cache and request/response client for one model's slices. */
 export class SliceClient {
   private trait: Record<string, EncodedArray> = {};
@@ -65,25 +54,21 @@ export class SliceClient {
   private current: string | null = null;
   private generation = 0;
   private shared = new Map<string, Promise<SliceResult>>();
-  private requests = new Map<string, Request>();
-  private counter = 0;
-  private readonly prefix: string;
+  private readonly requests: RequestClient;
+  /** True when the requests client is this slice client's own (disposed with it). */
+  private readonly ownsRequests: boolean;
   private readonly maxBytes: number;
-  private readonly timeoutMs: number;
-  private readonly onMessage: Handler;
-  private readonly onTrait: Handler;
+  private readonly onTrait: () => void;
 
   constructor(
     private readonly model: SliceModel,
     private readonly options: SliceClientOptions = {},
   ) {
     this.maxBytes = options.maxBytes ?? 512 * 2 ** 20;
-    this.timeoutMs = options.timeoutMs ?? 60_000;
-    this.prefix = `s${++clientCount}-${Math.random().toString(36).slice(2, 10)}`;
+    this.ownsRequests = !options.requests;
+    this.requests = options.requests ?? new RequestClient(model, options.timeoutMs);
     this.trait = model.get("_slices") ?? {};
-    this.onMessage = (msg: unknown, buffers?: Bytes[]) => this.receive(msg, buffers ?? []);
     this.onTrait = () => this.refresh();
-    model.on("msg:custom", this.onMessage);
     model.on("change:_slices", this.onTrait);
   }
 
@@ -95,7 +80,7 @@ export class SliceClient {
       this.cache.set(key, entry);
       return entry.value;
     }
-    const source = Object.prototype.hasOwnProperty.call(this.trait, key) ? this.trait[key] : undefined;
+    const source = Object.hasOwn(this.trait, key) ? this.trait[key] : undefined;
     if (!source) return undefined;
     const value = decode(source);
     this.store(key, value, source);
@@ -112,14 +97,16 @@ export class SliceClient {
     }
     const pending = this.shared.get(key);
     if (pending) return pending;
-    const id = `${this.prefix}-${++this.counter}`;
     const generation = this.generation;
-    const promise = new Promise<SliceResult>((resolve) => {
-      const timer = setTimeout(() => this.settle(id, { missing: true, reason: "no answer from the kernel" }), this.timeoutMs);
-      this.requests.set(id, { key, generation, resolve, timer });
-    });
+    const settle = (result: SliceResult): SliceResult => {
+      if (generation === this.generation) this.shared.delete(key);
+      return result;
+    };
+    const promise = this.requests.request("slice", { key }).then(
+      (reply) => settle(this.accept(key, generation, reply)),
+      (error: unknown) => settle({ missing: true, reason: reasonOf(error) }),
+    );
     this.shared.set(key, promise);
-    this.model.send({ type: "slice", key, id });
     return promise;
   }
 
@@ -140,9 +127,8 @@ export class SliceClient {
 
   /** Stop listening; pending requests resolve as missing. */
   dispose(): void {
-    this.model.off("msg:custom", this.onMessage);
     this.model.off("change:_slices", this.onTrait);
-    for (const id of [...this.requests.keys()]) this.settle(id, { missing: true, reason: "view closed" });
+    if (this.ownsRequests) this.requests.dispose();
     this.cache.clear();
     this.total = 0;
   }
@@ -157,35 +143,20 @@ export class SliceClient {
     this.options.onRefresh?.();
   }
 
-  private receive(msg: unknown, buffers: Bytes[]): void {
-    if (!msg || typeof msg !== "object") return;
-    const message = msg as { type?: string; id?: string; missing?: boolean; reason?: string; array?: ArrayHeader };
-    if (message.type !== "slice" || typeof message.id !== "string") return;
-    const request = this.requests.get(message.id);
-    if (!request) return;
-    if (message.missing || !message.array || !buffers[0]) {
-      this.settle(message.id, { missing: true, reason: message.reason ?? "not available" });
-      return;
+  /** The slice in an answer (cached unless the slices changed since it was asked for). */
+  private accept(key: string, generation: number, { message, buffers }: Reply): SliceResult {
+    const array = message.array as ArrayHeader | undefined;
+    if (message.missing || !array || !buffers[0]) {
+      return { missing: true, reason: typeof message.reason === "string" ? message.reason : "not available" };
     }
-    let result: SliceResult;
     try {
-      result = decodeArray(message.array, buffers[0]);
-      if (request.generation === this.generation) this.store(request.key, result);
+      const result = decodeArray(array, buffers[0]);
+      if (generation === this.generation) this.store(key, result);
+      return result;
     } catch (error) {
-      result = { missing: true, reason: `cannot decode: ${String(error)}` };
+      return { missing: true, reason: `cannot decode: ${String(error)}` };
     }
-    this.settle(message.id, result);
   }
-
-  private settle(id: string, result: SliceResult): void {
-    const request = this.requests.get(id);
-    if (!request) return;
-    this.requests.delete(id);
-    clearTimeout(request.timer);
-    if (request.generation === this.generation) this.shared.delete(request.key);
-    request.resolve(result);
-  }
-
   private store(key: string, value: Decoded, source?: EncodedArray): void {
     this.remove(key);
     const bytes = value.data.byteLength;

@@ -4,7 +4,7 @@
  * set as text only.
  */
 
-import { EMPTY_MARK, tokenDisplay, tokenTitle } from "./tokens";
+import { CONTROL_CHARS, EMPTY_MARK, tokenDisplay, tokenTitle } from "./tokens";
 import { divergingIndex, divergingPalette } from "./diverging";
 
 /** Tokens per chunk of a long text (chunks off screen are skipped by the browser). */
@@ -17,7 +17,7 @@ const CHUNK = 256;
  */
 export function runningText(token: string): string {
   if (token.length === 0) return EMPTY_MARK;
-  return token.replace(/[\x00-\x1f\x7f]/g, (ch) => {
+  return token.replace(CONTROL_CHARS, (ch) => {
     if (ch === "\n") return "↵\n";
     if (ch === "\t") return "\t";
     return tokenDisplay(ch).text;

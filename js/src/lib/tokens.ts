@@ -28,10 +28,14 @@ function visibleChar(ch: string): string {
   return code < 0x20 ? String.fromCharCode(0x2400 + code) : ch;
 }
 
+/** Control characters (C0 and DEL): tokens show them as visible symbols. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+export const CONTROL_CHARS = /[\x00-\x1f\x7f]/g;
+
 /** Display form of a token (pure). */
 export function tokenDisplay(token: string): TokenDisplay {
   if (token.length === 0) return { text: EMPTY_MARK, empty: true, blank: false };
-  const text = token.replace(/[\x00-\x1f\x7f]/g, visibleChar);
+  const text = token.replace(CONTROL_CHARS, visibleChar);
   return { text, empty: false, blank: token.trim().length === 0 };
 }
 

@@ -2,8 +2,8 @@
  * The DOM skeleton of the neuron view (no data yet).
  */
 
-import { make, showBanner, viewRoot } from "../lib/dom";
-import { saveButton } from "../lib/png";
+import { make, statusBanner } from "../lib/dom";
+import { buildFrame } from "../lib/frame";
 import { Tooltip } from "../lib/tooltip";
 import { NEURON_CSS } from "./styles";
 
@@ -30,32 +30,24 @@ export interface NeuronDom {
   browser: HTMLDetailsElement;
   neuronList: HTMLOListElement;
   examples: HTMLDivElement;
-  examplesTitle: HTMLDivElement;
-  examplesStatus: HTMLDivElement;
-  examplesRows: HTMLDivElement;
   tooltip: Tooltip;
 }
 
 /** Build the view's elements; `onSave` is the save-PNG action. */
 export function buildDom(doc: Document, onSave: () => void): NeuronDom {
-  const root = viewRoot(doc, "mi-neuron-view", NEURON_CSS);
-
-  const header = make(doc, "div", "mi-header", root);
-  const title = make(doc, "span", "mi-title", header);
-  const layerSelect = make(doc, "select", "mi-layer-select", header);
+  const { root, title, save } = buildFrame(doc, { className: "mi-neuron-view", css: NEURON_CSS, help: NEURON_KEY_HELP, onSave });
+  const layerSelect = make(doc, "select", "mi-layer-select");
   layerSelect.setAttribute("aria-label", "Layer");
-  const label = make(doc, "label", "mi-neuron-label", header);
+  const label = make(doc, "label", "mi-neuron-label");
   label.append("neuron ");
   const neuronInput = make(doc, "input", "mi-neuron-input", label);
   neuronInput.type = "number";
   neuronInput.min = "0";
   neuronInput.step = "1";
   neuronInput.setAttribute("aria-label", "Neuron index");
-  const subtitle = make(doc, "span", "mi-subtitle", header);
-  const status = make(doc, "span", "mi-status", header);
-  make(doc, "span", "mi-spacer", header);
-  header.appendChild(saveButton(doc, onSave));
-  make(doc, "div", "mi-help", root).textContent = NEURON_KEY_HELP;
+  const subtitle = make(doc, "span", "mi-subtitle");
+  const status = make(doc, "span", "mi-status");
+  save.before(layerSelect, label, subtitle, status, make(doc, "span", "mi-spacer"));
 
   const legend = make(doc, "div", "mi-legend", root);
   const legendCaption = make(doc, "span", "mi-legend-caption", legend);
@@ -74,8 +66,7 @@ export function buildDom(doc: Document, onSave: () => void): NeuronDom {
   bar.width = bar.height = 0;
   bar.setAttribute("role", "img");
   bar.setAttribute("aria-label", "Activation of the neuron at every token");
-  const missing = make(doc, "div", "mi-missing");
-  missing.setAttribute("role", "status");
+  const missing = statusBanner(doc);
 
   const body = make(doc, "div", "mi-body", root);
   const text = make(doc, "div", "mi-neuron-text", body);
@@ -89,20 +80,9 @@ export function buildDom(doc: Document, onSave: () => void): NeuronDom {
   const neuronList = make(doc, "ol", "mi-neuron-list", browser);
 
   const examples = make(doc, "div", "mi-examples", root);
-  const examplesTitle = make(doc, "div", "mi-examples-title", examples);
-  const examplesStatus = make(doc, "div", "mi-examples-status", examples);
-  examplesStatus.setAttribute("role", "status");
-  const examplesRows = make(doc, "div", "mi-examples-rows", examples);
   const tooltip = new Tooltip(root);
   return {
     root, title, layerSelect, neuronInput, subtitle, status, legendCaption, legendBar, legendTicks,
-    bar, missing, body, text, atToken, atTitle, atList, browser, neuronList, examples,
-    examplesTitle, examplesStatus, examplesRows, tooltip,
+    bar, missing, body, text, atToken, atTitle, atList, browser, neuronList, examples, tooltip,
   };
 }
-
-/** Show `text` as the missing-layer message (before the text), or remove it (null). */
-export function showMissing(dom: NeuronDom, text: string | null): void {
-  showBanner(dom.missing, dom.body, text);
-}
-

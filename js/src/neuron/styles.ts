@@ -3,29 +3,13 @@
  */
 
 import { EXAMPLES_CSS } from "../lib/examples";
+import { frameCss } from "../lib/frame";
 import { SPANS_CSS } from "../lib/spans";
-import { THEME_CSS } from "../lib/theme";
 import { TOKEN_CSS } from "../lib/tokens";
-import { TOOLTIP_CSS } from "../lib/tooltip";
 
 const VIEW_CSS = `
-.mi-neuron-view {
-  position: relative; box-sizing: border-box; padding: 8px 10px 10px;
-  font-size: 13px; line-height: 1.35; border-radius: 4px; outline: none; max-width: 100%;
-}
-.mi-neuron-view:focus-visible { outline: 2px solid var(--mi-accent); outline-offset: -2px; }
-.mi-neuron-view .mi-header { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 12px; }
-.mi-neuron-view .mi-title { font-weight: 600; font-size: 14px; }
-.mi-neuron-view .mi-subtitle { color: var(--mi-muted); }
-.mi-neuron-view .mi-status { color: var(--mi-muted); font-style: italic; }
-.mi-neuron-view .mi-spacer { flex: 1 1 auto; }
-.mi-neuron-view select, .mi-neuron-view button, .mi-neuron-view input {
-  font: inherit; color: var(--mi-fg); background: var(--mi-panel);
-  border: 1px solid var(--mi-border); border-radius: 3px; padding: 2px 6px;
-}
 .mi-neuron-view .mi-neuron-input { width: 6em; }
-.mi-neuron-view button { cursor: pointer; }
-.mi-neuron-view .mi-help { color: var(--mi-muted); font-size: 11.5px; margin: 2px 0 6px; }
+.mi-neuron-view .mi-help { margin: 2px 0 6px; }
 .mi-neuron-view .mi-legend { display: flex; align-items: center; gap: 10px; margin: 4px 0 6px; font-size: 12px; }
 .mi-neuron-view .mi-legend-scale { position: relative; display: inline-block; width: 256px; padding-bottom: 14px; margin: 0 28px; }
 .mi-neuron-view .mi-legend-bar { display: block; width: 256px; height: 10px; border: 1px solid var(--mi-border); image-rendering: pixelated; }
@@ -48,13 +32,8 @@ const VIEW_CSS = `
 .mi-neuron-view .mi-top-neuron.mi-current, .mi-neuron-view .mi-neuron-item.mi-current { border-color: var(--mi-accent); font-weight: 700; }
 .mi-neuron-view .mi-neuron-list { list-style: none; margin: 4px 0 0; padding: 0; max-height: 260px; overflow: auto; }
 .mi-neuron-view summary { cursor: pointer; color: var(--mi-muted); }
-.mi-neuron-view .mi-missing {
-  padding: 14px 12px; margin: 6px 0 10px; border: 1px dashed var(--mi-border); border-radius: 4px;
-  color: var(--mi-fg); background: var(--mi-panel);
-}
 .mi-neuron-view.mi-loading .mi-body { opacity: 0.35; }
-.mi-neuron-view [hidden] { display: none; }
 .mi-neuron-view .mi-examples { margin-top: 10px; border-top: 1px solid var(--mi-border); padding-top: 6px; }
 `;
 
-export const NEURON_CSS = THEME_CSS + TOKEN_CSS + TOOLTIP_CSS + SPANS_CSS + EXAMPLES_CSS + VIEW_CSS;
+export const NEURON_CSS = frameCss("mi-neuron-view", VIEW_CSS, { parts: [TOKEN_CSS, SPANS_CSS, EXAMPLES_CSS], titleFills: false });

@@ -12,21 +12,24 @@
 import type { AnyModel } from "@anywidget/types";
 import { decode, type Decoded, type EncodedArray } from "../lib/binary";
 import { Controller } from "../lib/controller";
-import { fromFormControl, keyAction } from "../lib/keyboard";
-import { SliceClient } from "../lib/slices";
-import { applyTheme, isDark, themeColors } from "../lib/theme";
+import { divergingLut, formatValue, scaleFor } from "../lib/diverging";
+import { setLayerOptions } from "../lib/dom";
+import { ExamplesPanel, exampleRows, rowsPeak, type ExampleRow } from "../lib/examples";
+import type { KeyAction } from "../lib/keyboard";
+import { showLayerState } from "../lib/layer_state";
+import type { Loaded } from "../lib/loader";
+import { TextPanel } from "../lib/spans";
+import { themeColors } from "../lib/theme";
 import { tokenDisplay } from "../lib/tokens";
 import { paintBar, paintLegend } from "./bar";
-import { divergingLut, formatValue, scaleFor } from "../lib/diverging";
-import { column, neuronMaxima, neuronsByMax, peakAbs, topNeuronsAt, valueAt } from "./data";
-import { make, setLayerOptions } from "../lib/dom";
-import { buildDom, showMissing, type NeuronDom } from "./dom";
-import { ExamplesPanel, exampleRows, rowsPeak, type ExampleRow } from "../lib/examples";
+import { column, peakAbs } from "./data";
+import { buildDom, type NeuronDom } from "./dom";
+import { bindNeuronEvents, type NeuronActions } from "./events";
 import { examplesTitle } from "./examples";
 import { saveNeuronPng } from "./figure";
-import { Loader, notEmbedded, type Loaded } from "../lib/loader";
+import { neuronKeyChange } from "./keys";
+import { fillNeuronList, fillTopAt, markCurrent, tokenTooltip } from "./lists";
 import { exampleIdsKey, examplesKey, layerKey, type Model } from "./model";
-import { TextPanel } from "../lib/spans";
 
 const META = 1;
 const TOKENS = 2;
@@ -37,21 +40,14 @@ const HOVER = 32;
 const EXAMPLES = 64;
 const ALL = META | TOKENS | LAYER | NEURON | SELECTION | EXAMPLES;
 
-/** Neurons listed at the hovered or selected token. */
-const TOP_AT_TOKEN = 8;
-/** Neurons named in the tooltip. */
-const TOP_IN_TOOLTIP = 3;
-
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
 
-export class NeuronController extends Controller<Model> {
+export class NeuronController extends Controller<Model> implements NeuronActions {
   readonly dom: NeuronDom;
-  private readonly client: SliceClient;
-  private readonly layerLoader: Loader<Decoded>;
-  private readonly exampleLoader: Loader<ExampleRow[]>;
+  private readonly layerLoader = this.sliceLoader<Decoded>(LAYER | NEURON | SELECTION);
+  private readonly exampleLoader = this.sliceLoader<ExampleRow[]>(NEURON | EXAMPLES);
   private readonly text: TextPanel;
   private readonly examples: ExamplesPanel;
-  private dark = isDark();
   private data: Decoded | null = null;
   private values = new Float64Array(0);
   private scale = 1;
@@ -66,18 +62,8 @@ export class NeuronController extends Controller<Model> {
     super(model);
     this.dom = buildDom(el.ownerDocument, () => void this.savePng());
     this.text = new TextPanel(this.dom.text);
-    const { examples, examplesTitle: title, examplesStatus, examplesRows } = this.dom;
-    this.examples = new ExamplesPanel(examples, title, examplesStatus, examplesRows);
-    el.appendChild(this.dom.root);
-    this.client = new SliceClient(model, {
-      onRefresh: () => {
-        this.layerLoader.reset();
-        this.exampleLoader.reset();
-        this.invalidate(LAYER | NEURON | EXAMPLES | SELECTION);
-      },
-    });
-    this.layerLoader = new Loader(this.client, () => this.invalidate(LAYER | NEURON | SELECTION));
-    this.exampleLoader = new Loader(this.client, () => this.invalidate(NEURON | EXAMPLES));
+    this.examples = new ExamplesPanel(this.dom.examples);
+    this.mount(el, this.dom.root);
     this.listen("change:layer", META | LAYER | NEURON | SELECTION | EXAMPLES);
     this.listen("change:neuron", META | NEURON | SELECTION | EXAMPLES);
     this.listen("change:token", SELECTION);
@@ -88,21 +74,10 @@ export class NeuronController extends Controller<Model> {
     this.listen("change:examples_info", NEURON | EXAMPLES);
     this.listen("change:example_tokens", NEURON | EXAMPLES);
     this.listen("change:_example_stats", NEURON | EXAMPLES);
-    this.followTheme(el.ownerDocument, (dark) => {
-      this.dark = dark;
-      this.invalidate(LAYER | NEURON | EXAMPLES | SELECTION);
-    });
-    this.bindEvents();
-    applyTheme(this.dom.root, this.dark);
+    this.followTheme(this.dom.root, LAYER | NEURON | EXAMPLES | SELECTION);
+    bindNeuronEvents(this.dom, this.on, this);
+    this.onKeys(this.dom.root, (action) => this.onKey(action));
     this.invalidate(ALL);
-  }
-
-  dispose(): void {
-    super.dispose();
-    this.layerLoader.reset();
-    this.exampleLoader.reset();
-    this.client.dispose();
-    this.dom.root.remove();
   }
 
   private get tokens(): string[] {
@@ -123,12 +98,8 @@ export class NeuronController extends Controller<Model> {
 
   // ---- painting -------------------------------------------------------------------------
 
-  protected flush(): void {
-    const flags = this.dirty;
-    this.dirty = 0;
-    if (this.disposed || flags === 0) return;
+  protected render(flags: number): void {
     const root = this.dom.root;
-    applyTheme(root, this.dark);
     if (flags & META) this.renderMeta();
     if (flags & TOKENS) this.text.build(this.tokens);
     const rows = flags & (NEURON | EXAMPLES) ? this.renderExamples() : this.examples.rows;
@@ -157,24 +128,8 @@ export class NeuronController extends Controller<Model> {
   private ensureData(): Decoded | null {
     const layer = this.layer;
     const state = this.layerLoader.load([layerKey(layer)], ([d]) => d, true);
-    const { root, status, body } = this.dom;
-    root.classList.toggle("mi-loading", state.kind === "loading");
-    status.textContent = state.kind === "loading" ? `loading layer ${layer}…` : "";
-    const missing =
-      state.kind === "missing"
-        ? notEmbedded(state.reason)
-          ? `Layer ${layer} is not embedded in this report`
-          : `Layer ${layer} is not available: ${state.reason}`
-        : null;
-    showMissing(this.dom, missing);
-    body.hidden = state.kind === "missing";
-    if (state.kind === "missing") {
-      root.dataset.state = "missing";
-      root.dataset.ready = "true";
-    } else if (state.kind === "loading") {
-      root.dataset.state = "loading";
-    }
-    this.data = state.kind === "ready" ? state.data : null;
+    const { root, status, missing, body } = this.dom;
+    this.data = showLayerState({ root, status, missing, anchor: body, panels: [body] }, layer, state);
     return this.data;
   }
 
@@ -256,24 +211,10 @@ export class NeuronController extends Controller<Model> {
     const { browser, neuronList } = this.dom;
     if (!browser.open) return;
     if (layerChanged || this.listFor !== data) {
-      const doc = neuronList.ownerDocument;
-      const max = neuronMaxima(data);
-      const items = [...neuronsByMax(data)].map((m) => {
-        const li = doc.createElement("li");
-        const button = make(doc, "button", "mi-neuron-item", li);
-        button.type = "button";
-        button.dataset.neuron = String(m);
-        make(doc, "span", "", button).textContent = `N${m}`;
-        make(doc, "span", "", button).textContent = formatValue(max[m]);
-        return li;
-      });
-      neuronList.replaceChildren(...items);
+      fillNeuronList(neuronList, data);
       this.listFor = data;
     }
-    const neuron = String(this.neuron);
-    for (const button of neuronList.querySelectorAll<HTMLElement>(".mi-neuron-item")) {
-      button.classList.toggle("mi-current", button.dataset.neuron === neuron);
-    }
+    markCurrent(neuronList, ".mi-neuron-item", this.neuron);
   }
 
   /** Marks on the text, and the "at token" panel for the hovered, else selected, else last hovered token. */
@@ -292,151 +233,65 @@ export class NeuronController extends Controller<Model> {
     }
     const display = tokenDisplay(this.tokens[shown] ?? "").text;
     atTitle.textContent = `At token ${shown} "${display}"`;
-    if (atList.dataset.token === String(shown) && atList.dataset.layer === String(this.layer)) {
-      for (const b of atList.querySelectorAll<HTMLElement>(".mi-top-neuron")) {
-        b.classList.toggle("mi-current", b.dataset.neuron === String(this.neuron));
-      }
+    fillTopAt(atList, data, shown, this.layer, this.neuron);
+  }
+
+  // ---- interaction (NeuronActions) ------------------------------------------------------
+
+  hoverToken(t: number | null, x: number, y: number): void {
+    if (t !== this.hover) {
+      this.hover = t;
+      if (t !== null) this.lastHover = t;
+      this.invalidate(HOVER);
+    }
+    const data = this.data;
+    if (t === null || !data || t >= data.shape[0]) {
+      if (t === null) this.dom.tooltip.hide();
       return;
     }
-    const doc = atList.ownerDocument;
-    const buttons = topNeuronsAt(data, shown, TOP_AT_TOKEN).map(([m, v]) => {
-      const button = doc.createElement("button");
-      button.type = "button";
-      button.className = "mi-top-neuron";
-      button.classList.toggle("mi-current", m === this.neuron);
-      button.dataset.neuron = String(m);
-      button.dataset.value = String(v);
-      make(doc, "span", "", button).textContent = `N${m}`;
-      make(doc, "span", "", button).textContent = formatValue(v);
-      return button;
-    });
-    atList.replaceChildren(...buttons);
-    atList.dataset.token = String(shown);
-    atList.dataset.layer = String(this.layer);
+    const tip = tokenTooltip(data, this.tokens, t, this.layer, this.neuron);
+    this.dom.tooltip.show(tip.text, x, y, tip.data);
   }
 
-  // ---- interaction ----------------------------------------------------------------------
-
-  private setHover(t: number | null): void {
-    if (t === this.hover) return;
-    this.hover = t;
-    if (t !== null) this.lastHover = t;
-    this.invalidate(HOVER);
-  }
-
-  private showTooltip(t: number, x: number, y: number): void {
-    const data = this.data;
-    if (!data || t >= data.shape[0]) return;
-    const neuron = this.neuron;
-    const value = valueAt(data, t, neuron);
-    const top = topNeuronsAt(data, t, TOP_IN_TOOLTIP)
-      .map(([m, v]) => `N${m} ${formatValue(v)}`)
-      .join(", ");
-    const token = tokenDisplay(this.tokens[t] ?? "").text;
-    this.dom.tooltip.show(
-      `token ${t}: "${token}"\nlayer ${this.layer}, neuron ${neuron}: ${formatValue(value)}\ntop here: ${top}`,
-      x,
-      y,
-      { value: String(value), token: String(t), neuron: String(neuron) },
-    );
-  }
-
-  private toggleToken(t: number): void {
+  clickToken(t: number): void {
     this.commit({ token: this.token === t ? null : t });
   }
 
-  private bindEvents(): void {
-    const { root, text, bar, atList, neuronList, neuronInput, layerSelect, browser, tooltip } = this.dom;
-    const spanIndex = (event: Event): number | null => {
-      const span = (event.target as Element | null)?.closest?.(".mi-ntok") as HTMLElement | null;
-      return span?.dataset.index === undefined ? null : Number(span.dataset.index);
-    };
-    this.on(text, "mouseover", (event) => {
-      const t = spanIndex(event);
-      if (t === null) return;
-      this.setHover(t);
-      this.showTooltip(t, event.clientX, event.clientY);
-    });
-    this.on(text, "mouseleave", () => {
-      this.setHover(null);
-      tooltip.hide();
-    });
-    this.on(text, "click", (event) => {
-      const t = spanIndex(event);
-      if (t !== null) this.toggleToken(t);
-    });
-    const barToken = (event: MouseEvent): number | null => {
-      const n = this.values.length;
-      if (!n) return null;
-      const box = bar.getBoundingClientRect();
-      const t = Math.floor(((event.clientX - box.left) / Math.max(1, box.width)) * n);
-      return t >= 0 && t < n ? t : null;
-    };
-    this.on(bar, "mousemove", (event) => {
-      const t = barToken(event);
-      this.setHover(t);
-      if (t === null) tooltip.hide();
-      else this.showTooltip(t, event.clientX, event.clientY);
-    });
-    this.on(bar, "mouseleave", () => {
-      this.setHover(null);
-      tooltip.hide();
-    });
-    this.on(bar, "click", (event) => {
-      const t = barToken(event);
-      if (t === null) return;
-      this.text.spans[t]?.scrollIntoView?.({ block: "nearest" });
-      this.toggleToken(t);
-    });
-    const pickNeuron = (event: Event) => {
-      const item = (event.target as Element | null)?.closest?.("[data-neuron]") as HTMLElement | null;
-      if (item?.dataset.neuron !== undefined) this.commit({ neuron: Number(item.dataset.neuron) });
-    };
-    this.on(atList, "click", pickNeuron);
-    this.on(neuronList, "click", pickNeuron);
-    this.on(neuronInput, "change", () => {
-      const value = Number(neuronInput.value);
-      const n = this.model.get("n_neurons") ?? 1;
-      if (Number.isInteger(value) && value >= 0 && value < n) this.commit({ neuron: value });
-      else neuronInput.value = String(this.neuron);
-    });
-    this.on(neuronInput, "keydown", (event) => {
-      if (event.key === "Enter") neuronInput.dispatchEvent(new Event("change"));
-    });
-    this.on(layerSelect, "change", () => this.commit({ layer: Number(layerSelect.value) }));
-    this.on(browser, "toggle", () => this.invalidate(LAYER));
-    this.on(root, "keydown", (event) => this.onKey(event));
+  pickNeuron(neuron: number): void {
+    this.commit({ neuron });
   }
 
-  private onKey(event: KeyboardEvent): void {
-    if (fromFormControl(event)) return;
-    const action = keyAction(event);
-    if (!action) return;
-    event.preventDefault();
-    event.stopPropagation();
-    switch (action.kind) {
-      case "head": {
-        const n = this.model.get("n_neurons") ?? 1;
-        this.commit({ neuron: clamp(this.neuron + action.delta, 0, n - 1) });
-        break;
-      }
-      case "layer": {
-        const layers = this.model.get("layers") ?? [];
-        const at = layers.indexOf(this.layer);
-        const next = layers[clamp(at + action.delta, 0, layers.length - 1)];
-        if (next !== undefined) this.commit({ layer: next });
-        break;
-      }
-      case "query": {
-        const n = this.tokens.length;
-        const from = this.token ?? this.hover ?? (action.delta > 0 ? -1 : n);
-        this.commit({ token: clamp(from + action.delta, 0, n - 1) });
-        break;
-      }
-      case "unlock":
-        this.commit({ token: null });
-        break;
-    }
+  typedNeuron(text: string): void {
+    const value = Number(text);
+    const n = this.model.get("n_neurons") ?? 1;
+    if (Number.isInteger(value) && value >= 0 && value < n) this.commit({ neuron: value });
+    else this.dom.neuronInput.value = String(this.neuron);
+  }
+
+  pickLayer(layer: number): void {
+    this.commit({ layer });
+  }
+
+  toggledList(): void {
+    this.invalidate(LAYER);
+  }
+
+  tokenCount(): number {
+    return this.values.length;
+  }
+
+  private onKey(action: KeyAction): boolean {
+    const change = neuronKeyChange(action, {
+      layer: this.layer,
+      layers: this.model.get("layers") ?? [],
+      neuron: this.neuron,
+      nNeurons: this.model.get("n_neurons") ?? 1,
+      token: this.token,
+      hover: this.hover,
+      nTokens: this.tokens.length,
+    });
+    if (change) this.commit(change);
+    return true;
   }
 
   private savePng(): Promise<void> {

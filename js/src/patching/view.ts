@@ -11,13 +11,13 @@
 import type { AnyModel } from "@anywidget/types";
 import { decode, type Decoded } from "../lib/binary";
 import { formatValue } from "../lib/diverging";
-import { make, viewRoot } from "../lib/dom";
+import { make } from "../lib/dom";
+import { buildFrame, frameCss, frameLine } from "../lib/frame";
 import { GridController } from "../lib/grid_controller";
-import { downloadCanvas, safeFilename, saveButton } from "../lib/png";
-import { applyTheme, isDark, themeColors } from "../lib/theme";
-import { renderToken } from "../lib/tokens";
-import { symmetricScale, ValueGrid, type Cell } from "../lib/value_grid";
-import { gridViewCss } from "../lib/view_css";
+import { downloadCanvas, safeFilename } from "../lib/png";
+import { themeColors } from "../lib/theme";
+import { renderToken, TOKEN_CSS } from "../lib/tokens";
+import { symmetricScale, VALUE_GRID_CSS, ValueGrid, type Cell } from "../lib/value_grid";
 import type { Model, Prediction } from "./model";
 
 const DATA = 1;
@@ -26,12 +26,14 @@ const HOVER = 4;
 const THEME = 8;
 const META = 16;
 
-export const PATCHING_CSS = gridViewCss(
+export const PATCHING_CSS = frameCss(
   "mi-patching-view",
-  `.mi-patching-view .mi-predictions { display: grid; grid-template-columns: repeat(3, auto); gap: 2px 14px; }
+  `.mi-patching-view .mi-body { display: flex; flex-wrap: wrap; gap: 12px 20px; align-items: flex-start; }
+.mi-patching-view .mi-predictions { display: grid; grid-template-columns: repeat(3, auto); gap: 2px 14px; }
 .mi-patching-view .mi-predictions .mi-pred-head { font-weight: 600; color: var(--mi-muted); }
 .mi-patching-view .mi-predictions .mi-pred { display: flex; gap: 6px; justify-content: space-between; font-variant-numeric: tabular-nums; }
 .mi-patching-view .mi-predictions .mi-pred .mi-prob { color: var(--mi-muted); }`,
+  { parts: [TOKEN_CSS, VALUE_GRID_CSS] },
 );
 
 export const PATCHING_HELP = "click a cell · ←/→ ↑/↓ move (Shift: 10 columns) · Enter: values · Esc: hide";
@@ -41,29 +43,26 @@ export class PatchingController extends GridController<Model> {
   private readonly subtitle: HTMLDivElement;
   private readonly selection: HTMLDivElement;
   private readonly predictions: HTMLDivElement;
-  private dark = isDark();
   private raw: Decoded | null = null;
   private ids: Decoded | null = null;
   private probs: Decoded | null = null;
 
   constructor(model: AnyModel<Model>, el: HTMLElement) {
     const doc = el.ownerDocument;
-    const root = viewRoot(doc, "mi-patching-view", PATCHING_CSS);
+    const frame = buildFrame(doc, { className: "mi-patching-view", css: PATCHING_CSS, help: PATCHING_HELP });
+    const root = frame.root;
     super(model, root, new ValueGrid(doc, "", "effect (0 = corrupted, 1 = clean)"), HOVER);
-    const header = make(doc, "div", "mi-header", root);
-    this.title = make(doc, "span", "mi-title", header);
-    header.appendChild(saveButton(doc, () => void this.savePng()));
-    this.subtitle = make(doc, "div", "mi-subtitle", root);
-    this.selection = make(doc, "div", "mi-selection", root);
-    this.selection.setAttribute("aria-live", "polite");
-    make(doc, "div", "mi-help", root).textContent = PATCHING_HELP;
+    this.title = frame.title;
+    this.on(frame.save, "click", () => void this.savePng());
+    this.subtitle = frameLine(frame, "mi-subtitle");
+    this.selection = frameLine(frame, "mi-selection", true);
     const body = make(doc, "div", "mi-body", root);
     const left = make(doc, "div", "", body);
     left.append(this.grid.el, this.grid.legend);
     const panel = make(doc, "div", "mi-panel", body);
     make(doc, "h4", "", panel).textContent = "Top predictions";
     this.predictions = make(doc, "div", "mi-predictions", panel);
-    el.appendChild(root);
+    this.mount(el, root);
     for (const name of ["_values", "_raw", "_predictions", "row_labels", "column_labels", "column_axis"] as const) {
       this.listen(`change:${name}`, DATA | SELECTION);
     }
@@ -71,17 +70,9 @@ export class PatchingController extends GridController<Model> {
     this.listen("change:column", SELECTION);
     this.listen("change:title", META);
     this.listen("change:subtitle", META);
-    this.followTheme(doc, (dark) => {
-      this.dark = dark;
-      this.invalidate(THEME | SELECTION);
-    });
+    this.followTheme(root, THEME | SELECTION);
     this.bindGrid();
     this.invalidate(DATA | SELECTION | THEME | META);
-  }
-
-  dispose(): void {
-    super.dispose();
-    this.root.remove();
   }
 
   protected selected(): Cell {
@@ -117,12 +108,8 @@ export class PatchingController extends GridController<Model> {
     return { text, data: { row: String(cell.row), column: String(cell.column), value: String(value) } };
   }
 
-  protected flush(): void {
-    const flags = this.dirty;
-    this.dirty = 0;
-    if (this.disposed || flags === 0) return;
+  protected render(flags: number): void {
     const root = this.root;
-    if (flags & THEME) applyTheme(root, this.dark);
     if (flags & META) {
       this.title.textContent = this.model.get("title") || "Activation patching";
       this.subtitle.textContent = this.model.get("subtitle") ?? "";

@@ -11,12 +11,13 @@
 import type { AnyModel } from "@anywidget/types";
 import { decode } from "../lib/binary";
 import { Controller } from "../lib/controller";
-import { make, viewRoot } from "../lib/dom";
-import { fromFormControl, keyAction } from "../lib/keyboard";
+import { make } from "../lib/dom";
+import { buildFrame, frameCss, frameLine } from "../lib/frame";
+import type { KeyAction } from "../lib/keyboard";
 import { canvasPoint, classColor, formatNumber, nearestPoint, type Frame } from "../lib/plot";
-import { composeFigure, downloadCanvas, safeFilename, saveButton } from "../lib/png";
-import { applyTheme, isDark, themeColors, THEME_CSS } from "../lib/theme";
-import { Tooltip, TOOLTIP_CSS } from "../lib/tooltip";
+import { savePanels } from "../lib/png";
+import { themeColors } from "../lib/theme";
+import { Tooltip } from "../lib/tooltip";
 import { CONTROL, CONTROL_TRAIN, HELD_OUT, layerAtPixel, paintChart, scoreAt, TRAIN, type ChartData } from "./chart";
 import type { Model } from "./model";
 import { DOT, paintScatter, pointPixels, type ScatterData } from "./scatter";
@@ -28,14 +29,9 @@ const META = 8;
 
 export const PROBE_KEY_HELP = "click or ←/→ layer · hover a point for its example · click a point to select it · Esc clear";
 
-const CSS = `${THEME_CSS}${TOOLTIP_CSS}
-.mi-probe-view { position: relative; box-sizing: border-box; padding: 8px 10px 10px; font-size: 13px; line-height: 1.35; border-radius: 4px; outline: none; max-width: 100%; }
-.mi-probe-view:focus-visible { outline: 2px solid var(--mi-accent); outline-offset: -2px; }
-.mi-probe-view .mi-header { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 12px; }
-.mi-probe-view .mi-title { font-weight: 600; font-size: 14px; flex: 1 1 240px; min-width: 0; overflow-wrap: anywhere; }
-.mi-probe-view button { font: inherit; color: var(--mi-fg); background: var(--mi-panel); border: 1px solid var(--mi-border); border-radius: 3px; padding: 2px 6px; cursor: pointer; }
-.mi-probe-view .mi-selection { margin-top: 4px; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; white-space: pre-wrap; }
-.mi-probe-view .mi-help { color: var(--mi-muted); font-size: 11.5px; margin: 2px 0 8px; }
+const CSS = frameCss(
+  "mi-probe-view",
+  `.mi-probe-view .mi-selection { white-space: pre-wrap; }
 .mi-probe-view .mi-probe-body { display: flex; flex-wrap: wrap; gap: 12px 20px; align-items: flex-start; }
 .mi-probe-view canvas { display: block; max-width: none; cursor: crosshair; }
 .mi-probe-view .mi-probe-legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 11.5px; margin-top: 6px; color: var(--mi-fg); }
@@ -43,8 +39,9 @@ const CSS = `${THEME_CSS}${TOOLTIP_CSS}
 .mi-probe-view .mi-probe-key-line { display: inline-block; width: 18px; border-top: 2px solid var(--mi-accent); margin-right: 5px; vertical-align: 3px; }
 .mi-probe-view .mi-probe-key-line.mi-control { border-top: 2px dashed var(--mi-muted); }
 .mi-probe-view .mi-probe-key-line.mi-chance { border-top: 2px dotted var(--mi-muted); }
-.mi-probe-view .mi-tooltip { line-height: 1.4; white-space: pre-wrap; max-width: 420px; overflow-wrap: anywhere; }
-`;
+.mi-probe-view .mi-tooltip { white-space: pre-wrap; max-width: 420px; overflow-wrap: anywhere; }
+`,
+);
 
 interface Dom {
   root: HTMLDivElement;
@@ -58,13 +55,9 @@ interface Dom {
 }
 
 function buildDom(doc: Document, onSave: () => void): Dom {
-  const root = viewRoot(doc, "mi-probe-view", CSS);
-  const header = make(doc, "div", "mi-header", root);
-  const title = make(doc, "span", "mi-title", header);
-  header.appendChild(saveButton(doc, onSave));
-  const selection = make(doc, "div", "mi-selection", root);
-  selection.setAttribute("aria-live", "polite");
-  make(doc, "div", "mi-help", root).textContent = PROBE_KEY_HELP;
+  const frame = buildFrame(doc, { className: "mi-probe-view", css: CSS, help: PROBE_KEY_HELP, onSave });
+  const { root, title } = frame;
+  const selection = frameLine(frame, "mi-selection", true);
   const body = make(doc, "div", "mi-probe-body", root);
   const left = make(doc, "div", "", body);
   const chart = make(doc, "canvas", "mi-probe-scores", left);
@@ -83,7 +76,6 @@ function buildDom(doc: Document, onSave: () => void): Dom {
 
 export class ProbeController extends Controller<Model> {
   readonly dom: Dom;
-  private dark = isDark();
   private chartData: ChartData | null = null;
   private points: Float32Array | null = null;
   private labels: Float32Array = new Float32Array(0);
@@ -95,7 +87,7 @@ export class ProbeController extends Controller<Model> {
   constructor(model: AnyModel<Model>, el: HTMLElement) {
     super(model);
     this.dom = buildDom(el.ownerDocument, () => void this.savePng());
-    el.appendChild(this.dom.root);
+    this.mount(el, this.dom.root);
     for (const name of ["_scores", "_points", "_labels", "_test", "layers", "chance", "task"] as const) {
       this.listen(`change:${name}`, DATA | SELECTION | META);
     }
@@ -103,10 +95,7 @@ export class ProbeController extends Controller<Model> {
     this.listen("change:title", META);
     this.listen("change:layer", SELECTION);
     this.listen("change:example", SELECTION);
-    this.followTheme(el.ownerDocument, (dark) => {
-      this.dark = dark;
-      this.invalidate(THEME | SELECTION | META);
-    });
+    this.followTheme(this.dom.root, THEME | SELECTION | META);
     this.bindEvents();
     this.invalidate(DATA | SELECTION | THEME | META);
   }
@@ -114,7 +103,6 @@ export class ProbeController extends Controller<Model> {
   dispose(): void {
     super.dispose();
     this.dom.tooltip.dispose();
-    this.dom.root.remove();
   }
 
   private get layers(): number[] {
@@ -150,11 +138,7 @@ export class ProbeController extends Controller<Model> {
     };
   }
 
-  protected flush(): void {
-    const flags = this.dirty;
-    this.dirty = 0;
-    if (this.disposed || flags === 0) return;
-    if (flags & THEME) applyTheme(this.dom.root, this.dark);
+  protected render(flags: number): void {
     if (flags & DATA) this.loadData();
     if (flags & META) this.renderMeta();
     this.paint();
@@ -326,42 +310,28 @@ export class ProbeController extends Controller<Model> {
       if (i >= 0) this.commit({ example: i });
       root.focus({ preventScroll: true });
     });
-    this.on(root, "keydown", (event) => this.onKey(event));
+    this.onKeys(root, (action) => this.onKey(action));
   }
 
-  private onKey(event: KeyboardEvent): void {
-    if (fromFormControl(event)) return;
-    const action = keyAction(event);
-    if (!action || action.kind === "query") return;
-    event.preventDefault();
-    event.stopPropagation();
+  /** Keys of the view (false: Shift+←/→ is not). */
+  private onKey(action: KeyAction): boolean {
+    if (action.kind === "query") return false;
     if (action.kind === "unlock") {
       this.dom.tooltip.hide();
       if (this.exampleIndex >= 0) this.commit({ example: -1 });
-      return;
+      return true;
     }
     const n = this.layers.length;
     const next = Math.min(n - 1, Math.max(0, this.layerIndex + action.delta));
     if (next !== this.layerIndex) this.commit({ layer: this.layers[next] });
+    return true;
   }
 
   private savePng(): Promise<void> {
     const root = this.dom.root;
-    const colors = themeColors(root, this.dark);
     const layer = this.layers[this.layerIndex];
-    const canvas = composeFigure(
-      {
-        title: `${this.model.get("title") || "Linear probe"} — layer ${layer}`,
-        colors,
-        thumbs: [],
-        main: this.dom.scatter,
-        footer: this.dom.chart,
-        rowLabels: [],
-        colLabels: [],
-        cell: 12,
-      },
-      root.ownerDocument,
-    );
-    return downloadCanvas(canvas, safeFilename(`probe-layer-${layer}`));
+    const title = `${this.model.get("title") || "Linear probe"} — layer ${layer}`;
+    const panels = { title, colors: themeColors(root, this.dark), main: this.dom.scatter, footer: this.dom.chart };
+    return savePanels(panels, `probe-layer-${layer}`, root.ownerDocument);
   }
 }

@@ -10,6 +10,7 @@
 import type { ArrayHeader } from "../lib/binary";
 import type { BlobStore } from "./blobs";
 
+// biome-ignore lint/suspicious/noExplicitAny: handlers take what anywidget passes them, untyped
 type Handler = (...args: any[]) => void;
 
 /** An embedded slice: its header and the blob holding its bytes. */
@@ -32,6 +33,7 @@ export class StandInModel {
     private readonly blobs: BlobStore,
   ) {}
 
+  // biome-ignore lint/suspicious/noExplicitAny: as anywidget's model, a trait is any JSON or binary value
   get(name: string): any {
     return this.state[name];
   }
@@ -70,13 +72,13 @@ export class StandInModel {
 
   send(content: unknown): void {
     const message = content as { type?: string; key?: string; id?: string } | null;
-    if (!message || message.type !== "slice") return;
+    if (message?.type !== "slice") return;
     const { key = "", id } = message;
     setTimeout(() => this.answerSlice(key, id), 0);
   }
 
   private answerSlice(key: string, id: string | undefined): void {
-    const slice = Object.prototype.hasOwnProperty.call(this.slices, key) ? this.slices[key] : undefined;
+    const slice = Object.hasOwn(this.slices, key) ? this.slices[key] : undefined;
     if (slice && this.blobs.has(slice.blob)) {
       try {
         const bytes = this.blobs.get(slice.blob);

@@ -11,12 +11,13 @@
 import type { AnyModel } from "@anywidget/types";
 import { decode, type Decoded } from "../lib/binary";
 import { Controller } from "../lib/controller";
-import { make, viewRoot } from "../lib/dom";
-import { fromFormControl, keyAction } from "../lib/keyboard";
+import { make } from "../lib/dom";
+import { buildFrame, frameCss, frameLine } from "../lib/frame";
+import type { KeyAction } from "../lib/keyboard";
 import { canvasPoint, formatNumber, fromPx, nearestPoint, type Frame } from "../lib/plot";
-import { composeFigure, downloadCanvas, safeFilename, saveButton } from "../lib/png";
-import { applyTheme, isDark, themeColors, THEME_CSS } from "../lib/theme";
-import { Tooltip, TOOLTIP_CSS } from "../lib/tooltip";
+import { savePanels } from "../lib/png";
+import { themeColors } from "../lib/theme";
+import { Tooltip } from "../lib/tooltip";
 import type { Model } from "./model";
 import { interferenceCell, paintBars, paintInterference, paintVectors, vectorLimit, type ToyModel } from "./panels";
 
@@ -26,23 +27,16 @@ const THEME = 4;
 
 export const TOY_KEY_HELP = "←/→ sparsity · ↑/↓ feature · hover for exact values · click a feature to select it · Esc clear";
 
-const CSS = `${THEME_CSS}${TOOLTIP_CSS}
-.mi-superposition-view { position: relative; box-sizing: border-box; padding: 8px 10px 10px; font-size: 13px; line-height: 1.35; border-radius: 4px; outline: none; max-width: 100%; }
-.mi-superposition-view:focus-visible { outline: 2px solid var(--mi-accent); outline-offset: -2px; }
-.mi-superposition-view .mi-header { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 12px; }
-.mi-superposition-view .mi-title { font-weight: 600; font-size: 14px; flex: 1 1 240px; min-width: 0; overflow-wrap: anywhere; }
-.mi-superposition-view select, .mi-superposition-view button { font: inherit; color: var(--mi-fg); background: var(--mi-panel); border: 1px solid var(--mi-border); border-radius: 3px; padding: 2px 6px; }
-.mi-superposition-view button { cursor: pointer; }
-.mi-superposition-view .mi-selection { margin-top: 4px; font-variant-numeric: tabular-nums; white-space: pre-wrap; }
-.mi-superposition-view .mi-help { color: var(--mi-muted); font-size: 11.5px; margin: 2px 0 8px; }
+const CSS = frameCss(
+  "mi-superposition-view",
+  `.mi-superposition-view .mi-selection { white-space: pre-wrap; }
 .mi-superposition-view .mi-toy-body { display: flex; flex-wrap: wrap; gap: 12px 20px; align-items: flex-start; }
 .mi-superposition-view .mi-toy-panel h4 { margin: 0 0 4px; font-size: 12px; font-weight: 600; }
 .mi-superposition-view .mi-toy-note { color: var(--mi-muted); font-size: 11.5px; max-width: 260px; margin-top: 4px; }
 .mi-superposition-view canvas { display: block; max-width: none; cursor: crosshair; }
 .mi-superposition-view .mi-toy-interference { image-rendering: pixelated; }
-.mi-superposition-view [hidden] { display: none; }
-.mi-superposition-view .mi-tooltip { line-height: 1.4; }
-`;
+`,
+);
 
 interface Dom {
   root: HTMLDivElement;
@@ -65,15 +59,12 @@ function panel(doc: Document, parent: HTMLElement, heading: string, note: string
 }
 
 function buildDom(doc: Document, onSave: () => void): Dom {
-  const root = viewRoot(doc, "mi-superposition-view", CSS);
-  const header = make(doc, "div", "mi-header", root);
-  const title = make(doc, "span", "mi-title", header);
-  const select = make(doc, "select", "mi-toy-sparsity", header);
+  const frame = buildFrame(doc, { className: "mi-superposition-view", css: CSS, help: TOY_KEY_HELP, onSave });
+  const { root, title } = frame;
+  const select = make(doc, "select", "mi-toy-sparsity");
   select.setAttribute("aria-label", "Sparsity");
-  header.appendChild(saveButton(doc, onSave));
-  const selection = make(doc, "div", "mi-selection", root);
-  selection.setAttribute("aria-live", "polite");
-  make(doc, "div", "mi-help", root).textContent = TOY_KEY_HELP;
+  frame.save.before(select);
+  const selection = frameLine(frame, "mi-selection", true);
   const body = make(doc, "div", "mi-toy-body", root);
   const vectorPanel = panel(doc, body, "Columns of W", "where each feature is written in the hidden space; dotted: unit circle");
   const vectors = make(doc, "canvas", "mi-toy-vectors", vectorPanel);
@@ -92,7 +83,6 @@ function buildDom(doc: Document, onSave: () => void): Dom {
 
 export class SuperpositionController extends Controller<Model> {
   readonly dom: Dom;
-  private dark = isDark();
   private W: Decoded | null = null;
   private stats: Decoded | null = null;
   private interference: Decoded | null = null;
@@ -103,16 +93,13 @@ export class SuperpositionController extends Controller<Model> {
   constructor(model: AnyModel<Model>, el: HTMLElement) {
     super(model);
     this.dom = buildDom(el.ownerDocument, () => void this.savePng());
-    el.appendChild(this.dom.root);
+    this.mount(el, this.dom.root);
     for (const name of ["_W", "_stats", "_interference", "_importance", "sparsities", "n_features", "d_hidden", "title"] as const) {
       this.listen(`change:${name}`, DATA | SELECTION);
     }
     this.listen("change:sparsity", SELECTION);
     this.listen("change:feature", SELECTION);
-    this.followTheme(el.ownerDocument, (dark) => {
-      this.dark = dark;
-      this.invalidate(THEME | SELECTION);
-    });
+    this.followTheme(this.dom.root, THEME | SELECTION);
     this.bindEvents();
     this.invalidate(DATA | SELECTION | THEME);
   }
@@ -120,7 +107,6 @@ export class SuperpositionController extends Controller<Model> {
   dispose(): void {
     super.dispose();
     this.dom.tooltip.dispose();
-    this.dom.root.remove();
   }
 
   private get sparsities(): number[] {
@@ -156,11 +142,7 @@ export class SuperpositionController extends Controller<Model> {
     };
   }
 
-  protected flush(): void {
-    const flags = this.dirty;
-    this.dirty = 0;
-    if (this.disposed || flags === 0) return;
-    if (flags & THEME) applyTheme(this.dom.root, this.dark);
+  protected render(flags: number): void {
     if (flags & DATA) this.loadData();
     this.paint();
   }
@@ -299,48 +281,38 @@ export class SuperpositionController extends Controller<Model> {
     });
     this.on(interference, "mouseleave", () => tooltip.hide());
     this.on(select, "change", () => this.commit({ sparsity: Number(select.value) }));
-    this.on(root, "keydown", (event) => this.onKey(event));
+    this.onKeys(root, (action) => this.onKey(action));
   }
 
-  private onKey(event: KeyboardEvent): void {
-    if (fromFormControl(event)) return;
-    const action = keyAction(event);
-    if (!action || action.kind === "query") return;
-    event.preventDefault();
-    event.stopPropagation();
+  /** Keys of the view (false: Shift+←/→ is not). */
+  private onKey(action: KeyAction): boolean {
+    if (action.kind === "query") return false;
     if (action.kind === "unlock") {
       this.dom.tooltip.hide();
       if (this.feature >= 0) this.commit({ feature: -1 });
-      return;
+      return true;
     }
     if (action.kind === "head") {
       const next = Math.min(this.sparsities.length - 1, Math.max(0, this.index + action.delta));
       if (next !== this.index) this.commit({ sparsity: next });
-      return;
+      return true;
     }
     const n = this.model.get("n_features");
     const next = this.feature < 0 ? (action.delta > 0 ? 0 : n - 1) : Math.min(n - 1, Math.max(0, this.feature + action.delta));
     this.commit({ feature: next });
+    return true;
   }
 
   private savePng(): Promise<void> {
     const root = this.dom.root;
-    const colors = themeColors(root, this.dark);
-    const s = this.index;
-    const main = this.tips ? this.dom.vectors : this.dom.bars;
-    const canvas = composeFigure(
-      {
-        title: `${this.model.get("title") || "Superposition"} — sparsity ${this.sparsities[s]}`,
-        colors,
-        thumbs: [{ canvas: this.dom.interference, label: "WᵀW", selected: false }],
-        main,
-        footer: this.tips ? this.dom.bars : undefined,
-        rowLabels: [],
-        colLabels: [],
-        cell: 12,
-      },
-      root.ownerDocument,
-    );
-    return downloadCanvas(canvas, safeFilename(`superposition-sparsity-${this.sparsities[s]}`));
+    const sparsity = this.sparsities[this.index];
+    const panels = {
+      title: `${this.model.get("title") || "Superposition"} — sparsity ${sparsity}`,
+      colors: themeColors(root, this.dark),
+      thumbs: [{ canvas: this.dom.interference, label: "WᵀW", selected: false }],
+      main: this.tips ? this.dom.vectors : this.dom.bars,
+      footer: this.tips ? this.dom.bars : undefined,
+    };
+    return savePanels(panels, `superposition-sparsity-${sparsity}`, root.ownerDocument);
   }
 }
