@@ -15,6 +15,9 @@ DEMO_TEXT = (
     "Seven otters juggle brass lanterns under the violet bridge at midnight."
 )
 
+#: The file ``mi-widgets demo`` writes in the working directory unless given ``-o``.
+DEMO_OUTPUT = "mi_widgets_demo.html"
+
 _DEMO_INTRO = """\
 This report shows the attention of the demo model that ships with mi_widgets: a small
 GPT-NeoX (2 layers of 4 heads, with MLPs) trained on the Python documentation and docstrings
@@ -73,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
             "with the highest induction score."
         ),
     )
-    demo.add_argument("-o", "--output", default="mi_widgets_demo.html", help="HTML file to write")
+    demo.add_argument(
+        "-o", "--output", default=DEMO_OUTPUT, help=f"HTML file to write (default: {DEMO_OUTPUT})"
+    )
     demo.add_argument("--text", default=DEMO_TEXT, help="text to run the model on")
     report = commands.add_parser(
         "report",

@@ -1,11 +1,17 @@
 import json
+import pathlib
 import re
+import shlex
+import shutil
 import subprocess
 import sys
 
 import pytest
 
-from mi_widgets.cli import main
+import mi_widgets as mw
+from mi_widgets.cli import DEMO_OUTPUT, DEMO_TEXT, main
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
 
 
 def test_help_documents_the_demo(capsys):
@@ -32,6 +38,48 @@ def test_demo_writes_an_offline_report(tmp_path, capsys):
     assert "highest induction score" in text and f"layer {attention['layer']}" in text
     assert "".join(attention["tokens"]).endswith("at midnight.")
     assert "nats/token" in text  # the loss on copied vs other tokens, measured on the text
+
+
+def readme_demo_command() -> list[str]:
+    """The arguments of ``mi-widgets`` in the README's first command."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    first = readme.split("```bash\n", 1)[1].splitlines()[0]
+    command = shlex.split(first.split("&&")[-1])
+    assert command[0].endswith("mi-widgets"), first
+    return command[1:]
+
+
+def test_readme_first_command_writes_an_expected_ignored_file(tmp_path, monkeypatch, capsys):
+    arguments = readme_demo_command()
+    assert arguments[0] == "demo"
+    output = arguments[arguments.index("-o") + 1] if "-o" in arguments else DEMO_OUTPUT
+    assert pathlib.Path(output).name == output, "written in the working directory"
+    assert f"writes `{output}` in the current directory" in " ".join(
+        (REPO / "README.md").read_text(encoding="utf-8").split()
+    )
+    if shutil.which("git") and (REPO / ".git").exists():
+        ignored = subprocess.run(
+            ["git", "-C", str(REPO), "check-ignore", "-q", output], check=False
+        )
+        assert ignored.returncode == 0, f"{output} in the repository root is not git-ignored"
+    monkeypatch.chdir(tmp_path)
+    assert main(arguments) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [output]
+    assert str((tmp_path / output).resolve()) in capsys.readouterr().out
+
+
+def test_demo_opens_on_the_top_induction_head_of_its_text(tmp_path):
+    path = tmp_path / "report.html"
+    assert main(["demo", "-o", str(path)]) == 0
+    text = path.read_text(encoding="utf-8")
+    data = json.loads(re.search(r'id="mi-widgets-data">(.*?)</script>', text, re.S).group(1))
+    grid, attention = (view["state"] for view in data["views"])
+    trace = mw.trace(*mw.demo_model(), DEMO_TEXT, kinds={"attention"})
+    on_text = mw.head_scores(trace)
+    layer, head, _ = on_text.top("induction", 1)[0]
+    assert (grid["layer_labels"][grid["layer"]], grid["head"]) == (layer, head)
+    assert (attention["layer"], attention["head"]) == (grid["layer"], grid["head"])
+    assert grid["title"] == on_text.source, "the grid says its scores are of this text"
 
 
 def test_the_console_script_runs(tmp_path):

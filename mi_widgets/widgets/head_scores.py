@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 import traitlets
 
-from ..analysis.scores import HeadScores
+from ..analysis.scores import HeadScores, head_scores
 from ..checks import check_index
 from ._serialization import EncodedArray, encode_array
 from .attention import AttentionView
@@ -28,6 +28,14 @@ class HeadScoresView(SlicedView):
 
         # selecting a head also shows it in an AttentionView (both ways):
         view = mw.HeadScoresView(scores, attention=mw.AttentionView(trace))
+        view.text_scores                      # the same scores on the attention view's text
+        view.scores = view.text_scores        # show those instead
+
+    Linked through ``attention=`` to a view of another input than the scores' (scores of
+    repeated random tokens, attention of an English sentence), the view opens on the head
+    that leads ``score`` on the attention view's own text, and the title says which input the
+    grid's scores come from. A head that leads on random repeats may do something else on a
+    given text (attend to the first token), so the head shown is one that does it there.
 
     Colours use the fixed scale ``[0, 1]`` (every score is a mean attention probability);
     NaN (a score not defined for that input) is drawn hatched and reads "n/a". Scores travel
@@ -41,8 +49,10 @@ class HeadScoresView(SlicedView):
             ``scores.layers``); by default the best head of ``score``.
         attention: an :class:`~mi_widgets.AttentionView` to link with
             (:func:`~mi_widgets.link_heads`): the grid selection and the view's layer/head
-            follow each other.
-        title: the heading; by default ``scores.source``.
+            follow each other. Without ``layer``/``head``, the view opens on the best head of
+            ``score`` on that view's text (see above).
+        title: the heading; by default ``scores.source``, and with ``attention`` of another
+            input, that source, that it is not the text shown, and the head opened on.
 
     Synced traits: ``score``, ``layer``, ``head``.
     """
@@ -73,9 +83,12 @@ class HeadScoresView(SlicedView):
     ) -> None:
         data = _as_head_scores(scores)
         data.check_name(score, "score")
+        self._text_scores = _scores_of_text(attention, data)
+        on_text, heading = _opening(data, score, self._text_scores)
         if layer is None and head is None:
-            best = data.top(score, 1)
+            best = on_text or data.top(score, 1)
             layer, head = (data.layers.index(best[0][0]), best[0][1]) if best else (0, 0)
+        title = heading if title is None else title
         layer = check_index(0 if layer is None else layer, data.n_layers, "layer")
         head = check_index(0 if head is None else head, data.n_heads, "head")
         self._data = data
@@ -84,7 +97,7 @@ class HeadScoresView(SlicedView):
             layer_labels=list(data.layers),
             n_layers=data.n_layers,
             n_heads=data.n_heads,
-            title=data.source if title is None else title,
+            title=title,
             score=score,
             layer=layer,
             head=head,
@@ -117,6 +130,20 @@ class HeadScoresView(SlicedView):
                 self.score = data.names[0]
             self.layer_labels = list(data.layers)
             self._values = _encode(data)
+
+    @property
+    def source(self) -> str:
+        """What the grid's scores were measured on, in words (``scores.source``)."""
+        return self._data.source
+
+    @property
+    def text_scores(self) -> HeadScores | None:
+        """Every score on the text of the AttentionView given as ``attention=`` (else None).
+
+        Repeats are found by token string; the attention is the one that view holds (uint8
+        steps of 1/255 unless it was made with ``precision="float32"``).
+        """
+        return self._text_scores
 
     def slice_keys(self) -> list[str]:
         """None: the scores are small and always travel in ``_values``."""
@@ -154,6 +181,43 @@ def _as_head_scores(scores: Any) -> HeadScores:
     raise TypeError(
         "scores must be mi_widgets.HeadScores (from mw.head_scores(...)) or a dict of "
         f"score name -> [layer, head] array, got {type(scores).__name__}"
+    )
+
+
+def _scores_of_text(attention: Any, data: HeadScores) -> HeadScores | None:
+    """The scores of an AttentionView's own text, or None when it cannot be linked."""
+    if not isinstance(attention, AttentionView):
+        return None
+    if (attention.n_layers, attention.n_heads) != data.shape:
+        return None  # link_heads explains the mismatch
+    _, ids = np.unique(np.asarray(attention.tokens, dtype=object), return_inverse=True)
+    text = head_scores(attention.attention, input_ids=ids.reshape(-1), layers=data.layers)
+    repeated = len(ids) - len(set(ids.tolist()))
+    source = f"the attention view's text of {len(ids)} tokens ({repeated} repeat an earlier token)"
+    return HeadScores(text.scores, layers=text.layers, source=source)
+
+
+def _same_input(data: HeadScores, text: HeadScores) -> bool:
+    """Whether ``data`` holds the scores of ``text``'s input (equal within uint8 steps)."""
+    shared = [name for name in data.names if name in text.scores]
+    return all(np.allclose(data[name], text[name], atol=1 / 255, equal_nan=True) for name in shared)
+
+
+def _opening(
+    data: HeadScores, score: str, text: HeadScores | None
+) -> tuple[list[tuple[int, int, float]], str]:
+    """The best head of ``score`` on the linked text (when the grid shows another input's
+    scores, else ``[]``) and the default title saying which input the grid's scores are of."""
+    if text is None or _same_input(data, text):
+        return [], data.source
+    title = f"Scores: {data.source}, not the text shown."
+    best = text.top(score, 1) if score in text.names else []
+    if not best:
+        return [], title
+    layer, head, value = best[0]
+    name = score.replace("_", "-")
+    return best, (
+        f"{title} Opened on L{layer}H{head}, the top {name} head on the text shown ({value:.2f})."
     )
 
 
