@@ -198,7 +198,7 @@ def run_scanned(model, tokenizer, sae, texts, **options):
     """feature_stats with the options of the ``scanned`` fixture."""
     return feature_stats(
         model, tokenizer, sae, texts, k=K, context=CONTEXT, n_intervals=INTERVALS,
-        interval_examples=PER_INTERVAL, batch_size=BATCH, progress=False, **options,
+        interval_examples=PER_INTERVAL, batch_size=BATCH, **{"progress": False, **options},
     )  # fmt: skip
 
 
@@ -258,3 +258,18 @@ def test_merge_refuses_statistics_that_do_not_belong_together(scanned, tmp_path)
     np.testing.assert_array_equal(old.interval_docs, stats.interval_docs)
     with pytest.raises(ValueError, match="seed None and None"):
         old.merge(old)
+
+
+def test_progress_shows_no_second_pass_when_pass_one_kept_every_text(scanned, capsys):
+    model, tokenizer, sae, _, _, _ = scanned
+    corpus = mw.demo_corpus("eval")[:6]
+    run_scanned(model, tokenizer, sae, corpus, progress=True)
+    bars = capsys.readouterr().err
+    assert "feature_stats 1/2" in bars and "6/6" in bars
+    assert "2/2" not in bars, "pass 2 read everything from the cache: no bar that reads 0 docs"
+    run_scanned(model, tokenizer, sae, corpus, progress=True, cache_bytes=0)
+    bars = capsys.readouterr().err
+    assert "feature_stats 2/2:" in bars and "kept from pass 1" not in bars
+    run_scanned(model, tokenizer, sae, corpus, progress=True, cache_bytes=100_000)
+    bars = capsys.readouterr().err
+    assert "feature_stats 2/2 (3 texts kept from pass 1):" in bars

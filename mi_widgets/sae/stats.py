@@ -78,6 +78,10 @@ def feature_stats(
             maximum on ``corpus`` (activations above it count in the last interval): give
             every shard of a corpus the maximum over all shards, and their statistics merge
             into those of the whole corpus (:meth:`FeatureStats.merge`).
+        progress: ``tqdm.auto`` bars of the texts the model runs on: ``feature_stats 1/2``,
+            then ``feature_stats 2/2`` only for the texts past ``cache_bytes`` (its label
+            says how many were kept from pass 1); no second bar when pass 1 kept them all.
+            One bar ``feature_stats`` with ``interval_max``.
     """
     hook = check_hook(model, sae, hook)
     if isinstance(corpus, (str, bytes)) or not isinstance(corpus, Sequence):
@@ -121,9 +125,10 @@ def feature_stats(
         for batch, codes in cache.batches():  # pass 2 reads what pass 1 kept, then the rest
             draw.add(padded(codes, batch), batch)
         rest = corpus[cache.n_docs :]
-        for batch in reader.stream(
-            rest, batch_size, truncate=truncate, progress=_label(progress, 2)
-        ):
+        label = _label(progress, 2) if len(rest) else None  # all kept: no model run, no bar
+        if label and cache.n_docs:
+            label += f" ({cache.n_docs} texts kept from pass 1)"
+        for batch in reader.stream(rest, batch_size, truncate=truncate, progress=label):
             batch = TextBatch(batch.input_ids, batch.mask, batch.doc_index + cache.n_docs)
             x = reader.read(batch.input_ids, batch.mask, [hook])[0]
             draw.add(padded(sae.encode(x[batch.mask.bool()]), batch), batch)
