@@ -9,7 +9,7 @@ import numpy as np
 import traitlets
 
 from ..analysis.attribution import Attribution
-from ..checks import check_index
+from ..checks import check_index, check_layer
 from ._serialization import EncodedArray, encode_array
 from .base import SlicedView
 
@@ -161,7 +161,7 @@ class AttributionView(SlicedView):
 
     @traitlets.validate("layer")
     def _valid_layer(self, proposal: dict[str, Any]) -> int:
-        return check_index(proposal["value"], self.n_layers, "layer")
+        return check_layer(proposal["value"], self.n_layers, None)
 
     @traitlets.validate("head")
     def _valid_head(self, proposal: dict[str, Any]) -> int:

@@ -9,7 +9,7 @@ import numpy as np
 import traitlets
 
 from ..analysis.scores import HeadScores
-from ..checks import check_index
+from ..checks import check_index, check_layer
 from ._serialization import EncodedArray, encode_array
 from .base import SlicedView
 
@@ -77,7 +77,7 @@ class HeadScoresView(SlicedView):
         if layer is None and head is None:
             best = data.top(score, 1)
             layer, head = (data.layers.index(best[0][0]), best[0][1]) if best else (0, 0)
-        layer = check_index(0 if layer is None else layer, data.n_layers, "layer")
+        layer = check_layer(0 if layer is None else layer, data.n_layers, None)
         head = check_index(0 if head is None else head, data.n_heads, "head")
         self._data = data
         self._head_links: list[HeadLink] = []
@@ -141,7 +141,7 @@ class HeadScoresView(SlicedView):
 
     @traitlets.validate("layer")
     def _valid_layer(self, proposal: dict[str, Any]) -> int:
-        return check_index(proposal["value"], self.n_layers, "layer")
+        return check_layer(proposal["value"], self.n_layers, None)
 
     @traitlets.validate("head")
     def _valid_head(self, proposal: dict[str, Any]) -> int:

@@ -8,7 +8,7 @@ import numpy as np
 import traitlets
 
 from ..analysis.lens import LogitLens
-from ..checks import check_index
+from ..checks import check_index, check_layer
 from ._serialization import EncodedArray, encode_array
 from .base import SlicedView
 
@@ -259,7 +259,7 @@ class LogitLensView(SlicedView):
 
     @traitlets.validate("layer")
     def _valid_layer(self, proposal: dict[str, Any]) -> int:
-        return check_index(proposal["value"], self.n_layer_rows, "layer")
+        return check_layer(proposal["value"], self.n_layer_rows, None)
 
     @traitlets.validate("query_token")
     def _valid_query_token(self, proposal: dict[str, Any]) -> int | None:
