@@ -41,6 +41,8 @@ class AttentionView(SlicedView):
 
     Synced traits: ``layer``, ``head``, ``query_token`` (``None`` or a position) and
     ``locked`` (whether the page holds that query token instead of following the mouse).
+    ``layer`` (argument or trait set from Python) may be negative, counting from the end:
+    ``-1`` selects and stores ``n_layers - 1``.
     """
 
     _module = "attention"

@@ -45,7 +45,8 @@ class AttributionView(SlicedView):
         title: the heading.
 
     Synced traits: ``component`` (the selected label), ``layer``/``head`` (the selected
-    head; they follow ``component`` when it is a head), ``sort``, ``show``.
+    head; they follow ``component`` when it is a head), ``sort``, ``show``. ``layer`` set
+    from Python may be negative, counting from the end (stored as the positive layer).
     """
 
     _module = "attribution"

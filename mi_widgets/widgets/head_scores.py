@@ -46,7 +46,8 @@ class HeadScoresView(SlicedView):
             follow each other.
         title: the heading; by default ``scores.source``.
 
-    Synced traits: ``score``, ``layer``, ``head``.
+    Synced traits: ``score``, ``layer``, ``head``. ``layer`` (argument or trait) may be
+    negative, counting from the end; the trait stores the positive layer.
     """
 
     _module = "head_scores"

@@ -62,7 +62,8 @@ class LogitLensView(SlicedView):
     Synced traits: ``row``, ``position``, ``target`` (a candidate index; see
     :attr:`target_token`), and for the link with an AttentionView ``layer`` (the attention
     layer of the selected row; the ``"embed"`` row keeps the last one) and ``query_token``
-    (the selected position).
+    (the selected position). ``layer`` set from Python may be negative, counting from the
+    end (stored as the positive layer).
     """
 
     _module = "lens"

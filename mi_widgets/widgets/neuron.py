@@ -47,7 +47,8 @@ class NeuronView(SlicedView):
         tokens: one string per position, shown as literal text.
         layers: with ``activations``, the model layer of each row (default ``0..L-1``).
         layer: the model layer shown first (default: the first layer with examples, else the
-            first captured).
+            first captured); negative counts from the end of the captured layers (``-1``:
+            the last), here and when the ``layer`` trait is set from Python.
         neuron, token: the neuron shown and the selected token (``None``: none).
         examples: :class:`~mi_widgets.TopActivations` of the same model; the page shows the
             selected neuron's top examples (fetched from the kernel on demand).

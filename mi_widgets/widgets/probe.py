@@ -34,7 +34,8 @@ class ProbeView(SlicedView):
 
     Args:
         probes: a :class:`~mi_widgets.ProbeResult`.
-        layer: the model layer shown in the scatter; by default the best one.
+        layer: the model layer shown in the scatter; by default the best one. Negative counts
+            from the end of the probed layers (``-1``: the last), here and in the trait.
         title: the heading; by default ``probes.source``.
 
     Synced traits: ``layer``, ``example``.
