@@ -18,6 +18,11 @@ Ties are broken deterministically: examples are ordered by activation, highest f
 activations by document index, then position, earlier first. Given the same activations the
 result does not depend on ``batch_size`` (a forward pass may round the last bits differently
 in another batch), and :meth:`TopActivations.merge` of two shards equals one pass over both.
+
+Repeated contexts (a document that appears several times, shared boilerplate) are examples
+once: with ``dedupe=True`` (the default) a window of token ids equal to a better-ranked
+one's is skipped, so ``k`` examples are ``k`` different contexts; ties keep the earlier
+copy, so of repeated documents the first in corpus order.
 """
 
 from __future__ import annotations
