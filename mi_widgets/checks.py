@@ -72,13 +72,16 @@ def check_token_position(position: Any, n_tokens: int, what: str) -> int:
     return int(position) % n_tokens
 
 
-def check_layers(layers: Any, n_layers: int, owner: str, name: str = "layers") -> tuple[int, ...]:
+def check_layers(
+    layers: Any, n_layers: int, owner: str | None, name: str = "layers"
+) -> tuple[int, ...]:
     """Model layers, ascending, from an int or a list of ints (negative counts from the end).
 
     Args:
         layers: what the caller passed as ``name``.
         n_layers: the layers ``owner`` has.
-        owner: what has the layers, for the message (a model's class name, "the trace").
+        owner: what has the layers, for the message (a model's class name, "the trace");
+            ``None``: a view's layers, named by their range alone.
         name: the argument's name.
 
     Raises:
@@ -102,8 +105,9 @@ def check_layers(layers: Any, n_layers: int, owner: str, name: str = "layers") -
     return tuple(normalised)
 
 
-def check_layer(layer: Any, n_layers: int, owner: str, name: str = "layer") -> int:
-    """One model layer (negative counts from the end), normalised to ``range(n_layers)``."""
+def check_layer(layer: Any, n_layers: int, owner: str | None, name: str = "layer") -> int:
+    """One model layer (negative counts from the end), normalised to ``range(n_layers)``:
+    the rule of every ``layer=`` argument and ``layer`` trait."""
     if not is_int(layer):
         raise TypeError(f"{name} must be an int, got {layer!r}")
     return check_layers(layer, n_layers, owner, name)[0]
@@ -120,8 +124,25 @@ def check_member(value: Any, allowed: Sequence[int], name: str, owner: str) -> i
     return int(value)
 
 
-def _layer_out_of_range(name: str, single: bool, layer: int, n_layers: int, owner: str) -> str:
+def layer_from_end(layer: Any, layers: Sequence[int]) -> Any:
+    """``layers[layer]`` for a negative ``layer`` counting from the end of the model
+    ``layers`` a view holds (``-1``: the last); any other value unchanged, to be checked."""
+    if is_int(layer) and -len(layers) <= layer < 0:
+        return int(layers[layer])
+    return layer
+
+
+def check_layer_member(layer: Any, layers: Sequence[int], owner: str) -> int:
+    """One of the model ``layers`` a view holds; negative counts from the end of them."""
+    return check_member(layer_from_end(layer, layers), layers, "layer", owner)
+
+
+def _layer_out_of_range(
+    name: str, single: bool, layer: int, n_layers: int, owner: str | None
+) -> str:
     expected = f"0 <= layer < {n_layers} (or {-n_layers} <= layer < 0 counting from the end)"
+    if owner is None:
+        return f"{name} = {layer} is out of range: expected {expected.replace('layer', name)}"
     if single:
         return (
             f"{name} = {layer} is out of range: {owner} has {n_layers} layers: expected {expected}"

@@ -30,7 +30,7 @@ def scanned():
         sae.b_enc[:3] = -100.0  # features that never fire: no examples at all
     stats = feature_stats(
         model, tokenizer, sae, corpus, k=K, context=CONTEXT, n_intervals=INTERVALS,
-        interval_examples=PER_INTERVAL, batch_size=BATCH, progress=False,
+        interval_examples=PER_INTERVAL, batch_size=BATCH, dedupe=False, progress=False,
     )  # fmt: skip
     # the same features, text by text, from the same padded batches (bitwise the same floats)
     reader = CorpusReader(model, tokenizer)
@@ -186,7 +186,7 @@ def test_pass_two_gives_the_same_whether_pass_one_kept_the_features_or_not(scann
         again = feature_stats(
             model, tokenizer, sae, corpus, k=K, context=CONTEXT, n_intervals=INTERVALS,
             interval_examples=PER_INTERVAL, batch_size=BATCH, cache_bytes=budget,
-            progress=False,
+            dedupe=False, progress=False,
         )  # fmt: skip
         for name in ("interval_counts", "interval_docs", "interval_positions", "values", "docs"):
             np.testing.assert_array_equal(getattr(again, name), getattr(stats, name))
@@ -196,9 +196,10 @@ def test_pass_two_gives_the_same_whether_pass_one_kept_the_features_or_not(scann
 
 def run_scanned(model, tokenizer, sae, texts, **options):
     """feature_stats with the options of the ``scanned`` fixture."""
+    options = {"progress": False, "dedupe": False, "batch_size": BATCH, **options}
     return feature_stats(
         model, tokenizer, sae, texts, k=K, context=CONTEXT, n_intervals=INTERVALS,
-        interval_examples=PER_INTERVAL, batch_size=BATCH, progress=False, **options,
+        interval_examples=PER_INTERVAL, **options,
     )  # fmt: skip
 
 
@@ -258,3 +259,61 @@ def test_merge_refuses_statistics_that_do_not_belong_together(scanned, tmp_path)
     np.testing.assert_array_equal(old.interval_docs, stats.interval_docs)
     with pytest.raises(ValueError, match="seed None and None"):
         old.merge(old)
+
+
+def test_progress_shows_no_second_pass_when_pass_one_kept_every_text(scanned, capsys):
+    model, tokenizer, sae, _, _, _ = scanned
+    corpus = mw.demo_corpus("eval")[:6]
+    run_scanned(model, tokenizer, sae, corpus, progress=True)
+    bars = capsys.readouterr().err
+    assert "feature_stats 1/2" in bars and "6/6" in bars
+    assert "2/2" not in bars, "pass 2 read everything from the cache: no bar that reads 0 docs"
+    run_scanned(model, tokenizer, sae, corpus, progress=True, cache_bytes=0)
+    bars = capsys.readouterr().err
+    assert "feature_stats 2/2:" in bars and "kept from pass 1" not in bars
+    run_scanned(model, tokenizer, sae, corpus, progress=True, cache_bytes=100_000)
+    bars = capsys.readouterr().err
+    assert "feature_stats 2/2 (3 texts kept from pass 1):" in bars
+
+
+def test_repeated_documents_give_distinct_examples_and_merge_exactly(scanned):
+    """Each text three times, in batches of one (bitwise equal copies): every top and
+    interval example is a different window, the first copy; halves merge into one pass."""
+    model, tokenizer, sae, _, _, _ = scanned
+    texts = mw.demo_corpus("eval")[:4]
+    corpus = texts * 3
+    options = {"batch_size": 1, "interval_max": None, "dedupe": True}
+    stats = run_scanned(model, tokenizer, sae, corpus, **options)
+    every = run_scanned(model, tokenizer, sae, corpus, **{**options, "dedupe": False})
+    # one pass over the texts once: the same examples, numbered as the first copies
+    once = run_scanned(model, tokenizer, sae, texts, **options)
+    for name in ("values", "docs", "positions", "interval_docs", "interval_positions"):
+        np.testing.assert_array_equal(getattr(stats, name), getattr(once, name), name)
+    assert stats.dedupe and not every.dedupe
+    windows = stats.token_ids(stats.window_tokens)  # [feature, k, window]
+    found = stats.docs >= 0
+    for f in range(sae.n_features):  # a check, not a hot path
+        distinct = {tuple(w) for w in windows[f][found[f]]}
+        assert len(distinct) == found[f].sum()
+    repeated = every.token_ids(every.window_tokens)
+    assert any(
+        len({tuple(w) for w in repeated[f][every.docs[f] >= 0]}) < (every.docs[f] >= 0).sum()
+        for f in range(sae.n_features)
+    ), "without de-duplication the copies fill the top k"
+    np.testing.assert_array_equal(stats.interval_counts, every.interval_counts)
+    np.testing.assert_array_equal(stats.counts, every.counts)
+    # merged halves equal one pass, de-duplicated across the halves too
+    maxima = stats.max
+    halves = corpus[:6], corpus[6:]
+    parts = [
+        run_scanned(model, tokenizer, sae, half, **{**options, "interval_max": maxima})
+        for half in halves
+    ]
+    whole = run_scanned(model, tokenizer, sae, corpus, **{**options, "interval_max": maxima})
+    merged = parts[0].merge(parts[1])
+    for name in FeatureStats.ARRAYS:
+        if name != "sums":
+            np.testing.assert_array_equal(getattr(merged, name), getattr(whole, name), name)
+    assert merged.dedupe
+    with pytest.raises(ValueError, match=r"dedupe differs \(True vs False\)"):
+        parts[0].merge(replace(parts[1], dedupe=False))

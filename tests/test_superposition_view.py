@@ -46,3 +46,15 @@ def test_traits_are_checked(toy):
         mw.SuperpositionView(toy, sparsity=3)
     with pytest.raises(TypeError, match=r"toy must be mi_widgets\.ToySuperposition"):
         mw.SuperpositionView(np.zeros((2, 5)))
+
+
+def test_sparsity_may_be_given_as_its_value(toy):
+    assert mw.SuperpositionView(toy, sparsity=0.9).sparsity == 1
+    assert mw.SuperpositionView(toy, sparsity=np.float32(0.9) + 1e-8).sparsity == 1
+    assert mw.SuperpositionView(toy, sparsity=0.0).sparsity == 0
+    with pytest.raises(
+        ValueError, match=r"sparsity = 0\.97 is not one of the toy's sparsities.*values 0, 0\.9"
+    ):
+        mw.SuperpositionView(toy, sparsity=0.97)
+    with pytest.raises(TypeError, match="sparsity must be an int, got str"):
+        mw.SuperpositionView(toy, sparsity="0.9")

@@ -40,6 +40,31 @@ def brute_force(acts_by_doc: list[np.ndarray], k: int) -> tuple[np.ndarray, ...]
     return np.array(out_values), np.array(out_docs), np.array(out_positions)
 
 
+def brute_force_distinct(
+    acts_by_doc: list[np.ndarray], ids_by_doc: list[list[int]], k: int, context: int
+) -> tuple[np.ndarray, ...]:
+    """Like :func:`brute_force`, but a window of token ids equal to that of a better-ranked
+    example is skipped (``-1`` past the document ends); fewer than ``k``: NaN, doc -1."""
+    rows = [(doc, pos) for doc, acts in enumerate(acts_by_doc) for pos in range(acts.shape[0])]
+    values = np.concatenate([acts for acts in acts_by_doc if acts.shape[0]])
+    windows = []
+    for doc, pos in rows:
+        padded = [-1] * context + list(ids_by_doc[doc]) + [-1] * context
+        windows.append(tuple(padded[pos : pos + 2 * context + 1]))
+    docs = np.array([doc for doc, _ in rows])
+    positions = np.array([pos for _, pos in rows])
+    out = np.full((3, values.shape[1], k), -1.0)
+    out[0] = np.nan
+    for m in range(values.shape[1]):  # a reference: clarity over speed
+        seen, j = set(), 0
+        for row in np.lexsort((positions, docs, -values[:, m])):
+            if j < k and windows[row] not in seen:
+                seen.add(windows[row])
+                out[:, m, j] = values[row, m], docs[row], positions[row]
+                j += 1
+    return out[0], out[1].astype(np.int64), out[2].astype(np.int64)
+
+
 def streamed_activations(
     model, tokenizer, corpus: list[str], layer: int, batch_size: int = 1
 ) -> list[np.ndarray]:
@@ -176,6 +201,7 @@ def test_ties_are_independent_of_the_batch_size(tiny_gpt2):
             k=12,
             context=1,
             batch_size=batch_size,
+            dedupe=False,
             progress=False,
         )
         acts = streamed_activations(model, tokenizer, corpus, 0, batch_size)
@@ -195,8 +221,9 @@ def test_every_family_matches_its_trace(tiny_family_models, tiny_gpt2, name):
     was_training = model.training
     corpus = [text for text in CORPUS if text][:5]
     top = mw.top_activations(
-        model, tokenizer, corpus, layer=[0, -1], k=3, context=1, batch_size=2, progress=False
-    )
+        model, tokenizer, corpus, layer=[0, -1], k=3, context=1, batch_size=2, dedupe=False,
+        progress=False,
+    )  # fmt: skip
     assert model.training == was_training
     assert top.layers == (0, 1) and top.values.shape == (2, 64, 3)
     for j, layer in enumerate(top.layers):
@@ -318,9 +345,12 @@ def test_the_demo_model_on_its_offline_corpus():
     assert all(example.tokens for example in top.examples(0))
 
 
-def test_streaming_over_many_batches_equals_sorting_everything(monkeypatch):
+@pytest.mark.parametrize("dedupe", [False, True])
+def test_streaming_over_many_batches_equals_sorting_everything(monkeypatch, dedupe):
     """Ties, NaN, padding and a neuron that beats its top k in every batch, over enough
-    batches that every path of the per-batch search runs (and each must agree)."""
+    batches that every path of the per-batch search runs (and each must agree). With
+    ``dedupe``, token ids from a vocabulary of 2 repeat windows within and across batches:
+    a window equal to a better-ranked one is skipped."""
     from mi_widgets.analysis import _streaming
 
     paths = []  # per batch: which search it took, and the most candidates of one neuron
@@ -340,7 +370,7 @@ def test_streaming_over_many_batches_equals_sorting_everything(monkeypatch):
     monkeypatch.setattr(_streaming, "top_per_list", recorded_lists)
     generator = torch.Generator().manual_seed(0)
     n_layers, n_neurons, k, n_batches, n_texts, n_pos = 2, 40, 3, 30, 4, 12
-    scan = _streaming.Scan(k, 1, torch.tensor(DEFAULT_EDGES))
+    scan = _streaming.Scan(k, 1, torch.tensor(DEFAULT_EDGES), dedupe=dedupe)
     documents = []  # (layer, neuron) activations [pos, neuron] per document, unpadded
     for b in range(n_batches):
         acts = (torch.randn(n_layers, n_texts, n_pos, n_neurons, generator=generator) * 2).round()
@@ -348,7 +378,7 @@ def test_streaming_over_many_batches_equals_sorting_everything(monkeypatch):
         acts[torch.rand(acts.shape, generator=generator) < 0.02] = float("nan")
         acts[acts == 0] = -0.0
         lengths = torch.randint(1, n_pos + 1, (n_texts,), generator=generator)
-        ids = torch.randint(0, 50, (n_texts, n_pos), generator=generator)
+        ids = torch.randint(0, 2 if dedupe else 50, (n_texts, n_pos), generator=generator)
         scan.add(acts, ids, lengths, torch.arange(n_texts) + b * n_texts)
         documents += [(acts[:, t, : lengths[t]], ids[t, : lengths[t]]) for t in range(n_texts)]
     # the first batches rank all rows; later ones only those above each running k-th
@@ -357,6 +387,12 @@ def test_streaming_over_many_batches_equals_sorting_everything(monkeypatch):
     assert paths[0] == "dense" and len(counts) > n_batches // 2
     assert max(counts) > k
     window_ids, window_values = scan.state.windows()
+
+    def window(doc: int, pos: int) -> tuple[int, ...]:
+        ids = [-1, *documents[doc][1].tolist(), -1]
+        return tuple(ids[pos : pos + 3])
+
+    skipped = 0
     for layer in range(n_layers):
         for neuron in range(n_neurons):  # a reference: clarity over speed
             candidates = [
@@ -365,7 +401,12 @@ def test_streaming_over_many_batches_equals_sorting_everything(monkeypatch):
                 for pos in range(acts.shape[1])
                 if not acts[layer, pos, neuron].isnan()
             ]
-            best = sorted(candidates)[:k]
+            best, seen = [], set()
+            for candidate in sorted(candidates):
+                if len(best) < k and not (dedupe and window(*candidate[1:]) in seen):
+                    best.append(candidate)
+                    seen.add(window(*candidate[1:]))
+            skipped += best != sorted(candidates)[:k]
             assert scan.state.values[layer, neuron].tolist() == [-v for v, _, _ in best]
             assert scan.state.docs[layer, neuron].tolist() == [d for _, d, _ in best]
             assert scan.state.positions[layer, neuron].tolist() == [p for _, _, p in best]
@@ -379,6 +420,7 @@ def test_streaming_over_many_batches_equals_sorting_everything(monkeypatch):
                     window_values[layer, neuron, j][window_ids[layer, neuron, j] >= 0],
                     acts[layer, lo:hi, neuron],
                 )
+    assert (skipped > 0) == dedupe, "repeated windows changed the top k"
 
 
 def test_merge_equals_one_pass_in_every_array_and_refuses_other_scans(
@@ -407,3 +449,53 @@ def test_merge_equals_one_pass_in_every_array_and_refuses_other_scans(
         first.merge(run(CORPUS[6:], context=2))
     with pytest.raises(ValueError, match="histogram edges differ"):
         first.merge(run(CORPUS[6:], bins=[-1.0, 0.0, 1.0]))
+
+
+@pytest.mark.parametrize("batch_size", [1, 4, 100])
+def test_repeated_documents_give_distinct_examples(tiny_family_models, tiny_gpt2, batch_size):
+    """Each text three times: by default every example is a different window (the first
+    copy in corpus order), as a reference that skips repeated windows finds; with
+    ``dedupe=False`` the copies fill the top k, as before."""
+    model, tokenizer = tiny_family_models["gpt2"], tiny_gpt2[1]
+    corpus = [text for text in CORPUS if text] * 3
+    options = {"layer": 1, "k": 10, "context": 2, "batch_size": batch_size, "progress": False}
+    top = mw.top_activations(model, tokenizer, corpus, **options)
+    acts = streamed_activations(model, tokenizer, corpus, 1, batch_size)
+    ids = [tokenizer(text)["input_ids"] for text in corpus]
+    values, docs, positions = brute_force_distinct(acts, ids, 10, 2)
+    np.testing.assert_array_equal(top.values[0], values)
+    np.testing.assert_array_equal(top.docs[0], docs)
+    np.testing.assert_array_equal(top.positions[0], positions)
+    assert top.dedupe
+    if batch_size != 4:  # copies in batches of the same shape: bitwise equal activations
+        assert top.docs.max() < len(corpus) // 3, "of equal copies the first is kept"
+    for neuron in (0, 31, 63):
+        contexts = [(tuple(e.tokens), e.center) for e in top.examples(neuron)]
+        assert len(contexts) == 10 and len(set(contexts)) == 10
+    every = mw.top_activations(model, tokenizer, corpus, dedupe=False, **options)
+    values, docs, positions = brute_force(acts, 10)
+    np.testing.assert_array_equal(every.docs[0], docs)
+    np.testing.assert_array_equal(every.positions[0], positions)
+    distinct = [len({(tuple(e.tokens), e.center) for e in every.examples(n)}) for n in range(64)]
+    assert max(distinct) <= 4, "without de-duplication each example appears three times"
+    np.testing.assert_array_equal(every.counts, top.counts)
+    np.testing.assert_array_equal(every.n_firing, top.n_firing)
+
+
+def test_a_batch_of_repeated_texts_keeps_each_window_once():
+    """Two copies of a text and a third text sharing one window: of equal windows the
+    higher activation stays, of equal activations the earlier document."""
+    acts = torch.tensor([[1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.0], [0.0, 5.0, 1.0, 0.5]])
+    ids = torch.tensor([[5, 6, 7, 8], [5, 6, 7, 8], [9, 6, 7, 8]])
+    lengths = torch.tensor([4, 4, 4])
+    for dedupe, values, docs in (
+        (True, [5.0, 4.0, 3.0, 2.0, 1.0, 0.0], [2, 0, 0, 0, 0, 2]),
+        (False, [5.0, 4.0, 4.0, 3.0, 3.0, 2.0], [2, 0, 1, 0, 1, 0]),
+    ):
+        state = TopState.empty(1, 1, k=6, window=3)
+        batch = batch_top(acts[None, :, :, None], ids, lengths, k=6, context=1, dedupe=dedupe)
+        state.absorb(batch, k=6)
+        assert state.values[0, 0].tolist() == values
+        assert state.docs[0, 0].tolist() == docs
+    # doc 2's windows (6, 7, 8) and (7, 8, -1) equal docs 0 and 1's, which are higher
+    assert state.positions[0, 0].tolist()[:2] == [1, 3]

@@ -4,14 +4,22 @@ from :mod:`mi_widgets.analysis.histograms`.
 
 Everything is ``torch`` on whole ``[layer, ..., neuron]`` tensors: no loop over neurons or
 tokens. Order everywhere: value descending, then document, then position ascending.
+
+With de-duplication, identical windows (the same token ids at every offset, compared by
+their int64 :func:`~mi_widgets.analysis._window_keys.window_keys`) count once per neuron:
+the copy that ranks first in that order is kept (for repeated documents, the first in
+corpus order), the later ones are never examples. Keeping the top ``k`` of distinct
+windows batch by batch stays exact: a window among the top ``k`` distinct ones of the
+whole corpus is among the top ``k`` distinct ones of the batch that holds its best copy.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
+from ._window_keys import batch_windows, later_copies, window_keys
 from .histograms import batch_sparse_stats, batch_stats
 
 
@@ -32,6 +40,7 @@ class TopState:
     slots: torch.Tensor
     window_ids: torch.Tensor  # int32, -1 outside the document
     window_values: torch.Tensor  # NaN outside the document
+    keys: torch.Tensor  # int64 [layer, neuron, k] window_keys of each entry's window
 
     @classmethod
     def empty(cls, n_layers: int, n_neurons: int, k: int, window: int) -> TopState:
@@ -43,6 +52,7 @@ class TopState:
             slots=torch.arange(k).expand(shape).clone(),
             window_ids=torch.full((*shape, window), -1, dtype=torch.int32),
             window_values=torch.full((*shape, window), float("nan")),
+            keys=torch.zeros(shape, dtype=torch.long),
         )
 
     @classmethod
@@ -56,7 +66,8 @@ class TopState:
     ) -> TopState:
         """A state whose windows are stored in the order of its entries."""
         slots = torch.arange(values.shape[2]).expand(values.shape).clone()
-        return cls(values, docs, positions, slots, window_ids.int(), window_values)
+        keys = window_keys(window_ids)
+        return cls(values, docs, positions, slots, window_ids.int(), window_values, keys)
 
     def windows(self) -> tuple[torch.Tensor, torch.Tensor]:
         """``(window_ids, window_values)`` in the order of the entries."""
@@ -68,19 +79,27 @@ class TopState:
         ``k`` (a tie loses to the earlier document); ``-inf`` while a neuron has room."""
         return self.values[..., -1].nan_to_num(nan=-torch.inf)
 
-    def _order(self, values: torch.Tensor, k: int) -> torch.Tensor:
+    def _order(self, values: torch.Tensor, keys: torch.Tensor | None, k: int) -> torch.Tensor:
         """Index ``[layer, neuron, k]`` into ``[self | later]`` of the top ``k`` of both.
 
         Both halves are ordered, and ``later``'s documents all come after ``self``'s: a
         stable sort of the concatenation by value keeps that order among equal values.
-        Empty entries (NaN) sort as ``-inf``, below every found value.
+        Empty entries (NaN) sort as ``-inf``, below every found value. With ``later``'s
+        window ``keys``, a found entry whose window ranks after an equal one goes last:
+        ``self``'s own empty entries fill the top ``k`` before any such copy.
         """
         values = torch.cat([self.values, values], dim=2).nan_to_num(nan=-torch.inf)
-        return values.sort(dim=2, descending=True, stable=True).indices[..., :k]
+        order = values.sort(dim=2, descending=True, stable=True).indices
+        if keys is not None:
+            copies = later_copies(torch.cat([self.keys, keys], dim=2).gather(2, order))
+            copies &= values.gather(2, order) > -torch.inf  # empty entries are no copies
+            order = order.gather(2, copies.byte().argsort(dim=2, stable=True))
+        return order[..., :k]
 
-    def merged(self, later: TopState, k: int) -> TopState:
-        """The top ``k`` of ``self`` and ``later`` (whose documents all come after)."""
-        index = self._order(later.values, k)
+    def merged(self, later: TopState, k: int, *, dedupe: bool = False) -> TopState:
+        """The top ``k`` of ``self`` and ``later`` (whose documents all come after); with
+        ``dedupe``, of distinct windows."""
+        index = self._order(later.values, later.keys if dedupe else None, k)
         (my_ids, my_values), (their_ids, their_values) = self.windows(), later.windows()
 
         def take(mine: torch.Tensor, theirs: torch.Tensor) -> torch.Tensor:
@@ -98,8 +117,10 @@ class TopState:
 
     def absorb(self, batch: _Batch, k: int) -> None:
         """Merge a later batch's candidates in place; windows are cut from the batch only
-        for the candidates that enter, into the slots of the entries they push out."""
-        index = self._order(batch.values, k)
+        for the candidates that enter, into the slots of the entries they push out. With
+        ``batch.keys`` (de-duplication), a window equal to a better-ranked one never enters
+        and pushes the worse copy out."""
+        index = self._order(batch.values, batch.keys, k)
         from_batch = index >= k
         # the old entries that stay; the others free their slots
         stays = torch.zeros(*index.shape[:2], k + 1, dtype=torch.bool)
@@ -116,6 +137,8 @@ class TopState:
         self.values = take(self.values, batch.values)
         self.docs = take(self.docs, batch.corpus_docs)
         self.positions = take(self.positions, batch.positions)
+        if batch.keys is not None:
+            self.keys = take(self.keys, batch.keys)
         self.slots = slots
         rows = batch.rows[layer, neuron, index[layer, neuron, entry] - k]
         ids, values = batch.windows(layer, neuron, rows)
@@ -228,6 +251,7 @@ class _Batch:
     positions: torch.Tensor
     rows: torch.Tensor
     columns: torch.Tensor | None = None  # the acts neuron of each list (None: the same)
+    keys: torch.Tensor | None = None  # window_keys of the candidates (None: no de-duplication)
 
     def windows(
         self, layer: torch.Tensor, neuron: torch.Tensor, rows: torch.Tensor
@@ -259,8 +283,11 @@ def batch_top(
     context: int,
     doc_index: torch.Tensor | None = None,
     threshold: torch.Tensor | None = None,
+    *,
+    dedupe: bool = False,
 ) -> _Batch:
-    """The top ``k`` candidates of every neuron in one padded batch.
+    """The top ``k`` candidates of every neuron in one padded batch (with ``dedupe``, of
+    distinct windows: a later copy of a window ranks after the first, see the module).
 
     Args:
         acts: float32 ``[layer, batch, pos, neuron]`` activations (padding anywhere after
@@ -275,6 +302,10 @@ def batch_top(
     n_rows = n_batch * n_pos
     real = (torch.arange(n_pos)[None] < lengths[:, None]).reshape(-1)  # [batch * pos]
     source = acts.reshape(n_layers, n_rows, n_neurons)
+    keys = None
+    if dedupe:
+        keys = window_keys(batch_windows(input_ids, lengths, context))  # [batch * pos]
+        source = _without_copies(source, keys, real)
     rows = None
     if threshold is not None:
         rows = _rows_above(source, None if bool(real.all()) else real, threshold, k)
@@ -288,7 +319,28 @@ def batch_top(
     rows = rows.clamp(max=n_rows - 1)
     values = source.gather(1, rows.transpose(1, 2)).transpose(1, 2)
     values = values.masked_fill(none | (values == -torch.inf), float("nan"))
-    return batch_of(acts, input_ids, lengths, context, doc_index, rows, values)
+    out = batch_of(acts, input_ids, lengths, context, doc_index, rows, values)
+    return out if keys is None else replace(out, keys=keys[rows])
+
+
+def _without_copies(source: torch.Tensor, keys: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """``source`` ``[layer, rows, neuron]`` with NaN where a row's window (``keys``
+    ``[rows]``) has a better copy for that neuron: a higher value, or an equal value at an
+    earlier row. Unchanged (not copied) when the batch repeats no window."""
+    keys = keys.masked_fill(~real, 0)
+    _, group, sizes = keys.unique(return_inverse=True, return_counts=True)
+    repeated = (real & (sizes[group] > 1)).nonzero().squeeze(1)  # rows of repeated windows
+    if repeated.numel() == 0:
+        return source
+    part = source[:, repeated].nan_to_num(nan=-torch.inf)  # [layer, repeated, neuron]
+    # unique ranks: value, then earlier row; the best of each group is its maximum
+    rank = (_sortable(part) << 32) | (2**31 - 1 - repeated)[None, :, None]
+    at = group[repeated][None, :, None].expand_as(rank)
+    best = torch.full((rank.shape[0], sizes.numel(), rank.shape[2]), torch.iinfo(torch.long).min)
+    best.scatter_reduce_(1, at, rank, reduce="amax")
+    out = source.clone()
+    out[:, repeated] = part.masked_fill(rank != best.gather(1, at), float("nan"))
+    return out
 
 
 def batch_of(
@@ -331,11 +383,21 @@ class Scan:
     With ``nonzero``, for sparse non-negative activations (autoencoder features): only
     activations above 0 become examples (a feature that fired fewer than ``k`` times keeps
     empty rows), the histogram counts only non-zero activations and ``n_firing`` the
-    non-zero ones, all computed from the few entries above 0.
+    non-zero ones, all computed from the few entries above 0. With ``dedupe``, the top
+    ``k`` holds distinct windows (see the module); histograms and counts count every token.
     """
 
-    def __init__(self, k: int, context: int, edges: torch.Tensor, *, nonzero: bool = False) -> None:
+    def __init__(
+        self,
+        k: int,
+        context: int,
+        edges: torch.Tensor,
+        *,
+        nonzero: bool = False,
+        dedupe: bool = False,
+    ) -> None:
         self.k, self.context, self.edges, self.nonzero = k, context, edges, nonzero
+        self.dedupe = dedupe
         self.state: TopState | None = None
         self.counts = self.n_firing = self.sums = torch.zeros(0)
         self.n_tokens = 0
@@ -360,7 +422,9 @@ class Scan:
         threshold = self.state.threshold()
         if self.nonzero:  # zero is no activation: never an example
             threshold = threshold.clamp(min=0.0)
-        top = batch_top(acts, input_ids, lengths, self.k, self.context, doc_index, threshold)
+        top = batch_top(
+            acts, input_ids, lengths, self.k, self.context, doc_index, threshold, dedupe=self.dedupe
+        )
         self.state.absorb(top, self.k)
         in_text = (torch.arange(n_pos)[None] < lengths[:, None]).reshape(-1)
         real = None if bool(in_text.all()) else in_text

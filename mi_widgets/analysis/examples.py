@@ -116,9 +116,11 @@ class TopArrays(NamedTuple):
         """The same entries numbered as documents that follow ``n_docs`` others."""
         return self._replace(docs=np.where(self.docs >= 0, self.docs + n_docs, self.docs))
 
-    def merged(self, later: TopArrays, k: int) -> TopArrays:
+    def merged(self, later: TopArrays, k: int, *, dedupe: bool = False) -> TopArrays:
         """The top ``k`` of both (``later``'s documents all come after ``self``'s); equal
-        values keep ``self``'s first, as one pass over both would."""
+        values keep ``self``'s first, as one pass over both would. With ``dedupe`` (both
+        hold distinct windows per list), of distinct windows: the better-ranked copy stays.
+        Window tokens must be token ids here (not vocab indices)."""
         lists = self.values.shape[:-1]
 
         def state(part: TopArrays) -> TopState:
@@ -127,7 +129,7 @@ class TopArrays(NamedTuple):
                 *(a.reshape(1, -1, *a.shape[len(lists) :]) for a in flat)  # [1, list, ...]
             )
 
-        top = state(self).merged(state(later), k)
+        top = state(self).merged(state(later), k, dedupe=dedupe)
         window_tokens, window_values = top.windows()
         window = self.window_tokens.shape[-1]
         return TopArrays(
@@ -159,6 +161,10 @@ class CorpusExamples:
         sums: float64 ``[*unit]`` sum of its activations.
         n_tokens: tokens seen (padding excluded); n_docs: documents read.
         source: what was scanned, in words.
+        dedupe: identical windows (the same token ids at every offset) count once among a
+            unit's top examples: of equal windows the best-ranked copy is kept (equal
+            values: the earlier document, so of repeated documents the first); histograms
+            and counts still count every token. False in files written before it existed.
     """
 
     #: the unit's name in messages ("neuron", "feature"), the file kind and format version
@@ -193,6 +199,7 @@ class CorpusExamples:
     n_tokens: int
     n_docs: int
     source: str = ""
+    dedupe: bool = False
 
     @property
     def k(self) -> int:
@@ -259,6 +266,7 @@ class CorpusExamples:
             "n_tokens": self.n_tokens,
             "n_docs": self.n_docs,
             "source": self.source,
+            "dedupe": self.dedupe,
         }
         arrays = {name: getattr(self, name) for name in self.ARRAYS}
         return write_archive(path, self.KIND, self.VERSION, arrays, meta)
@@ -272,6 +280,7 @@ class CorpusExamples:
             n_tokens=int(meta["n_tokens"]),
             n_docs=int(meta["n_docs"]),
             source=meta.get("source", ""),
+            dedupe=bool(meta.get("dedupe", False)),
             **cls._from_meta(meta),
             **{name: arrays[name] for name in cls.ARRAYS},
         )
@@ -311,9 +320,14 @@ class CorpusExamples:
                 )
         if not np.array_equal(self.edges, other.edges):
             raise ValueError("cannot merge: the histogram edges differ")
+        if self.dedupe != other.dedupe:
+            raise ValueError(
+                f"cannot merge: dedupe differs ({self.dedupe} vs {other.dedupe}): scan both "
+                "parts with the same dedupe"
+            )
         first = self.top.with_tokens(self.token_ids(self.window_tokens))
         later = other.top.with_tokens(other.token_ids(other.window_tokens)).after(self.n_docs)
-        top = first.merged(later, self.k)
+        top = first.merged(later, self.k, dedupe=self.dedupe)
         extras, finish = self._merged_extras(other)
         vocab_ids, indices = index_tokens(top.window_tokens, *extras)
         strings = dict(zip(other.vocab_ids.tolist(), other.vocab, strict=True))
@@ -329,5 +343,6 @@ class CorpusExamples:
             n_tokens=self.n_tokens + other.n_tokens,
             n_docs=self.n_docs + other.n_docs,
             source=self.source if self.source == other.source else "merged scans",
+            dedupe=self.dedupe,
             **finish(indices[1:]),
         )

@@ -18,6 +18,11 @@ Ties are broken deterministically: examples are ordered by activation, highest f
 activations by document index, then position, earlier first. Given the same activations the
 result does not depend on ``batch_size`` (a forward pass may round the last bits differently
 in another batch), and :meth:`TopActivations.merge` of two shards equals one pass over both.
+
+Repeated contexts (a document that appears several times, shared boilerplate) are examples
+once: with ``dedupe=True`` (the default) a window of token ids equal to a better-ranked
+one's is skipped, so ``k`` examples are ``k`` different contexts; ties keep the earlier
+copy, so of repeated documents the first in corpus order.
 """
 
 from __future__ import annotations
@@ -127,6 +132,7 @@ def top_activations(
     max_length: int | None = None,
     truncate: bool = False,
     bins: Any = None,
+    dedupe: bool = True,
     progress: bool = True,
 ) -> TopActivations:
     """Stream ``corpus`` through ``model``; keep every neuron's top ``k`` examples of ``layer``.
@@ -148,6 +154,13 @@ def top_activations(
         bins: histogram bin edges (ascending, at least 2), the same for every neuron;
             ``None`` for :data:`DEFAULT_EDGES` (powers of two from ``2**-10`` to 1024, each
             sign).
+        dedupe: count identical windows once among a neuron's top ``k`` (the same
+            ``2 * context + 1`` token ids, e.g. from a document that appears several times
+            or shared boilerplate): of equal windows the highest activation is kept, and of
+            equal activations the earliest (document, then position) copy, so of repeated
+            documents the first in corpus order. ``False``: every copy is an example (equal
+            copies then fill the top ``k`` in document order). Histograms, density and
+            mean count every token either way.
         progress: show a ``tqdm.auto`` progress bar (documents read).
 
     Returns:
@@ -161,10 +174,11 @@ def top_activations(
     k = positive_int(k, "k")
     context = non_negative_int(context, "context")
     batch_size = positive_int(batch_size, "batch_size")
-    if not isinstance(truncate, bool):
-        raise TypeError(f"truncate must be True or False, got {truncate!r}")
+    for name, flag in (("truncate", truncate), ("dedupe", dedupe)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be True or False, got {flag!r}")
     edges = _edges(bins)
-    scan = Scan(k, context, edges)
+    scan = Scan(k, context, edges, dedupe=dedupe)
     label = "top_activations" if progress else None
     for batch in reader.stream(corpus, batch_size, truncate=truncate, progress=label):
         acts = reader.read(batch.input_ids, batch.mask, sites)  # [layer, batch, pos, neuron]
@@ -193,6 +207,7 @@ def top_activations(
         n_tokens=scan.n_tokens,
         n_docs=n_docs,
         source=f"{reader.name} on {scan.n_tokens} tokens in {n_docs} documents",
+        dedupe=dedupe,
     )
 
 

@@ -244,7 +244,8 @@ class FeatureStats(CorpusExamples):
         self, other: FeatureStats
     ) -> tuple[list[np.ndarray], Callable[[list[np.ndarray]], dict[str, Any]]]:
         later = other._interval_arrays().after(self.n_docs)
-        drawn = self._interval_arrays().merged(later, self.interval_docs.shape[2])
+        m = self.interval_docs.shape[2]
+        drawn = self._interval_arrays().merged(later, m, dedupe=self.dedupe)
         token_arrays = [
             drawn.window_tokens,
             self.token_ids(self.logit_top),

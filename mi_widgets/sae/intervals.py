@@ -6,54 +6,43 @@ ids of its window (``2 * context + 1`` tokens, -1 outside the document): it depe
 token and its context only, not on the batch, the shard or the document's index, so a draw
 over two shards merged equals the draw over both (:meth:`FeatureStats.merge` recomputes the
 priorities of the examples it keeps from their windows).
+
+With ``dedupe``, identical windows count once per interval: of equal windows, the copy with
+the highest priority is kept (equal priorities: the earlier document), as for the top
+examples. The counts still count every activation.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
 
 from ..analysis._streaming import TopState, batch_of, top_per_list
+from ..analysis._window_keys import (
+    batch_windows,
+    later_copies,
+    mix,
+    shift_right,
+    spread,
+    window_keys,
+)
 from ..capture.reader import TextBatch
 
-#: splitmix64's multipliers, as signed int64
-_MULTIPLIERS = (0xBF58476D1CE4E5B9 - 2**64, 0x94D049BB133111EB - 2**64)
 #: bits of a priority: float32 holds them exactly
 _PRIORITY_BITS = 24
-
-
-def _shift_right(x: torch.Tensor, bits: int) -> torch.Tensor:
-    """Logical right shift of int64 ``x`` (torch's ``>>`` copies the sign bit)."""
-    return (x >> bits) & ((1 << (64 - bits)) - 1)
-
-
-def _mix(x: torch.Tensor) -> torch.Tensor:
-    """splitmix64's finaliser on int64 (wrapping arithmetic): a well-spread 64-bit hash."""
-    x = x ^ _shift_right(x, 30)
-    x = x * _MULTIPLIERS[0]
-    x = x ^ _shift_right(x, 27)
-    x = x * _MULTIPLIERS[1]
-    return x ^ _shift_right(x, 31)
 
 
 def token_keys(windows: torch.Tensor, positions: torch.Tensor, seed: int) -> torch.Tensor:
     """int64 ``[n]`` hash keys of tokens from the token ids of their windows ``[n, window]``
     (-1 outside the document), their positions ``[n]`` and ``seed``."""
-    width = windows.shape[1]
-    spread = _mix(windows.long() * width + torch.arange(width)).sum(1)  # wraps: a hash
-    return _mix(_mix(spread + positions.long()) + seed)
+    return mix(mix(spread(windows) + positions.long()) + seed)
 
 
 def priorities(keys: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
     """float32 ``[n]`` priorities in ``[0, 1)`` of features ``[n]`` at tokens of ``keys``."""
-    bits = _shift_right(_mix(keys ^ _mix(features.long() + 1)), 64 - _PRIORITY_BITS)
+    bits = shift_right(mix(keys ^ mix(features.long() + 1)), 64 - _PRIORITY_BITS)
     return bits.float() / 2**_PRIORITY_BITS
-
-
-def batch_windows(batch: TextBatch, context: int) -> torch.Tensor:
-    """int64 ``[batch * pos, 2 * context + 1]`` token ids around every token (-1 outside)."""
-    ids = batch.input_ids.long().masked_fill(~batch.mask.bool(), -1)
-    padded = torch.nn.functional.pad(ids, (context, context), value=-1)
-    return padded.unfold(1, 2 * context + 1, 1).reshape(ids.numel(), -1)
 
 
 class IntervalSampler:
@@ -61,14 +50,21 @@ class IntervalSampler:
     (the ``m`` with the highest priority), with their windows, and counts."""
 
     def __init__(
-        self, maxima: torch.Tensor, n_intervals: int, m: int, context: int, seed: int
+        self,
+        maxima: torch.Tensor,
+        n_intervals: int,
+        m: int,
+        context: int,
+        seed: int,
+        *,
+        dedupe: bool = False,
     ) -> None:
         self.maxima, self.n_intervals, self.m = maxima, n_intervals, m
         n_lists = maxima.numel() * n_intervals
         self.state = TopState.empty(1, n_lists, m, 2 * context + 1)
         self.counts = torch.zeros(n_lists, dtype=torch.long)
         self.columns = torch.arange(n_lists) // n_intervals  # the feature of each list
-        self.context, self.seed = context, seed
+        self.context, self.seed, self.dedupe = context, seed, dedupe
 
     def add(self, acts: torch.Tensor, batch: TextBatch) -> None:
         """One batch of features ``[1, batch, pos, feature]``, in corpus order."""
@@ -83,12 +79,17 @@ class IntervalSampler:
         interval = (scaled.ceil().long() - 1).clamp(0, self.n_intervals - 1)
         lists = feature * self.n_intervals + interval
         self.counts += torch.bincount(lists, minlength=self.counts.numel())
-        keys = token_keys(
-            batch_windows(batch, self.context), torch.arange(n_pos).repeat(n_batch), self.seed
-        )
+        windows = batch_windows(batch.input_ids, batch.lengths, self.context)
+        keys = token_keys(windows, torch.arange(n_pos).repeat(n_batch), self.seed)
         priority = priorities(keys[row], feature)
         above = priority > self.state.threshold()[0, lists]
         lists, row, priority = lists[above], row[above], priority[above]
+        copies = window_keys(windows) if self.dedupe else None
+        if copies is not None:  # of equal windows in a list, the highest priority stays
+            order = priority.argsort(descending=True, stable=True)
+            again = later_copies(mix(copies[row[order]] ^ mix(lists[order] + 1)))
+            first = torch.ones_like(again).scatter_(0, order, ~again)
+            lists, row, priority = lists[first], row[first], priority[first]
         picks = top_per_list(lists, priority, self.counts.numel(), self.m)
         none = picks == lists.numel()
         rows = torch.cat([row, torch.zeros(1, dtype=torch.long)])[picks]
@@ -103,4 +104,6 @@ class IntervalSampler:
             values[None],
             self.columns,
         )
+        if copies is not None:
+            chosen = replace(chosen, keys=copies[rows][None])
         self.state.absorb(chosen, self.m)

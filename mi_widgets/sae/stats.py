@@ -46,6 +46,7 @@ def feature_stats(
     seed: int = 0,
     cache_bytes: int = 512 * 2**20,
     interval_max: Any = None,
+    dedupe: bool = True,
     progress: bool = True,
 ) -> FeatureStats:
     """Dashboard data of every feature of ``sae`` over ``corpus``, in two streaming passes.
@@ -78,6 +79,16 @@ def feature_stats(
             maximum on ``corpus`` (activations above it count in the last interval): give
             every shard of a corpus the maximum over all shards, and their statistics merge
             into those of the whole corpus (:meth:`FeatureStats.merge`).
+        dedupe: count identical windows (the same ``2 * context + 1`` token ids, e.g. from
+            repeated documents) once among a feature's top examples and in each interval's
+            draw: the best-ranked copy is kept (the higher activation, or priority; equal
+            ones: the earlier document, so of repeated documents the first in corpus
+            order). ``False``: every copy may be drawn. Counts and histograms count every
+            token either way.
+        progress: ``tqdm.auto`` bars of the texts the model runs on: ``feature_stats 1/2``,
+            then ``feature_stats 2/2`` only for the texts past ``cache_bytes`` (its label
+            says how many were kept from pass 1); no second bar when pass 1 kept them all.
+            One bar ``feature_stats`` with ``interval_max``.
     """
     hook = check_hook(model, sae, hook)
     if isinstance(corpus, (str, bytes)) or not isinstance(corpus, Sequence):
@@ -90,15 +101,19 @@ def feature_stats(
     positive_int(interval_examples, "interval_examples")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"seed must be an int, got {seed!r}")
+    if not isinstance(dedupe, bool):
+        raise TypeError(f"dedupe must be True or False, got {dedupe!r}")
     reader = CorpusReader(model, tokenizer, max_length)
     sae = sae.eval()
 
     def sampler(maxima: torch.Tensor) -> IntervalSampler:
-        return IntervalSampler(maxima, n_intervals, interval_examples, context, int(seed))
+        return IntervalSampler(
+            maxima, n_intervals, interval_examples, context, int(seed), dedupe=dedupe
+        )
 
     given = None if interval_max is None else _interval_max(interval_max, sae.n_features)
     draw = None if given is None else sampler(given)
-    scan = Scan(k, context, POWERS_OF_TWO, nonzero=True)
+    scan = Scan(k, context, POWERS_OF_TWO, nonzero=True, dedupe=dedupe)
     cache = CodeCache(0 if draw else cache_bytes, sae.n_features)
     padded = _Padder()
     label = _label(progress, 1, draw is None)
@@ -121,9 +136,10 @@ def feature_stats(
         for batch, codes in cache.batches():  # pass 2 reads what pass 1 kept, then the rest
             draw.add(padded(codes, batch), batch)
         rest = corpus[cache.n_docs :]
-        for batch in reader.stream(
-            rest, batch_size, truncate=truncate, progress=_label(progress, 2)
-        ):
+        label = _label(progress, 2) if len(rest) else None  # all kept: no model run, no bar
+        if label and cache.n_docs:
+            label += f" ({cache.n_docs} texts kept from pass 1)"
+        for batch in reader.stream(rest, batch_size, truncate=truncate, progress=label):
             batch = TextBatch(batch.input_ids, batch.mask, batch.doc_index + cache.n_docs)
             x = reader.read(batch.input_ids, batch.mask, [hook])[0]
             draw.add(padded(sae.encode(x[batch.mask.bool()]), batch), batch)
@@ -165,6 +181,7 @@ def feature_stats(
         n_docs=n_docs,
         source=f"{reader.name} {hook} on {scan.n_tokens} tokens in {n_docs} documents",
         seed=int(seed),
+        dedupe=dedupe,
         origin=FeatureSource(model, tokenizer, sae, hook),
     )
 

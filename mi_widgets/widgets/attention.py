@@ -8,7 +8,7 @@ import numpy as np
 import traitlets
 
 from ..capture.trace import Trace
-from ..checks import check_byte_budget, check_index
+from ..checks import check_byte_budget, check_index, check_layer
 from ._serialization import EncodedArray, encode_array
 from ._validation import check_attention, check_tokens
 from .base import SlicedView
@@ -42,6 +42,8 @@ class AttentionView(SlicedView):
 
     Synced traits: ``layer``, ``head``, ``query_token`` (``None`` or a position) and
     ``locked`` (whether the page holds that query token instead of following the mouse).
+    ``layer`` (argument or trait set from Python) may be negative, counting from the end:
+    ``-1`` selects and stores ``n_layers - 1``.
     """
 
     _module = "attention"
@@ -105,7 +107,7 @@ class AttentionView(SlicedView):
                 "causal=True but the attention has non-zero values above the diagonal "
                 "(a key after its query); pass causal=False or fix the pattern"
             )
-        check_index(layer, n_layers, "layer")
+        layer = check_layer(layer, n_layers, None)
         check_index(head, n_heads, "head")
         if query_token is not None:
             check_index(query_token, n_tokens, "query_token")
@@ -169,7 +171,7 @@ class AttentionView(SlicedView):
 
     @traitlets.validate("layer")
     def _valid_layer(self, proposal: dict[str, Any]) -> int:
-        return check_index(proposal["value"], self.n_layers, "layer")
+        return check_layer(proposal["value"], self.n_layers, None)
 
     @traitlets.validate("head")
     def _valid_head(self, proposal: dict[str, Any]) -> int:

@@ -9,7 +9,7 @@ import numpy as np
 import traitlets
 
 from ..analysis.attribution import Attribution
-from ..checks import check_index
+from ..checks import check_index, check_layer
 from ._serialization import EncodedArray, encode_array
 from .attention import AttentionView
 from .base import SlicedView
@@ -43,7 +43,8 @@ class AttributionView(SlicedView):
         title: the heading.
 
     Synced traits: ``component`` (the selected label), ``layer``/``head`` (the selected
-    head; they follow ``component`` when it is a head), ``sort``, ``show``.
+    head; they follow ``component`` when it is a head), ``sort``, ``show``. ``layer`` set
+    from Python may be negative, counting from the end (stored as the positive layer).
     """
 
     _module = "attribution"
@@ -152,7 +153,7 @@ class AttributionView(SlicedView):
 
     @traitlets.validate("layer")
     def _valid_layer(self, proposal: dict[str, Any]) -> int:
-        return check_index(proposal["value"], self.n_layers, "layer")
+        return check_layer(proposal["value"], self.n_layers, None)
 
     @traitlets.validate("head")
     def _valid_head(self, proposal: dict[str, Any]) -> int:

@@ -9,7 +9,7 @@ import numpy as np
 import traitlets
 
 from ..analysis.scores import HeadScores, head_scores
-from ..checks import check_index
+from ..checks import check_index, check_layer
 from ._serialization import EncodedArray, encode_array
 from .attention import AttentionView
 from .base import SlicedView
@@ -54,7 +54,8 @@ class HeadScoresView(SlicedView):
         title: the heading; by default ``scores.source``, and with ``attention`` of another
             input, that source, that it is not the text shown, and the head opened on.
 
-    Synced traits: ``score``, ``layer``, ``head``.
+    Synced traits: ``score``, ``layer``, ``head``. ``layer`` (argument or trait) may be
+    negative, counting from the end; the trait stores the positive layer.
     """
 
     _module = "head_scores"
@@ -89,7 +90,7 @@ class HeadScoresView(SlicedView):
             best = on_text or data.top(score, 1)
             layer, head = (data.layers.index(best[0][0]), best[0][1]) if best else (0, 0)
         title = heading if title is None else title
-        layer = check_index(0 if layer is None else layer, data.n_layers, "layer")
+        layer = check_layer(0 if layer is None else layer, data.n_layers, None)
         head = check_index(0 if head is None else head, data.n_heads, "head")
         self._data = data
         super().__init__(
@@ -158,7 +159,7 @@ class HeadScoresView(SlicedView):
 
     @traitlets.validate("layer")
     def _valid_layer(self, proposal: dict[str, Any]) -> int:
-        return check_index(proposal["value"], self.n_layers, "layer")
+        return check_layer(proposal["value"], self.n_layers, None)
 
     @traitlets.validate("head")
     def _valid_head(self, proposal: dict[str, Any]) -> int:

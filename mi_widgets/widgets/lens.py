@@ -8,7 +8,7 @@ import numpy as np
 import traitlets
 
 from ..analysis.lens import LogitLens
-from ..checks import check_index
+from ..checks import check_index, check_layer
 from ._serialization import EncodedArray, encode_array
 from .attention import AttentionView
 from .base import SlicedView
@@ -61,7 +61,8 @@ class LogitLensView(SlicedView):
     Synced traits: ``row``, ``position``, ``target`` (a candidate index; see
     :attr:`target_token`), and for the link with an AttentionView ``layer`` (the attention
     layer of the selected row; the ``"embed"`` row keeps the last one) and ``query_token``
-    (the selected position).
+    (the selected position). ``layer`` set from Python may be negative, counting from the
+    end (stored as the positive layer).
     """
 
     _module = "lens"
@@ -251,7 +252,7 @@ class LogitLensView(SlicedView):
 
     @traitlets.validate("layer")
     def _valid_layer(self, proposal: dict[str, Any]) -> int:
-        return check_index(proposal["value"], self.n_layer_rows, "layer")
+        return check_layer(proposal["value"], self.n_layer_rows, None)
 
     @traitlets.validate("query_token")
     def _valid_query_token(self, proposal: dict[str, Any]) -> int | None:

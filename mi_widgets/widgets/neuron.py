@@ -10,7 +10,7 @@ import traitlets
 
 from ..analysis.top_activations import TopActivations
 from ..capture.trace import Trace
-from ..checks import check_byte_budget, check_index, check_member, is_int
+from ..checks import check_byte_budget, check_index, check_layer_member, is_int
 from ._serialization import EncodedArray, encode_array
 from ._validation import check_tokens
 from .base import SlicedView
@@ -47,7 +47,8 @@ class NeuronView(SlicedView):
         tokens: one string per position, shown as literal text.
         layers: with ``activations``, the model layer of each row (default ``0..L-1``).
         layer: the model layer shown first (default: the first layer with examples, else the
-            first captured).
+            first captured); negative counts from the end of the captured layers (``-1``:
+            the last), here and when the ``layer`` trait is set from Python.
         neuron, token: the neuron shown and the selected token (``None``: none).
         examples: :class:`~mi_widgets.TopActivations` of the same model; the page shows the
             selected neuron's top examples (fetched from the kernel on demand).
@@ -126,7 +127,7 @@ class NeuronView(SlicedView):
         if layer is None:
             shared = [i for i in layer_list if examples is not None and i in examples.layers]
             layer = shared[0] if shared else layer_list[0]
-        check_member(layer, layer_list, "layer", "this view")
+        layer = check_layer_member(layer, layer_list, "this view")
         check_index(neuron, n_neurons, "neuron")
         if token is not None:
             check_index(token, n_tokens, "token")
@@ -238,7 +239,7 @@ class NeuronView(SlicedView):
 
     @traitlets.validate("layer")
     def _valid_layer(self, proposal: dict[str, Any]) -> int:
-        return check_member(proposal["value"], self.layers, "layer", "this view")
+        return check_layer_member(proposal["value"], self.layers, "this view")
 
     @traitlets.validate("neuron")
     def _valid_neuron(self, proposal: dict[str, Any]) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import traitlets
 
-from ..checks import check_index
+from ..checks import check_index, layer_from_end
 from ..probing.result import ProbeResult
 from ._serialization import EncodedArray, encode_array
 from .base import SlicedView
@@ -34,7 +34,8 @@ class ProbeView(SlicedView):
 
     Args:
         probes: a :class:`~mi_widgets.ProbeResult`.
-        layer: the model layer shown in the scatter; by default the best one.
+        layer: the model layer shown in the scatter; by default the best one. Negative counts
+            from the end of the probed layers (``-1``: the last), here and in the trait.
         title: the heading; by default ``probes.source``.
 
     Synced traits: ``layer``, ``example``.
@@ -68,7 +69,7 @@ class ProbeView(SlicedView):
                 "probes must be mi_widgets.ProbeResult (from mw.probe(...)), got "
                 f"{type(probes).__name__}"
             )
-        layer = probes.best_layer if layer is None else layer
+        layer = probes.best_layer if layer is None else layer_from_end(layer, probes.layers)
         probes.index(layer)  # a clear error for a layer that was not probed
         self._probes = probes
         chance = probes.chance if probes.is_classification else 0.0
@@ -103,7 +104,7 @@ class ProbeView(SlicedView):
 
     @traitlets.validate("layer")
     def _valid_layer(self, proposal: dict[str, Any]) -> int:
-        value = proposal["value"]
+        value = layer_from_end(proposal["value"], self.layers)
         if value not in self.layers:
             raise traitlets.TraitError(
                 f"layer = {value!r} was not probed: expected one of {self.layers}"

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import traitlets
 
-from ..checks import check_index
+from ..checks import check_index, is_int
 from ..toy.superposition import ToySuperposition
 from ._serialization import EncodedArray, encode_array
 from .base import SlicedView
@@ -21,6 +21,10 @@ class SuperpositionView(SlicedView):
         toy = mw.train_toy_superposition(n_features=5, d_hidden=2, sparsities=[0, 0.7, 0.9, 0.97])
         view = mw.SuperpositionView(toy)
         view.sparsity = 3      # an index into toy.sparsities: the page follows
+        mw.SuperpositionView(toy, sparsity=0.97)   # or the sparsity value itself
+
+    ``sparsity`` (constructor argument) is an int index into ``toy.sparsities`` or a float
+    sparsity value equal (within 1e-6) to one of them; the synced trait holds the index.
         view.feature           # the feature clicked in the page (-1: none)
 
     For ``d_hidden = 2`` the columns of ``W`` are drawn as vectors (at high sparsity, a
@@ -50,7 +54,11 @@ class SuperpositionView(SlicedView):
     _importance = traitlets.Dict().tag(sync=True)
 
     def __init__(
-        self, toy: ToySuperposition, *, sparsity: int | None = None, title: str | None = None
+        self,
+        toy: ToySuperposition,
+        *,
+        sparsity: int | float | None = None,
+        title: str | None = None,
     ) -> None:
         if not isinstance(toy, ToySuperposition):
             raise TypeError(
@@ -58,7 +66,7 @@ class SuperpositionView(SlicedView):
                 f"got {type(toy).__name__}"
             )
         count = len(toy.sparsities)
-        sparsity = count - 1 if sparsity is None else check_index(sparsity, count, "sparsity")
+        sparsity = count - 1 if sparsity is None else _sparsity_index(sparsity, toy.sparsities)
         self._toy = toy
         heading = f"{toy.n_features} features in {toy.d_hidden} dimensions"
         super().__init__(
@@ -102,3 +110,22 @@ class SuperpositionView(SlicedView):
             f"SuperpositionView(sparsity {self.sparsities[s]:g}: {shown} of "
             f"{self.n_features} features represented in {self.d_hidden} dimensions)"
         )
+
+
+#: How close a float ``sparsity`` must be to one of ``toy.sparsities`` to select it.
+SPARSITY_TOLERANCE = 1e-6
+
+
+def _sparsity_index(sparsity: Any, sparsities: np.ndarray) -> int:
+    """The index of ``sparsity`` in ``sparsities``: an int index, or a float sparsity value
+    within ``SPARSITY_TOLERANCE`` of one of them."""
+    if is_int(sparsity) or not isinstance(sparsity, (float, np.floating)):
+        return check_index(sparsity, len(sparsities), "sparsity")
+    matches = np.flatnonzero(np.abs(np.asarray(sparsities) - sparsity) <= SPARSITY_TOLERANCE)
+    if len(matches) == 0:
+        available = ", ".join(f"{value:g}" for value in sparsities)
+        raise ValueError(
+            f"sparsity = {sparsity!r} is not one of the toy's sparsities: expected an index "
+            f"0 <= sparsity < {len(sparsities)} or one of the values {available}"
+        )
+    return int(matches[0])
