@@ -69,7 +69,9 @@ class ProbeView(SlicedView):
                 "probes must be mi_widgets.ProbeResult (from mw.probe(...)), got "
                 f"{type(probes).__name__}"
             )
-        layer = probes.best_layer if layer is None else layer_from_end(layer, probes.layers)
+        if layer is None:
+            layer = probes.best_layer
+        layer = layer_from_end(layer, probes.layers.tolist())
         probes.index(layer)  # a clear error for a layer that was not probed
         self._probes = probes
         chance = probes.chance if probes.is_classification else 0.0
