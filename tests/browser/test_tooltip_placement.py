@@ -20,54 +20,55 @@ def intersects(a: dict, b: dict) -> bool:
     )
 
 
-def hover_cells(page, target: str, rows: int, columns: int, tooltip: str, caption: str) -> int:
-    """Hover the bottom two rows of cells; return how many tooltips were checked."""
-    box = page.locator(target).bounding_box()
-    caption_box = page.locator(caption).bounding_box()
+def hover_cells(page, view: str, grid: str, caption: str, rows: int, columns: int) -> int:
+    """Hover every cell of the bottom two rows; return how many tooltips were checked."""
+    box = page.locator(f"{view} {grid}").bounding_box()
+    caption_box = page.locator(f"{view} {caption}").bounding_box()
     assert caption_box and caption_box["height"] > 0
+    tooltip = page.locator(f"{view} .mi-tooltip")
     checked = 0
     for row in (rows - 2, rows - 1):
         for column in range(columns):
             x = box["x"] + (column + 0.5) * box["width"] / columns
             y = box["y"] + (row + 0.5) * box["height"] / rows
             page.mouse.move(x, y)
-            page.locator(tooltip).wait_for(state="visible")
-            tip = page.locator(tooltip).bounding_box()
+            tooltip.wait_for(state="visible")
+            tip = tooltip.bounding_box()
             assert not intersects(tip, caption_box), (row, column, tip, caption_box)
             checked += 1
     return checked
 
 
-def test_attention_tooltip_stays_off_the_axis_caption(offline, tmp_path):
-    n = 10
-    attention = random_causal_attention(2, 2, n, seed=0)
-    tokens = [f"token {i}" for i in range(n)]
-    path = mw.to_html(mw.AttentionView(attention=attention, tokens=tokens), tmp_path / "a.html")
-    session = offline()
-    page = session.open(path)
-    view = ".mi-attention-view"
-    page.wait_for_selector(f"{view}[data-ready='true']")
-    checked = hover_cells(
-        page,
-        f"{view} .mi-heatmap-overlay",
-        n,
-        n,
-        f"{view} .mi-tooltip",
-        f"{view} .mi-axis-caption",
-    )
-    assert checked == 2 * n and session.errors == []
+def attention_view() -> mw.AttentionView:
+    tokens = [f"token {i}" for i in range(10)]
+    return mw.AttentionView(attention=random_causal_attention(2, 2, 10, seed=0), tokens=tokens)
 
 
-def test_patching_tooltip_stays_off_the_scale_caption(offline, tmp_path):
-    path = mw.to_html(mw.PatchingView(known_patching()), tmp_path / "p.html")
-    session = offline()
-    page = session.open(path, ready=f"{PATCHING}[data-ready='true']")
-    checked = hover_cells(
-        page,
-        f"{PATCHING} .mi-vgrid-overlay",
+CASES = {
+    "attention": (
+        attention_view,
+        ".mi-attention-view",
+        ".mi-heatmap-overlay",
+        ".mi-axis-caption",
+        10,
+        10,
+    ),
+    "patching": (
+        lambda: mw.PatchingView(known_patching()),
+        PATCHING,
+        ".mi-vgrid-overlay",
+        ".mi-vgrid-caption",
         L,
         N,
-        f"{PATCHING} .mi-tooltip",
-        f"{PATCHING} .mi-vgrid-caption",
-    )
-    assert checked == 2 * N and session.errors == []
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_tooltips_stay_off_the_heatmap_caption(offline, tmp_path, case):
+    make_view, view, grid, caption, rows, columns = CASES[case]
+    path = mw.to_html(make_view(), tmp_path / f"{case}.html")
+    session = offline()
+    page = session.open(path, ready=f"{view}[data-ready='true']")
+    assert hover_cells(page, view, grid, caption, rows, columns) == 2 * columns
+    assert session.errors == []
