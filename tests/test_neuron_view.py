@@ -61,6 +61,18 @@ def test_raw_arrays_with_model_layer_labels():
     assert one.layers == [0] and one.top_neurons(2, k=2) == [(3, 11.0), (2, 10.0)]
 
 
+def test_opens_on_the_most_active_neuron_of_the_opened_layer():
+    acts = np.zeros((2, 3, 5), dtype=np.float32)
+    acts[0, 1, 2] = 4.0  # layer 0: neuron 2 peaks
+    acts[1, 0, 3] = -9.0  # layer 1: the largest |value| is negative, the maximum is neuron 1
+    acts[1, 2, 1] = 1.5
+    acts[1, 1, 4] = 1.5  # a tie: the lower index wins
+    tokens = ["a", "b", "c"]
+    assert mw.NeuronView(activations=acts, tokens=tokens).neuron == 2
+    assert mw.NeuronView(activations=acts, tokens=tokens, layer=1).neuron == 1
+    assert mw.NeuronView(activations=acts, tokens=tokens, layer=1, neuron=0).neuron == 0
+
+
 def test_past_the_budget_only_the_current_layer_goes_up_front(gpt2_setup):
     trace, _ = gpt2_setup
     view = mw.NeuronView(trace, layer=1, max_bytes=10)
@@ -115,7 +127,7 @@ def test_export_embeds_a_chosen_set_of_neurons(gpt2_setup, tmp_path):
         "examples:1:3",
         "examples:1:4",
     ]
-    by_peak = mw.NeuronView(trace, layer=1, examples=top, export_neurons=4)
+    by_peak = mw.NeuronView(trace, layer=1, neuron=0, examples=top, export_neurons=4)
     peak = by_peak.activations[1].max(0)
     best = np.argsort(-peak, kind="stable")[:4].tolist()
     assert by_peak.export_neurons(1) == list(dict.fromkeys([0, *best]))

@@ -65,3 +65,42 @@ def test_regression_view_sends_values(probes):
     assert view.task == "regression" and view.classes == []
     np.testing.assert_allclose(decode_array(view._labels), target, rtol=1e-6)
     np.testing.assert_array_equal(decode_array(view._scores)[0], result.r2.astype(np.float32))
+
+
+def test_metric_defaults_to_auc_for_two_classes_and_is_checked(probes):
+    view = mw.ProbeView(probes)
+    assert view.metrics == ["accuracy", "auc"] and view.metric == "auc"
+    auc = decode_array(view._auc)
+    np.testing.assert_array_equal(auc[0], probes.auc.astype(np.float32))
+    np.testing.assert_array_equal(auc[1], probes.control_auc.astype(np.float32))
+    view.metric = "accuracy"
+    assert mw.ProbeView(probes, metric="accuracy").metric == "accuracy"
+    with pytest.raises(ValueError, match=r"metric = 'r2' is not available: expected one of"):
+        view.metric = "r2"
+    with pytest.raises(ValueError, match=r"metric = 'f1' is not available"):
+        mw.ProbeView(probes, metric="f1")
+
+
+def test_imbalanced_labels_open_on_auc(probes):
+    generator = torch.Generator().manual_seed(3)
+    acts = torch.randn(2, 400, 8, generator=generator)
+    labels = (torch.arange(400) % 14 == 0).long()  # 7 % positive
+    acts[1, :, 0] += labels * 2.0
+    result = mw.probe(acts, labels=labels)
+    view = mw.ProbeView(result)
+    assert result.chance > 0.9 and view.metric == "auc"
+    row = result.index(view.layer)
+    assert result.auc[row] - 0.5 > 3 * (result.accuracy[row] - result.chance)
+
+
+def test_other_tasks_offer_what_they_hold():
+    generator = torch.Generator().manual_seed(2)
+    acts = torch.randn(1, 90, 8, generator=generator)
+    three = mw.ProbeView(mw.probe(acts, labels=torch.arange(90) % 3))
+    assert (three.metrics, three.metric, three._auc) == (["accuracy"], "accuracy", {})
+    scalar = mw.ProbeView(mw.probe(acts, labels=acts[0, :, 0].numpy()))
+    assert (scalar.metrics, scalar.metric) == (["r2"], "r2")
+    with pytest.raises(
+        ValueError, match=r"metric = 'auc' is not available: expected one of \['r2'\]"
+    ):
+        scalar.metric = "auc"

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { decode } from "../src/lib/binary";
 import { fillBar } from "../src/neuron/bar";
 import { divergingIndex, divergingLut, formatValue, LIGHT_DIVERGING, scaleFor } from "../src/lib/diverging";
-import { column, neuronMaxima, neuronsByMax, peakAbs, topNeuronsAt, valueAt } from "../src/neuron/data";
+import { column, mostActiveNeuron, neuronMaxima, neuronsByMax, peakAbs, topNeuronsAt, valueAt } from "../src/neuron/data";
 import { exampleRows } from "../src/lib/examples";
 import { runningText } from "../src/lib/spans";
 import { encodeStored } from "./helpers";
@@ -43,6 +43,7 @@ describe("reading a layer [N, neurons]", () => {
     expect(peakAbs([-3, 2])).toBe(3);
     expect([...neuronMaxima(d)]).toEqual([1.5, 3, 2, 0.25]);
     expect([...neuronsByMax(d)]).toEqual([1, 2, 0, 3]);
+    expect(mostActiveNeuron(d)).toBe(1);
     expect(topNeuronsAt(d, 1, 2)).toEqual([[1, 3], [0, 1.5]]);
     expect(topNeuronsAt(d, 0, 4)).toEqual([[2, 2], [0, 0.5], [3, 0], [1, -1]]);
     expect(valueAt(d, 2, 2)).toBe(2);

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ProbeController } from "../src/probe/view";
 import { defineView } from "../src/lib/define_view";
-import { chartFrame } from "../src/probe/chart";
+import { chartFrame, yRange } from "../src/probe/chart";
 import { pointPixels, scatterFrame } from "../src/probe/scatter";
 import { toPx } from "../src/lib/plot";
 import { encodeStored, FakeModel, find } from "./helpers";
@@ -57,7 +57,7 @@ describe("probe view (DOM)", () => {
     const model = makeModel();
     const { root } = await mountView(widget, model, ".mi-probe-view");
     const chart = find<HTMLCanvasElement>(root, "canvas.mi-probe-scores");
-    const frame = chartFrame(chart, { scores: new Float32Array(SCORES), layers: LAYERS, chance: 0.5, regression: false });
+    const frame = chartFrame(chart, { scores: new Float32Array(SCORES), layers: LAYERS, chance: 0.5, metric: "accuracy" });
     const at = { clientX: toPx(frame, 0), clientY: 50, bubbles: true };
     chart.dispatchEvent(new MouseEvent("mousemove", at));
     const tooltip = find<HTMLElement>(root, ".mi-tooltip");
@@ -116,5 +116,32 @@ describe("probe view (DOM)", () => {
     const { root } = await mountView(widget, model, ".mi-probe-view");
     expect(find(root, ".mi-selection").textContent).toBe("layer 4 · held-out R² 0.900 · control 0.550");
     expect(find(root, ".mi-probe-classes").textContent).toContain("target value");
+  });
+
+  it("AUC is charted when chosen, and the switch sets the metric", async () => {
+    const auc = [0.6, 0.7, 0.95, 0.5, 0.52, 0.48];
+    const model = makeModel({ metrics: ["accuracy", "auc"], metric: "auc", _auc: encodeStored("float32", auc, [2, 3], { pad: 2 }) });
+    const { root } = await mountView(widget, model, ".mi-probe-view");
+    expect(find(root, ".mi-selection").textContent).toBe("layer 4 · held-out AUC 0.950 · control 0.480");
+    const select = find<HTMLSelectElement>(root, ".mi-probe-metric-select");
+    expect(select.getAttribute("aria-label")).toBe("score shown in the chart");
+    expect([...select.options].map((o) => o.textContent)).toEqual(["accuracy", "AUC"]);
+    expect(select.value).toBe("auc");
+    select.value = "accuracy";
+    select.dispatchEvent(new Event("change", { bubbles: true }));
+    expect(model.get("metric")).toBe("accuracy");
+    await tick();
+    expect(root.dataset.metric).toBe("accuracy");
+    expect(find(root, ".mi-selection").textContent).toBe("layer 4 · held-out accuracy 0.900 · control 0.550");
+  });
+
+  it("the y-axis zooms to close lines and keeps [0, 1] otherwise", () => {
+    const close = new Float32Array([0.965, 0.96, 0.97, 0.99, 0.99, 0.99, 0.927, 0.93, 0.925, 0.93, 0.93, 0.93]);
+    const [low, high] = yRange({ scores: close, layers: LAYERS, chance: 0.927, metric: "accuracy" });
+    expect(low).toBeGreaterThan(0.85);
+    expect(low).toBeLessThan(0.925);
+    expect(high).toBeGreaterThan(0.97);
+    expect(high).toBeLessThanOrEqual(1);
+    expect(yRange({ scores: new Float32Array(SCORES), layers: LAYERS, chance: 0.5, metric: "accuracy" })).toEqual([0, 1]);
   });
 });

@@ -49,7 +49,9 @@ class NeuronView(SlicedView):
         layer: the model layer shown first (default: the first layer with examples, else the
             first captured); negative counts from the end of the captured layers (``-1``:
             the last), here and when the ``layer`` trait is set from Python.
-        neuron, token: the neuron shown and the selected token (``None``: none).
+        neuron: the neuron shown first (default: the most active neuron on the text, the
+            highest activation over its positions in ``layer``; ties: the lower index).
+        token: the selected token (``None``: none).
         examples: :class:`~mi_widgets.TopActivations` of the same model; the page shows the
             selected neuron's top examples (fetched from the kernel on demand).
         export_neurons: which neurons' examples :func:`~mi_widgets.to_html` embeds, per
@@ -89,7 +91,7 @@ class NeuronView(SlicedView):
         tokens: Any = None,
         layers: Sequence[int] | None = None,
         layer: int | None = None,
-        neuron: int = 0,
+        neuron: int | None = None,
         token: int | None = None,
         examples: TopActivations | None = None,
         export_neurons: int | Sequence[int] = DEFAULT_EXPORT_NEURONS,
@@ -128,6 +130,8 @@ class NeuronView(SlicedView):
             shared = [i for i in layer_list if examples is not None and i in examples.layers]
             layer = shared[0] if shared else layer_list[0]
         layer = check_layer_member(layer, layer_list, "this view")
+        if neuron is None:
+            neuron = _most_active_neuron(values[layer_list.index(layer)])
         check_index(neuron, n_neurons, "neuron")
         if token is not None:
             check_index(token, n_tokens, "token")
@@ -282,6 +286,11 @@ def _check_activations(values: Any) -> np.ndarray:
         where = [int(i) for i in np.argwhere(~finite)[0]]
         raise ValueError(f"activations has a non-finite value {array[tuple(where)]} at {where}")
     return array
+
+
+def _most_active_neuron(values: np.ndarray) -> int:
+    """The neuron with the highest activation over the positions of ``[pos, neuron]``."""
+    return int(np.argmax(values.max(axis=0)))
 
 
 def _check_layer_labels(layers: Sequence[int] | None, n_layers: int) -> list[int]:

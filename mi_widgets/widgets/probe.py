@@ -15,7 +15,7 @@ from .base import SlicedView
 
 
 class ProbeView(SlicedView):
-    """Accuracy (or R²) of a linear probe at every layer, and a scatter of the examples.
+    """AUC, accuracy (or R²) of a linear probe at every layer, and a scatter of the examples.
 
     ::
 
@@ -24,9 +24,13 @@ class ProbeView(SlicedView):
         view.layer            # the layer clicked in the chart (a model layer)
         view.layer = 3        # the page follows
         view.example          # the example clicked in the scatter (-1: none)
+        view.metric = "accuracy"  # the chart's score (the page has a switch)
 
     The chart shows the held-out score of the probe (solid), of the same probe trained on
-    shuffled labels (dashed: what memorising reaches) and chance (dotted). The scatter puts
+    shuffled labels (dashed: what memorising reaches) and chance (dotted). With two classes
+    the score is the AUC by default (chance 0.5): on imbalanced labels accuracy, control and
+    chance all sit near the share of the larger class. When the lines lie close together the
+    y-axis zooms to their range. The scatter puts
     every example of the selected layer at (its coordinate along the probe direction, its
     coordinate along the top principal component of the rest), coloured by its label; held-out
     examples are ringed. Hover a point for its text or token; click a layer or a point to
@@ -36,9 +40,12 @@ class ProbeView(SlicedView):
         probes: a :class:`~mi_widgets.ProbeResult`.
         layer: the model layer shown in the scatter; by default the best one. Negative counts
             from the end of the probed layers (``-1``: the last), here and in the trait.
+        metric: the score charted, one of :attr:`metrics`: ``"auc"`` (two classes; the
+            default there), ``"accuracy"`` (classes; the default for more than two) or
+            ``"r2"`` (scalar targets, the only one).
         title: the heading; by default ``probes.source``.
 
-    Synced traits: ``layer``, ``example``.
+    Synced traits: ``layer``, ``example``, ``metric``.
     """
 
     _module = "probe"
@@ -52,8 +59,14 @@ class ProbeView(SlicedView):
     chance = traitlets.Float(0.5, allow_none=True).tag(sync=True)
     layer = traitlets.Int(0).tag(sync=True)
     example = traitlets.Int(-1).tag(sync=True)
+    #: The scores the result holds: ``["accuracy", "auc"]``, ``["accuracy"]`` or ``["r2"]``.
+    metrics = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    #: The score charted (one of ``metrics``).
+    metric = traitlets.Unicode("accuracy").tag(sync=True)
     #: float32 ``[4, layer]``: held-out score, training score, control held-out, control train.
     _scores = traitlets.Dict().tag(sync=True)
+    #: float32 ``[2, layer]``: held-out AUC of the probe and of the control; ``{}`` without AUC.
+    _auc = traitlets.Dict().tag(sync=True)
     #: float32 ``[2, layer, n]``: coordinate along the probe, along the top other component.
     _points = traitlets.Dict().tag(sync=True)
     #: float32 ``[n]``: class index or target value.
@@ -62,7 +75,12 @@ class ProbeView(SlicedView):
     _test = traitlets.Dict().tag(sync=True)
 
     def __init__(
-        self, probes: ProbeResult, *, layer: int | None = None, title: str | None = None
+        self,
+        probes: ProbeResult,
+        *,
+        layer: int | None = None,
+        metric: str | None = None,
+        title: str | None = None,
     ) -> None:
         if not isinstance(probes, ProbeResult):
             raise TypeError(
@@ -75,6 +93,9 @@ class ProbeView(SlicedView):
         probes.index(layer)  # a clear error for a layer that was not probed
         self._probes = probes
         chance = probes.chance if probes.is_classification else 0.0
+        metrics = _metrics(probes)
+        metric = metrics[-1] if metric is None else _check_metric(metric, metrics)
+        auc = np.stack([probes.auc, probes.control_auc]).astype(np.float32)
         points = np.stack([probes.projection, probes.component])  # [2, layer, n]
         super().__init__(
             title=probes.source if title is None else title,
@@ -86,7 +107,10 @@ class ProbeView(SlicedView):
             chance=chance,
             layer=int(layer),
             example=-1,
+            metrics=metrics,
+            metric=metric,
             _scores=encode_array(_scores(probes)),
+            _auc=encode_array(auc) if "auc" in metrics else {},
             _points=encode_array(points.astype(np.float32)),
             _labels=encode_array(probes.labels.astype(np.float32)),
             _test=encode_array(probes.test.astype(np.uint8)),
@@ -118,11 +142,28 @@ class ProbeView(SlicedView):
         value = proposal["value"]
         return -1 if value == -1 else check_index(value, len(self.examples), "example")
 
+    @traitlets.validate("metric")
+    def _valid_metric(self, proposal: dict[str, Any]) -> str:
+        return _check_metric(proposal["value"], self.metrics)
+
     def __repr__(self) -> str:
         probe = self._probes[self.layer]
         name = "accuracy" if self._probes.is_classification else "R²"
         value = probe.accuracy if self._probes.is_classification else probe.r2
         return f"ProbeView(layer {self.layer}: {name} {value:.3f}, {len(self.examples)} examples)"
+
+
+def _metrics(probes: ProbeResult) -> list[str]:
+    """The scores ``probes`` holds, the default (AUC when there is one) last."""
+    if not probes.is_classification:
+        return ["r2"]
+    return ["accuracy", "auc"] if np.isfinite(probes.auc).any() else ["accuracy"]
+
+
+def _check_metric(value: Any, metrics: list[str]) -> str:
+    if value not in metrics:
+        raise ValueError(f"metric = {value!r} is not available: expected one of {metrics}")
+    return value
 
 
 def _scores(probes: ProbeResult) -> np.ndarray:

@@ -81,7 +81,8 @@ def test_hover_shows_the_exact_value_and_the_top_neurons(offline, tmp_path):
 def test_keys_picker_and_layer_selector(offline, tmp_path):
     acts = known_activations()
     tokens = [f"w{i}" for i in range(acts.shape[1])]
-    page = offline().open(export(tmp_path, mw.NeuronView(activations=acts, tokens=tokens)), READY)
+    view = mw.NeuronView(activations=acts, tokens=tokens, neuron=0)
+    page = offline().open(export(tmp_path, view), READY)
     root = page.locator(".mi-neuron-view")
     root.focus()
     page.keyboard.press("ArrowRight")
@@ -104,9 +105,8 @@ def test_keys_picker_and_layer_selector(offline, tmp_path):
     page.locator(".mi-neuron-input").fill("4")
     page.locator(".mi-neuron-input").press("Enter")
     page.wait_for_selector(".mi-neuron-view[data-painted-neuron='4']")
-    # browse the neurons sorted by their maximum on the text
-    page.locator(".mi-neuron-browser summary").click()
-    page.wait_for_selector(".mi-neuron-item")  # the list is built on the toggle event
+    # browse the neurons sorted by their maximum on the text (the list is open from the start)
+    page.wait_for_selector(".mi-neuron-item")
     listed = page.eval_on_selector_all(".mi-neuron-item", "els => els.map(e => +e.dataset.neuron)")
     assert listed == np.argsort(-acts[0].max(0), kind="stable").tolist()
     page.locator(".mi-neuron-item").nth(2).click()
@@ -182,7 +182,8 @@ def test_examples_embedded_for_chosen_neurons_and_marked_absent_for_others(
 
 def test_save_png_downloads_the_picture(offline, tmp_path):
     acts = known_activations()
-    view = mw.NeuronView(activations=acts, tokens=[f"w{i}" for i in range(acts.shape[1])])
+    tokens = [f"w{i}" for i in range(acts.shape[1])]
+    view = mw.NeuronView(activations=acts, tokens=tokens, neuron=0)
     page = offline().open(export(tmp_path, view), READY)
     with page.expect_download() as download_info:
         page.locator(".mi-save-png").click()
@@ -190,3 +191,19 @@ def test_save_png_downloads_the_picture(offline, tmp_path):
     download_info.value.save_as(saved)
     assert download_info.value.suggested_filename == "neuron-L0-N0.png"
     assert saved.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and saved.stat().st_size > 2000
+
+
+def test_opens_on_the_most_active_neuron_with_the_list_shown(offline, tmp_path):
+    acts = known_activations()
+    tokens = [f"w{i}" for i in range(acts.shape[1])]
+    best = int(np.argmax(acts[0].max(0)))
+    assert best != 0
+    page = offline().open(export(tmp_path, mw.NeuronView(activations=acts, tokens=tokens)), READY)
+    page.wait_for_selector(f".mi-neuron-view[data-painted-neuron='{best}']")
+    assert "the most active neuron on this text" in page.locator(".mi-subtitle").inner_text()
+    assert page.locator(".mi-neuron-item").first.is_visible()
+    assert page.locator(".mi-neuron-item").first.get_attribute("data-neuron") == str(best)
+    page.locator(".mi-neuron-input").fill("0")
+    page.locator(".mi-neuron-input").press("Enter")
+    page.wait_for_selector(".mi-neuron-view[data-painted-neuron='0']")
+    assert "most active" not in page.locator(".mi-subtitle").inner_text()

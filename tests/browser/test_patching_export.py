@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 import struct
 
@@ -154,6 +155,8 @@ def test_hover_click_keys_and_predictions(offline, reports):
     page.wait_for_selector(f"{PATCHING}[data-selected='1,4']")
     patched = page.locator(f"{PATCHING} .mi-pred .mi-tok")
     tokens = [patched.nth(i).get_attribute("data-token") for i in range(patched.count())]
+    heads = page.locator(f"{PATCHING} .mi-pred-head").all_text_contents()
+    assert heads == ["clean", "corrupted", f'patched L1 at "{result.position_labels[4]}"']
     # rows of three columns: clean, corrupted, patched
     assert tokens[0::3] == [result.vocabulary[i] for i in result.clean_top_ids]
     assert tokens[1::3] == [result.vocabulary[i] for i in result.corrupted_top_ids]
@@ -210,3 +213,20 @@ def test_save_png(offline, reports, view):
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", data[16:24])
     assert width >= 300 and height >= 150
+
+
+def test_head_patching_names_the_selected_head(offline, tmp_path):
+    base = known_patching()
+    head_result = dataclasses.replace(
+        base,
+        values=base.values[:, :H],
+        raw=base.raw[:, :H],
+        top_ids=base.top_ids[:, :H],
+        top_probs=base.top_probs[:, :H],
+        component="head",
+        over="layer,head",
+    )
+    path = mw.to_html(mw.PatchingView(head_result, row=1, column=1), tmp_path / "heads.html")
+    page = offline().open(path, ready=f"{PATCHING}[data-ready='true']")
+    heads = page.locator(f"{PATCHING} .mi-pred-head").all_text_contents()
+    assert heads == ["clean", "corrupted", "patched L1H1"]

@@ -67,7 +67,9 @@ def reports(tmp_path_factory):
     folder = tmp_path_factory.mktemp("probe")
     probes = known_probes()
     return {
-        theme: mw.to_html(mw.ProbeView(probes, layer=1), folder / f"{theme}.html", theme=theme)
+        theme: mw.to_html(
+            mw.ProbeView(probes, layer=1, metric="accuracy"), folder / f"{theme}.html", theme=theme
+        )
         for theme in ("light", "dark")
     }
 
@@ -191,3 +193,52 @@ def test_save_png_downloads_the_figure(offline, reports):
     assert download.suggested_filename == "probe-layer-1.png"
     data = pathlib.Path(download.path()).read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+
+
+def imbalanced_probes() -> mw.ProbeResult:
+    """Two layers of 400 examples, 7 % positive; a weak signal at layer 1."""
+    generator = torch.Generator().manual_seed(3)
+    acts = torch.randn(2, 400, 8, generator=generator)
+    labels = (torch.arange(400) % 14 == 0).long()
+    acts[1, :, 0] += labels * 3.0
+    return mw.probe(acts, labels=labels, layers=[0, 1], seed=1)
+
+
+def test_imbalanced_labels_chart_auc_and_the_switch_works_from_the_keyboard(offline, tmp_path):
+    probes = imbalanced_probes()
+    assert probes.chance > 0.9
+    path = mw.to_html(mw.ProbeView(probes, layer=1), tmp_path / "imbalanced.html")
+    session = offline()
+    page = session.open(path, ready=READY)
+    view = page.locator(VIEW)
+    assert view.get_attribute("data-metric") == "auc"
+    assert f"held-out AUC {probes.auc[1]:.3f}" in view.locator(".mi-selection").text_content()
+    # the AUC dots sit on a [0, 1] axis (AUC and its 0.5 chance are far apart)
+    chart = canvas_rgba(page, CHART)
+    to_pixel = frame(340, 240, (46, 12, 10, 34), (-0.5, 1.5), (0.0, 1.0))
+    xs, ys = to_pixel(np.arange(2), probes.auc.astype(np.float32))
+    for x, y in zip(xs, ys, strict=True):
+        assert tuple(chart[int(y), int(x), :3]) == ACCENT["light"]
+    # reach the switch with Tab, change it with an arrow key
+    view.focus()
+    for _ in range(8):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.className") == "mi-probe-metric-select":
+            break
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == (
+        "score shown in the chart"
+    )
+    page.keyboard.press("ArrowUp")
+    page.wait_for_selector(f"{VIEW}[data-metric='accuracy']")
+    assert view.get_attribute("data-layer") == "1", "the arrow key did not move the layer"
+    accuracy_chart = canvas_rgba(page, CHART)
+    assert not np.array_equal(chart, accuracy_chart)
+    # accuracy, control and chance lie within a few hundredths: the axis zooms to them
+    y_low, y_high = map(float, view.get_attribute("data-y-range").split(","))
+    values = [*probes.accuracy, *probes.control_accuracy, probes.chance]
+    assert 0.8 < y_low < min(values) and max(values) < y_high <= 1 and y_high - y_low <= 0.1
+    to_pixel = frame(340, 240, (46, 12, 10, 34), (-0.5, 1.5), (y_low, y_high))
+    xs, ys = to_pixel(np.arange(2), probes.accuracy.astype(np.float32))
+    for x, y in zip(xs, ys, strict=True):
+        assert tuple(accuracy_chart[int(y), int(x), :3]) == ACCENT["light"]
+    assert session.requests == [] and session.errors == []

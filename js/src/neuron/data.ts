@@ -48,6 +48,14 @@ export function neuronsByMax(d: Decoded): Int32Array {
   return order.sort((a, b) => max[b] - max[a] || a - b);
 }
 
+/** The neuron with the highest maximum on the text (ties: the lower index). */
+export function mostActiveNeuron(d: Decoded): number {
+  const max = neuronMaxima(d);
+  let best = 0;
+  for (let j = 1; j < max.length; j++) if (max[j] > max[best]) best = j;
+  return best;
+}
+
 /** The `k` most active neurons at position `t` as `[neuron, value]`, highest first. */
 export function topNeuronsAt(d: Decoded, t: number, k: number): [number, number][] {
   const m = d.shape[1];

@@ -76,6 +76,7 @@ export function buildDom(doc: Document, onSave: () => void): NeuronDom {
   const atTitle = make(doc, "div", "mi-at-title", atToken);
   const atList = make(doc, "div", "mi-at-list", atToken);
   const browser = make(doc, "details", "mi-neuron-browser", side);
+  browser.open = true;
   make(doc, "summary", "", browser).textContent = "Neurons by max activation on this text";
   const neuronList = make(doc, "ol", "mi-neuron-list", browser);
 

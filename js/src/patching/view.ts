@@ -18,6 +18,7 @@ import { downloadCanvas, safeFilename } from "../lib/png";
 import { themeColors } from "../lib/theme";
 import { renderToken, TOKEN_CSS } from "../lib/tokens";
 import { symmetricScale, VALUE_GRID_CSS, ValueGrid, type Cell } from "../lib/value_grid";
+import { componentName } from "./component";
 import type { Model, Prediction } from "./model";
 
 const DATA = 1;
@@ -94,6 +95,13 @@ export class PatchingController extends GridController<Model> {
     const axis = this.model.get("column_axis");
     const column = axis === "all positions" ? "all positions" : `${axis} ${JSON.stringify(columns[cell.column] ?? "")}`;
     return `${rows[cell.row] ?? ""} · ${column}`;
+  }
+
+  /** The component the cell patched, named fully (layer and head, or layer and position). */
+  private component(cell: Cell): string {
+    const row = this.model.get("row_labels")?.[cell.row] ?? "";
+    const column = this.model.get("column_labels")?.[cell.column] ?? "";
+    return componentName(row, column, this.model.get("column_axis"));
   }
 
   private rawAt(cell: Cell): number {
@@ -176,7 +184,7 @@ export class PatchingController extends GridController<Model> {
     const columns: [string, Prediction[]][] = [
       ["clean", predictions.clean],
       ["corrupted", predictions.corrupted],
-      [`patched ${this.model.get("row_labels")?.[cell.row] ?? ""}`, this.patched(cell)],
+      [`patched ${this.component(cell)}`, this.patched(cell)],
     ];
     const cells: HTMLElement[] = columns.map(([label]) => {
       const head = doc.createElement("div");

@@ -1,6 +1,7 @@
 /**
  * The score chart of the probe view: held-out score per layer (solid), the shuffled-label
- * control (dashed), chance (dotted) and the selected layer.
+ * control (dashed), chance (dotted) and the selected layer. The y-axis spans [0, 1] (R² may
+ * go below 0), or zooms to the lines when they lie close together.
  */
 
 import { drawAxes, fromPx, makeFrame, niceTicks, toPx, toPy, type Frame } from "../lib/plot";
@@ -13,13 +14,16 @@ export const CONTROL = 2;
 export const CONTROL_TRAIN = 3;
 
 const MARGINS = { left: 46, right: 12, top: 10, bottom: 34 };
+/** Lines spanning less than this share of the full y range get a zoomed axis. */
+const ZOOM_BELOW = 0.3;
 
 export interface ChartData {
-  /** float32 `[4, layer]` flattened. */
+  /** float32 `[4, layer]` flattened (NaN where a score does not apply). */
   scores: Float32Array;
   layers: number[];
   chance: number | null;
-  regression: boolean;
+  /** The score's name on the axis: "AUC", "accuracy" or "R²". */
+  metric: string;
 }
 
 /** The score of `row` at layer index `i`. */
@@ -27,12 +31,29 @@ export function scoreAt(data: ChartData, row: number, i: number): number {
   return data.scores[row * data.layers.length + i];
 }
 
-/** The chart's frame: x = layer index, y = [0, 1] (R² may go below 0). */
+/**
+ * The y range: [0, 1] (down to -1 for a negative R²), or, when the held-out, control and
+ * chance lines span less than `ZOOM_BELOW` of that, their range padded to whole hundredths.
+ */
+export function yRange(data: ChartData): [number, number] {
+  let floor = 0;
+  for (const v of data.scores) if (Number.isFinite(v)) floor = Math.min(floor, v);
+  const full: [number, number] = [Math.max(-1, Math.floor(floor * 10) / 10), 1];
+  const shown = [HELD_OUT, CONTROL].flatMap((row) => data.layers.map((_, i) => scoreAt(data, row, i)));
+  if (data.chance !== null) shown.push(data.chance);
+  const finite = shown.filter(Number.isFinite);
+  if (finite.length === 0) return full;
+  const low = Math.min(...finite);
+  const high = Math.max(...finite);
+  if (high - low >= ZOOM_BELOW * (full[1] - full[0])) return full;
+  const pad = Math.max(0.01, 0.15 * (high - low));
+  return [Math.max(full[0], Math.floor((low - pad) * 100) / 100), Math.min(1, Math.ceil((high + pad) * 100) / 100)];
+}
+
+/** The chart's frame: x = layer index, y = `yRange`. */
 export function chartFrame(canvas: HTMLCanvasElement, data: ChartData): Frame {
-  let low = 0;
-  for (const v of data.scores) if (Number.isFinite(v)) low = Math.min(low, v);
-  const n = data.layers.length;
-  return makeFrame(canvas, [-0.5, n - 0.5, Math.max(-1, Math.floor(low * 10) / 10), 1], MARGINS);
+  const [y0, y1] = yRange(data);
+  return makeFrame(canvas, [-0.5, data.layers.length - 0.5, y0, y1], MARGINS);
 }
 
 /** The layer index whose column holds pixel column `px`, or -1 outside the frame. */
@@ -83,7 +104,7 @@ export function paintChart(canvas: HTMLCanvasElement, data: ChartData, selected:
     xTicks: data.layers.map((l, i) => [i, i % step === 0 ? String(l) : ""] as [number, string]),
     yTicks: niceTicks(f.y0, f.y1, 5).map((t) => [t, String(+t.toPrecision(3))] as [number, string]),
     xLabel: "layer",
-    yLabel: data.regression ? "R² (held out)" : "accuracy (held out)",
+    yLabel: `${data.metric} (held out)`,
   });
   const column = (i: number, fill: string) => {
     ctx.fillStyle = fill;

@@ -6,7 +6,7 @@ import type { EncodedArray } from "../lib/binary";
 
 export type Model = {
   title: string;
-  /** `"classification"` (scores are accuracies) or `"regression"` (scores are R²). */
+  /** `"classification"` (scores are accuracies and AUCs) or `"regression"` (scores are R²). */
   task: string;
   site: string;
   /** The model layer of each probe. */
@@ -21,8 +21,14 @@ export type Model = {
   layer: number;
   /** The selected example, -1 for none. */
   example: number;
+  /** The scores the result holds: `["accuracy", "auc"]`, `["accuracy"]` or `["r2"]`. */
+  metrics: string[];
+  /** The score charted (one of `metrics`). */
+  metric: string;
   /** float32 `[4, layer]`: held-out score, training score, control held-out, control training. */
   _scores: EncodedArray;
+  /** float32 `[2, layer]`: held-out AUC of the probe and of the control; `{}` without AUC. */
+  _auc: EncodedArray | Record<string, never>;
   /** float32 `[2, layer, n]`: along the probe direction, along the top other component. */
   _points: EncodedArray;
   /** float32 `[n]`: class index or target value. */

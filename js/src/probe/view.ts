@@ -1,6 +1,7 @@
 /**
  * ProbeView: a linear probe's held-out score per layer (with its shuffled-label control) and
- * the examples of the selected layer projected on the probe direction.
+ * the examples of the selected layer projected on the probe direction. A switch picks the score
+ * charted (AUC, accuracy or R², as the result holds them).
  *
  * Bundle `probe.js` = `defineView` of the controller below (`mi_widgets/widgets/views.json`).
  *
@@ -19,6 +20,7 @@ import { savePanels } from "../lib/png";
 import { themeColors } from "../lib/theme";
 import { Tooltip } from "../lib/tooltip";
 import { CONTROL, CONTROL_TRAIN, HELD_OUT, layerAtPixel, paintChart, scoreAt, TRAIN, type ChartData } from "./chart";
+import { chartScores, METRIC_NAMES, metricChance } from "./metric";
 import type { Model } from "./model";
 import { DOT, paintScatter, pointPixels, type ScatterData } from "./scatter";
 
@@ -39,6 +41,7 @@ const CSS = frameCss(
 .mi-probe-view .mi-probe-key-line { display: inline-block; width: 18px; border-top: 2px solid var(--mi-accent); margin-right: 5px; vertical-align: 3px; }
 .mi-probe-view .mi-probe-key-line.mi-control { border-top: 2px dashed var(--mi-muted); }
 .mi-probe-view .mi-probe-key-line.mi-chance { border-top: 2px dotted var(--mi-muted); }
+.mi-probe-view .mi-probe-metric { font-size: 12px; margin-bottom: 4px; color: var(--mi-fg); }
 .mi-probe-view .mi-tooltip { white-space: pre-wrap; max-width: 420px; overflow-wrap: anywhere; }
 `,
 );
@@ -48,6 +51,7 @@ interface Dom {
   title: HTMLSpanElement;
   selection: HTMLDivElement;
   chart: HTMLCanvasElement;
+  metricSelect: HTMLSelectElement;
   scatter: HTMLCanvasElement;
   chartLegend: HTMLDivElement;
   classLegend: HTMLDivElement;
@@ -60,6 +64,10 @@ function buildDom(doc: Document, onSave: () => void): Dom {
   const selection = frameLine(frame, "mi-selection", true);
   const body = make(doc, "div", "mi-probe-body", root);
   const left = make(doc, "div", "", body);
+  const metricLabel = make(doc, "label", "mi-probe-metric", left);
+  metricLabel.append("score ");
+  const metricSelect = make(doc, "select", "mi-probe-metric-select", metricLabel);
+  metricSelect.setAttribute("aria-label", "score shown in the chart");
   const chart = make(doc, "canvas", "mi-probe-scores", left);
   chart.width = 340;
   chart.height = 240;
@@ -71,7 +79,7 @@ function buildDom(doc: Document, onSave: () => void): Dom {
   scatter.height = 300;
   scatter.setAttribute("role", "img");
   const classLegend = make(doc, "div", "mi-probe-legend mi-probe-classes", right);
-  return { root, title, selection, chart, scatter, chartLegend, classLegend, tooltip: new Tooltip(root) };
+  return { root, title, selection, chart, metricSelect, scatter, chartLegend, classLegend, tooltip: new Tooltip(root) };
 }
 
 export class ProbeController extends Controller<Model> {
@@ -88,7 +96,7 @@ export class ProbeController extends Controller<Model> {
     super(model);
     this.dom = buildDom(el.ownerDocument, () => void this.savePng());
     this.mount(el, this.dom.root);
-    for (const name of ["_scores", "_points", "_labels", "_test", "layers", "chance", "task"] as const) {
+    for (const name of ["_scores", "_auc", "_points", "_labels", "_test", "layers", "chance", "task", "metric", "metrics"] as const) {
       this.listen(`change:${name}`, DATA | SELECTION | META);
     }
     this.listen("change:classes", META | SELECTION);
@@ -111,6 +119,16 @@ export class ProbeController extends Controller<Model> {
 
   private get regression(): boolean {
     return this.model.get("task") === "regression";
+  }
+
+  /** The score charted: `metric`, or the task's own score when the model has none. */
+  private get metric(): string {
+    return this.model.get("metric") ?? (this.regression ? "r2" : "accuracy");
+  }
+
+  /** The charted score's name as shown ("AUC", "accuracy", "R²"). */
+  private get metricName(): string {
+    return METRIC_NAMES[this.metric] ?? this.metric;
   }
 
   /** Index of the selected layer in `layers` (0 when unknown). */
@@ -146,15 +164,15 @@ export class ProbeController extends Controller<Model> {
 
   private loadData(): void {
     try {
-      const scores = decode(this.model.get("_scores"));
+      const scores = chartScores(this.metric, this.model.get("_scores"), this.model.get("_auc"));
       this.points = decode(this.model.get("_points")).data as Float32Array;
       this.labels = decode(this.model.get("_labels")).data as Float32Array;
       this.test = decode(this.model.get("_test")).data as Uint8Array;
       this.chartData = {
-        scores: scores.data as Float32Array,
+        scores,
         layers: this.layers,
-        chance: this.regression ? null : this.model.get("chance"),
-        regression: this.regression,
+        chance: metricChance(this.metric, this.model.get("chance")),
+        metric: this.metricName,
       };
     } catch (error) {
       this.chartData = null;
@@ -168,8 +186,9 @@ export class ProbeController extends Controller<Model> {
     const name = this.model.get("title") || "Linear probe";
     title.textContent = name;
     root.setAttribute("aria-label", name);
-    const metric = this.regression ? "R²" : "accuracy";
+    const metric = this.metricName;
     const doc = root.ownerDocument;
+    this.renderMetricSwitch();
     const key = (cls: string, text: string) => {
       const item = make(doc, "span", "mi-probe-key");
       make(doc, "span", `mi-probe-key-line ${cls}`, item);
@@ -177,7 +196,8 @@ export class ProbeController extends Controller<Model> {
       return item;
     };
     const keys = [key("", `probe (held-out ${metric})`), key("mi-control", "control: shuffled labels")];
-    if (!this.regression) keys.push(key("mi-chance", "chance (most common class)"));
+    if (this.metric === "auc") keys.push(key("mi-chance", "chance (0.5)"));
+    else if (!this.regression) keys.push(key("mi-chance", "chance (most common class)"));
     chartLegend.replaceChildren(...keys);
     const classes = this.model.get("classes") ?? [];
     const items = classes.map((name, i) => {
@@ -195,6 +215,24 @@ export class ProbeController extends Controller<Model> {
     classLegend.replaceChildren(...items, ring);
   }
 
+  /** The score switch: one option per score the result holds (hidden when there is one). */
+  private renderMetricSwitch(): void {
+    const select = this.dom.metricSelect;
+    const metrics = this.model.get("metrics") ?? [this.metric];
+    if ([...select.options].map((o) => o.value).join(",") !== metrics.join(",")) {
+      select.replaceChildren(
+        ...metrics.map((m) => {
+          const option = select.ownerDocument.createElement("option");
+          option.value = m;
+          option.textContent = METRIC_NAMES[m] ?? m;
+          return option;
+        }),
+      );
+    }
+    select.value = this.metric;
+    (select.parentElement as HTMLElement).hidden = metrics.length < 2;
+  }
+
   private paint(): void {
     const data = this.chartData;
     const root = this.dom.root;
@@ -205,13 +243,14 @@ export class ProbeController extends Controller<Model> {
     const colors = themeColors(root, this.dark);
     const index = this.layerIndex;
     this.chartFrame = paintChart(this.dom.chart, data, index, this.hoverLayer, colors);
+    root.dataset.yRange = `${this.chartFrame.y0},${this.chartFrame.y1}`;
     const scatter = this.scatterData();
     if (scatter) {
       const frame = paintScatter(this.dom.scatter, scatter, this.exampleIndex, this.dark, colors);
       this.pixels = pointPixels(frame, scatter);
     }
     const layer = this.layers[index];
-    const metric = this.regression ? "R²" : "accuracy";
+    const metric = this.metricName;
     let text = `layer ${layer} · held-out ${metric} ${formatNumber(scoreAt(data, HELD_OUT, index))} · control ${formatNumber(scoreAt(data, CONTROL, index))}`;
     const e = this.exampleIndex;
     if (e >= 0) text += `\nselected example ${e}: ${(this.model.get("examples") ?? [])[e] ?? ""}`;
@@ -219,6 +258,7 @@ export class ProbeController extends Controller<Model> {
     this.dom.chart.setAttribute("aria-label", `held-out ${metric} of the probe at each layer; layer ${layer} selected`);
     root.dataset.state = "ready";
     root.dataset.ready = "true";
+    root.dataset.metric = this.metric;
     root.dataset.layer = String(layer);
     root.dataset.paintedLayer = String(layer);
     root.dataset.example = String(e);
@@ -230,15 +270,15 @@ export class ProbeController extends Controller<Model> {
   private layerTooltip(i: number, x: number, y: number): void {
     const data = this.chartData;
     if (!data) return;
-    const metric = this.regression ? "R²" : "accuracy";
-    const lines = [
-      `layer ${this.layers[i]}`,
-      `held-out ${metric}: ${formatNumber(scoreAt(data, HELD_OUT, i))}`,
-      `training ${metric}: ${formatNumber(scoreAt(data, TRAIN, i))}`,
-      `control (shuffled labels): ${formatNumber(scoreAt(data, CONTROL, i))} held out, ${formatNumber(scoreAt(data, CONTROL_TRAIN, i))} training`,
-    ];
+    const metric = this.metricName;
+    const at = (row: number) => scoreAt(data, row, i);
+    const lines = [`layer ${this.layers[i]}`, `held-out ${metric}: ${formatNumber(at(HELD_OUT))}`];
+    if (Number.isFinite(at(TRAIN))) lines.push(`training ${metric}: ${formatNumber(at(TRAIN))}`);
+    const control = [`${formatNumber(at(CONTROL))} held out`];
+    if (Number.isFinite(at(CONTROL_TRAIN))) control.push(`${formatNumber(at(CONTROL_TRAIN))} training`);
+    lines.push(`control (shuffled labels): ${control.join(", ")}`);
     if (data.chance !== null) lines.push(`chance: ${formatNumber(data.chance)}`);
-    const values = [HELD_OUT, TRAIN, CONTROL, CONTROL_TRAIN].map((row) => scoreAt(data, row, i));
+    const values = [HELD_OUT, TRAIN, CONTROL, CONTROL_TRAIN].map(at);
     this.dom.tooltip.show(lines.join("\n"), x, y, {
       kind: "layer",
       layer: String(this.layers[i]),
@@ -279,7 +319,8 @@ export class ProbeController extends Controller<Model> {
   }
 
   private bindEvents(): void {
-    const { chart, scatter, root, tooltip } = this.dom;
+    const { chart, scatter, root, tooltip, metricSelect } = this.dom;
+    this.on(metricSelect, "change", () => this.commit({ metric: metricSelect.value }));
     this.on(chart, "mousemove", (event) => {
       const i = this.layerAt(event);
       if (i !== this.hoverLayer) {
