@@ -13,13 +13,14 @@ from ._serialization import EncodedArray, encode_array
 from ._validation import check_attention, check_tokens
 from .base import SlicedView
 from .link import HeadLink, LensLink, LinkRule
+from .selection import HeadSelection
 
 #: Attention sent with the widget when it fits; past this only the current layer goes up
 #: front and the page fetches other layers when asked for.
 DEFAULT_MAX_BYTES = 32 * 2**20
 
 
-class AttentionView(SlicedView):
+class AttentionView(HeadSelection, SlicedView):
     """Attention patterns of one layer at a time, selection synced both ways.
 
     Build it from a :class:`~mi_widgets.Trace` or from raw arrays::
@@ -168,14 +169,6 @@ class AttentionView(SlicedView):
     def attention(self) -> np.ndarray:
         """The attention as the page sees it: float32 ``[layer, head, query_pos, key_pos]``."""
         return self._values.astype(np.float32) * np.float32(self._scale)
-
-    @traitlets.validate("layer")
-    def _valid_layer(self, proposal: dict[str, Any]) -> int:
-        return check_layer(proposal["value"], self.n_layers, None)
-
-    @traitlets.validate("head")
-    def _valid_head(self, proposal: dict[str, Any]) -> int:
-        return check_index(proposal["value"], self.n_heads, "head")
 
     @traitlets.validate("query_token")
     def _valid_query_token(self, proposal: dict[str, Any]) -> int | None:

@@ -9,17 +9,17 @@ import numpy as np
 import traitlets
 
 from ..analysis.attribution import Attribution
-from ..checks import check_index, check_layer
 from ._serialization import EncodedArray, encode_array
 from .attention import AttentionView
 from .base import SlicedView
 from .link import HeadLink, LinkRule
+from .selection import HeadSelection
 
 SORTS = ("abs", "value", "model")
 _HEAD = re.compile(r"L(\d+)H(\d+)")
 
 
-class AttributionView(SlicedView):
+class AttributionView(HeadSelection, SlicedView):
     """A sorted bar chart of every component's contribution and a layer x head heatmap.
 
     ::
@@ -150,14 +150,6 @@ class AttributionView(SlicedView):
                 f"with layer < {self.n_layers} and head < {self.n_heads}"
             )
         return value
-
-    @traitlets.validate("layer")
-    def _valid_layer(self, proposal: dict[str, Any]) -> int:
-        return check_layer(proposal["value"], self.n_layers, None)
-
-    @traitlets.validate("head")
-    def _valid_head(self, proposal: dict[str, Any]) -> int:
-        return check_index(proposal["value"], self.n_heads, "head")
 
     @traitlets.validate("sort")
     def _valid_sort(self, proposal: dict[str, Any]) -> str:

@@ -14,9 +14,10 @@ from ._serialization import EncodedArray, encode_array
 from .attention import AttentionView
 from .base import SlicedView
 from .link import HeadLink, LinkRule
+from .selection import HeadSelection
 
 
-class HeadScoresView(SlicedView):
+class HeadScoresView(HeadSelection, SlicedView):
     """A layer x head grid coloured by one head score; click a head to select it.
 
     ::
@@ -156,14 +157,6 @@ class HeadScoresView(SlicedView):
     @traitlets.validate("score")
     def _valid_score(self, proposal: dict[str, Any]) -> str:
         return self._data.check_name(proposal["value"], "score")
-
-    @traitlets.validate("layer")
-    def _valid_layer(self, proposal: dict[str, Any]) -> int:
-        return check_layer(proposal["value"], self.n_layers, None)
-
-    @traitlets.validate("head")
-    def _valid_head(self, proposal: dict[str, Any]) -> int:
-        return check_index(proposal["value"], self.n_heads, "head")
 
     def __repr__(self) -> str:
         value = float(self._data[self.score][self.layer, self.head])
