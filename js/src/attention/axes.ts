@@ -3,13 +3,13 @@
  * Only drawn when cells are at least `MIN_LABEL_CELL` pixels.
  */
 
-import { renderToken, tokenDisplay } from "../lib/tokens";
+import { renderToken, visibleToken } from "../lib/tokens";
 
 export const MIN_LABEL_CELL = 10;
 
 /** Height of the rotated key labels: fits the longest label (monospace estimate), 24..100 px. */
 export function keyLabelHeight(tokens: readonly string[], fontPx: number): number {
-  const longest = Math.max(1, ...tokens.map((t) => Array.from(tokenDisplay(t).text).length));
+  const longest = Math.max(1, ...tokens.map((t) => Array.from(visibleToken(t).text).length));
   return Math.round(Math.min(100, Math.max(24, longest * fontPx * 0.7 + 10)));
 }
 

@@ -18,7 +18,7 @@ import { HeatmapPainter, rowReader, thumbSide } from "../lib/heatmap";
 import { showLayerState } from "../lib/layer_state";
 import type { KeyAction } from "../lib/keyboard";
 import { themeColors } from "../lib/theme";
-import { tokenDisplay } from "../lib/tokens";
+import { visibleToken } from "../lib/tokens";
 import { AxisLabels } from "./axes";
 import { setLayerOptions } from "../lib/dom";
 import { buildDom, buildThumbs, type AttentionDom } from "./dom";
@@ -246,7 +246,7 @@ export class AttentionController extends Controller<Model> {
       }
       this.hover(at.q, at.k);
       const value = valueAt(data, this.head, at.q, at.k);
-      const tok = (i: number) => tokenDisplay(this.tokens[i] ?? "").text;
+      const tok = (i: number) => visibleToken(this.tokens[i] ?? "").text;
       tooltip.show(
         `query: ${tok(at.q)} (${at.q})  key: ${tok(at.k)} (${at.k})  attention: ${value.toFixed(4)}`,
         event.clientX,

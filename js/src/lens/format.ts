@@ -2,12 +2,12 @@
  * Text of the lens view (pure): labels, probabilities, the tooltip and the target choices.
  */
 
-import { tokenDisplay } from "../lib/tokens";
+import { visibleToken } from "../lib/tokens";
 import type { Entry } from "./data";
 
 /** A position's label: the token as shown, suffixed with its position (`key_18`). */
 export function positionLabel(token: string, position: number): string {
-  return `${tokenDisplay(token).text}_${position}`;
+  return `${visibleToken(token).text}_${position}`;
 }
 
 /** A token quoted so spaces and escapes are visible (`" value"`). */

@@ -5,7 +5,7 @@
 import { divergingIndex, divergingPalette, formatValue } from "./diverging";
 import type { ExampleRow } from "./examples";
 import type { ThemeColors } from "./theme";
-import { tokenDisplay } from "./tokens";
+import { visibleToken } from "./tokens";
 
 /** Height of one line of tokens, px. */
 export const FIGURE_LINE = 20;
@@ -51,7 +51,7 @@ export function drawExampleRows(ctx: CanvasRenderingContext2D, rows: readonly Ex
     ctx.fillText(`${formatValue(row.value)} d${row.doc}:${row.position}`, at.x, ry + 3);
     let rx = at.x + 170;
     row.tokens.forEach((token, i) => {
-      const text = tokenDisplay(token).text;
+      const text = visibleToken(token).text;
       const w = ctx.measureText(text).width;
       if (rx + w > at.right) return;
       drawToken(ctx, { x: rx, y: 0, w, text, value: row.values[i] }, ry, at.scale, at.dark);

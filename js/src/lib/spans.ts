@@ -4,7 +4,7 @@
  * set as text only.
  */
 
-import { CONTROL_CHARS, EMPTY_MARK, tokenDisplay, tokenTitle } from "./tokens";
+import { CONTROL_CHARS, EMPTY_MARK, markInvisible, tokenTitle, truncateToken, visibleToken } from "./tokens";
 import { divergingIndex, divergingPalette } from "./diverging";
 
 /** Tokens per chunk of a long text (chunks off screen are skipped by the browser). */
@@ -13,15 +13,17 @@ const CHUNK = 256;
 /**
  * How a token reads in running text: newlines stay line breaks (after a `↵` mark, so the
  * token can be seen and hovered), tabs stay tabs, other control characters become their
- * Unicode control pictures, the empty token shows `∅`.
+ * Unicode control pictures, other invisible characters `⟨U+XXXX⟩`, the empty token shows `∅`;
+ * long tokens are cut like `visibleToken`.
  */
 export function runningText(token: string): string {
   if (token.length === 0) return EMPTY_MARK;
-  return token.replace(CONTROL_CHARS, (ch) => {
+  const controls = truncateToken(token).replace(CONTROL_CHARS, (ch) => {
     if (ch === "\n") return "↵\n";
     if (ch === "\t") return "\t";
-    return tokenDisplay(ch).text;
+    return visibleToken(ch).text;
   });
+  return markInvisible(controls);
 }
 
 /** One token span (`span.mi-ntok[data-index]`), its text set with textContent. */
@@ -36,7 +38,7 @@ export function tokenSpan(doc: Document, token: string, index: number, running: 
 export function setTokenSpan(span: HTMLSpanElement, token: string, index: number, running: boolean): void {
   span.className = token.length === 0 ? "mi-ntok mi-token-empty" : "mi-ntok";
   span.dataset.index = String(index);
-  span.textContent = running ? runningText(token) : tokenDisplay(token).text;
+  span.textContent = running ? runningText(token) : visibleToken(token).text;
   span.title = tokenTitle(token, running ? index : undefined);
 }
 

@@ -10,7 +10,7 @@ import { composeFigure } from "./png";
 import { divergingIndex, divergingLut, formatValue, scaleFor } from "./diverging";
 import { make } from "./dom";
 import { cellUnder, drawCellMarks, markSelectedLabels, type GridCell } from "./marks";
-import { tokenDisplay } from "./tokens";
+import { visibleToken } from "./tokens";
 import type { ThemeColors } from "./theme";
 
 export type Cell = GridCell;
@@ -152,7 +152,7 @@ export class ValueGrid {
     const el = make(doc, "div", "mi-vgrid-label");
     el.style[side] = `${this.cell}px`;
     if (side === "height") el.style.lineHeight = `${this.cell}px`;
-    el.textContent = shown ? tokenDisplay(text).text : "";
+    el.textContent = shown ? visibleToken(text).text : "";
     el.title = text;
     return el;
   }
@@ -219,7 +219,7 @@ export class ValueGrid {
     }
     const spec = this.spec;
     const step = labelEvery(this.cell);
-    const shown = (labels: readonly string[]) => labels.map((l, i) => (i % step === 0 ? tokenDisplay(l).text : ""));
+    const shown = (labels: readonly string[]) => labels.map((l, i) => (i % step === 0 ? visibleToken(l).text : ""));
     return composeFigure(
       {
         title,

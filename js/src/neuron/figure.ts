@@ -8,7 +8,7 @@ import type { ExampleRow } from "../lib/examples";
 import { drawExampleRows, drawToken, FIGURE_LINE as LINE, FIGURE_MONO, type TokenPiece } from "../lib/figure_tokens";
 import { downloadCanvas, safeFilename } from "../lib/png";
 import type { ThemeColors } from "../lib/theme";
-import { tokenDisplay } from "../lib/tokens";
+import { visibleToken } from "../lib/tokens";
 
 export interface NeuronFigure {
   title: string;
@@ -51,7 +51,7 @@ export function composeNeuronFigure(figure: NeuronFigure, doc: Document = docume
         x = PAD;
         y += LINE;
       }
-      const text = token.length === 0 ? "∅" : part ? tokenDisplay(part).text : "";
+      const text = token.length === 0 ? "∅" : part ? visibleToken(part).text : "";
       if (!text) return;
       const w = ctx.measureText(text).width;
       if (x + w > WIDTH - PAD && x > PAD) {

@@ -6,7 +6,7 @@
 import type { Decoded } from "../lib/binary";
 import { formatValue } from "../lib/diverging";
 import { make } from "../lib/dom";
-import { tokenDisplay } from "../lib/tokens";
+import { visibleToken } from "../lib/tokens";
 import { neuronMaxima, neuronsByMax, topNeuronsAt, valueAt } from "./data";
 
 /** Neurons listed at the hovered or selected token. */
@@ -66,7 +66,7 @@ export function tokenTooltip(data: Decoded, tokens: string[], t: number, layer: 
   const top = topNeuronsAt(data, t, TOP_IN_TOOLTIP)
     .map(([m, v]) => `N${m} ${formatValue(v)}`)
     .join(", ");
-  const token = tokenDisplay(tokens[t] ?? "").text;
+  const token = visibleToken(tokens[t] ?? "").text;
   return {
     text: `token ${t}: "${token}"\nlayer ${layer}, neuron ${neuron}: ${formatValue(value)}\ntop here: ${top}`,
     data: { value: String(value), token: String(t), neuron: String(neuron) },

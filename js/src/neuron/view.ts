@@ -20,7 +20,7 @@ import { showLayerState } from "../lib/layer_state";
 import type { Loaded } from "../lib/loader";
 import { TextPanel } from "../lib/spans";
 import { themeColors } from "../lib/theme";
-import { tokenDisplay } from "../lib/tokens";
+import { visibleToken } from "../lib/tokens";
 import { paintBar, paintLegend } from "./bar";
 import { column, mostActiveNeuron, neuronMaxima, peakAbs } from "./data";
 import { buildDom, type NeuronDom } from "./dom";
@@ -231,7 +231,7 @@ export class NeuronController extends Controller<Model> implements NeuronActions
       delete atList.dataset.token;
       return;
     }
-    const display = tokenDisplay(this.tokens[shown] ?? "").text;
+    const display = visibleToken(this.tokens[shown] ?? "").text;
     atTitle.textContent = `At token ${shown} "${display}"`;
     fillTopAt(atList, data, shown, this.layer, this.neuron);
   }
