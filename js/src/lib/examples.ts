@@ -63,24 +63,27 @@ export function rowsPeak(rows: readonly ExampleRow[]): number {
   return peak;
 }
 
-/** Make `el` (a `div.mi-example`, built on first use) show `row`; returns its token spans. */
+/**
+ * Make `el` (a `div.mi-example`, built on first use) show `row`; returns its token spans. The
+ * tokens before the example token sit in a fixed-width part, right-aligned (clipped on the
+ * left), so the example tokens of all rows line up.
+ */
 function fillExample(el: HTMLElement, row: ExampleRow, rank: number): HTMLSpanElement[] {
   const doc = el.ownerDocument;
   if (!el.firstChild) {
     el.className = "mi-example";
-    const meta = doc.createElement("span");
-    meta.className = "mi-example-meta";
-    const tokens = doc.createElement("span");
-    tokens.className = "mi-example-tokens";
-    el.append(meta, tokens);
+    make(doc, "span", "mi-example-meta", el);
+    const tokens = make(doc, "span", "mi-example-tokens", el);
+    make(doc, "span", "mi-example-before", tokens);
+    make(doc, "span", "mi-example-after", tokens);
   }
   el.dataset.rank = String(rank);
   el.dataset.doc = String(row.doc);
   el.dataset.position = String(row.position);
   el.dataset.value = String(row.value);
   (el.firstChild as HTMLElement).textContent = `${formatValue(row.value)} · doc ${row.doc} · pos ${row.position}`;
-  const tokens = el.lastChild as HTMLElement;
-  const spans = [...tokens.children] as HTMLSpanElement[];
+  const [before, after] = [...(el.lastChild as HTMLElement).children] as HTMLElement[];
+  const spans = [...before.children, ...after.children] as HTMLSpanElement[];
   for (const extra of spans.splice(row.tokens.length)) extra.remove();
   row.tokens.forEach((token, i) => {
     let span = spans[i];
@@ -88,11 +91,12 @@ function fillExample(el: HTMLElement, row: ExampleRow, rank: number): HTMLSpanEl
     else {
       span = tokenSpan(doc, token, i, false);
       spans[i] = span;
-      tokens.appendChild(span);
     }
     span.dataset.value = String(row.values[i]);
     if (i === row.center) span.classList.add("mi-example-max");
   });
+  before.replaceChildren(...spans.slice(0, row.center));
+  after.replaceChildren(...spans.slice(row.center));
   return spans;
 }
 
@@ -203,7 +207,9 @@ export const EXAMPLES_CSS = `
 .mi-root .mi-examples-rows { display: flex; flex-direction: column; gap: 3px; max-height: 420px; overflow: auto; }
 .mi-root .mi-example { display: flex; gap: 10px; align-items: baseline; }
 .mi-root .mi-example-meta { flex: none; width: 18em; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; color: var(--mi-muted); font-family: var(--mi-mono); font-size: 11.5px; }
-.mi-root .mi-example-tokens { white-space: pre; overflow: hidden; font-family: var(--mi-mono); font-size: 12px; }
+.mi-root .mi-example-tokens { display: flex; min-width: 0; white-space: pre; overflow: hidden; font-family: var(--mi-mono); font-size: 12px; }
+.mi-root .mi-example-before { flex: none; width: 28ch; display: flex; justify-content: flex-end; overflow: hidden; }
+.mi-root .mi-example-after { flex: 1 1 auto; min-width: 0; display: flex; overflow: hidden; }
 .mi-root .mi-example-tokens .mi-ntok { white-space: pre; cursor: default; }
 .mi-root .mi-example-max { outline: 2px solid var(--mi-accent); font-weight: 700; }
 `;
