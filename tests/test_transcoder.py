@@ -52,7 +52,7 @@ def test_save_and_load_keep_every_weight(tmp_path):
     for name, tensor in tc.state_dict().items():
         torch.testing.assert_close(loaded.state_dict()[name], tensor)
     SparseAutoencoder(8, 16, k=4).save(tmp_path / "sae.safetensors")
-    with pytest.raises(ValueError, match="not a file written by Transcoder.save"):
+    with pytest.raises(ValueError, match=r"not a file written by Transcoder\.save"):
         Transcoder.load(tmp_path / "sae.safetensors")
 
 
@@ -88,7 +88,9 @@ def test_a_set_holds_one_transcoder_per_layer_and_checks_the_model(tmp_path, tin
     with pytest.raises(ValueError, match=r"transcoders for 1 layers but GPT2LMHeadModel has 2"):
         TranscoderSet([Transcoder(d_model, 32, layer=0)]).check_model(model)
     narrow = TranscoderSet([Transcoder(d_model // 2, 32, layer=i) for i in (0, 1)])
-    with pytest.raises(ValueError, match=rf"\[0\] reads d_in = {d_model // 2}.*d_model = {d_model}"):
+    with pytest.raises(
+        ValueError, match=rf"\[0\] reads d_in = {d_model // 2}.*d_model = {d_model}"
+    ):
         narrow.check_model(model)
     with pytest.raises(IndexError, match="layer 2 has no transcoder"):
         tcs[2]

@@ -302,7 +302,7 @@ class TranscoderSet(torch.nn.Module):
             )
         return self.transcoders[layer]  # type: ignore[return-value]
 
-    def __iter__(self) -> Iterator[Transcoder]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[Transcoder]:
         return iter(self.transcoders)  # type: ignore[arg-type]
 
     def check_model(self, model: Any, argument: str = "transcoders") -> None:
