@@ -153,6 +153,33 @@ class AttributionGraph:
         ]
         return features + errors + embeddings + logits
 
+    def attach_model(self, model: Any, tokenizer: Any, transcoders: Any) -> AttributionGraph:
+        """Keep the model, tokenizer and transcoders of this graph in memory (never saved:
+        a graph read from a file has none) for :meth:`intervene`; returns the graph."""
+        from .transcoder import TranscoderSet
+
+        self._attached_model = (model, tokenizer, TranscoderSet.of(transcoders))
+        return self
+
+    @property
+    def attached_model(self) -> tuple[Any, Any, Any] | None:
+        """``(model, tokenizer, transcoders)`` given to :meth:`attach_model`, else None."""
+        return getattr(self, "_attached_model", None)
+
+    def intervene(self, values: Any, positions: Any = None, **kwargs: Any) -> Any:
+        """Run the prompt through the real model with features clamped or scaled and return
+        the top predictions before and after (an
+        :class:`~mi_widgets.circuits.intervene.InterventionResult`); see
+        :func:`mi_widgets.circuits.intervene.intervene` for ``values``, ``positions``,
+        ``model=``, ``tokenizer=``, ``transcoders=`` and ``top_k=``.
+
+        ``graph.intervene({"1_412_7": 0.0})`` clamps feature 412 of layer 1 at position 7 to
+        0; ``{"1_412_7": ("scale", 2.0)}`` doubles it.
+        """
+        from .intervene import intervene
+
+        return intervene(self, values, positions, **kwargs)
+
     def __repr__(self) -> str:
         prompt = self.prompt if len(self.prompt) <= 40 else self.prompt[:37] + "..."
         nonzero = int((self.adjacency != 0).sum())

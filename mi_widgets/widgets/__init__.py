@@ -8,6 +8,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name is imported o
     from .attention import AttentionView
     from .attribution import AttributionView
     from .feature import FeatureDashboard
+    from .graph import GraphView
     from .head_scores import HeadScoresView
     from .lens import LogitLensView
     from .link import HeadLink, LensLink, Link, link_heads, link_lens
@@ -20,6 +21,7 @@ __all__ = [
     "AttentionView",
     "AttributionView",
     "FeatureDashboard",
+    "GraphView",
     "HeadLink",
     "HeadScoresView",
     "LensLink",
@@ -38,6 +40,7 @@ _ORIGINS = {
     "AttentionView": ".attention",
     "AttributionView": ".attribution",
     "FeatureDashboard": ".feature",
+    "GraphView": ".graph",
     "HeadLink": ".link",
     "HeadScoresView": ".head_scores",
     "LensLink": ".link",

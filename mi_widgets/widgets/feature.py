@@ -143,7 +143,7 @@ class FeatureDashboard(SlicedView):
         super().__init__(
             title=title if title is not None else stats.hook,
             n_features=n,
-            info=_info(stats),
+            info=stats_info(stats),
             vocab=list(stats.vocab),
             feature=feature,
             sort=sort,
@@ -197,39 +197,7 @@ class FeatureDashboard(SlicedView):
         if not self.has_slice(key):
             raise KeyError(f"FeatureDashboard has no slice {key!r}")
         kind, _, index = key.partition(":")
-        f, s = int(index), self._stats
-        if kind == "feature":
-            parts = [
-                s.window_values[f],
-                s.interval_window_values[f],
-                s.interval_edges[f],
-                s.logit_top_values[f],
-                s.logit_bottom_values[f],
-                s.nearest_cosine[f],
-                s.mean_firing[f : f + 1],
-            ]
-            return encode_array(np.concatenate([np.ravel(p).astype(self._float) for p in parts]))
-        top = np.concatenate([s.docs[f, :, None], s.positions[f, :, None], s.window_tokens[f]], 1)
-        intervals = np.concatenate(
-            [
-                s.interval_docs[f, ..., None],
-                s.interval_positions[f, ..., None],
-                s.interval_window_tokens[f],
-            ],
-            axis=2,
-        )
-        parts = [
-            top,
-            intervals,
-            s.interval_counts[f],
-            s.counts[f],
-            s.logit_top[f],
-            s.logit_bottom[f],
-            s.nearest[f],
-            s.n_firing[f : f + 1],
-        ]
-        ids = np.concatenate([np.ravel(p).astype(np.int64) for p in parts])
-        return encode_array(np.minimum(ids, _INT32_MAX).astype(np.int32))
+        return feature_slice(self._stats, kind, int(index), self._float)
 
     def view_state(self) -> dict[str, Any]:
         """The state an exported report starts from: the text box disabled (no kernel there)
@@ -293,6 +261,45 @@ class FeatureDashboard(SlicedView):
         return f"FeatureDashboard({self.n_features} features of {hook!r}, feature={self.feature})"
 
 
+def feature_slice(stats: FeatureStats, kind: str, f: int, float_dtype: type) -> EncodedArray:
+    """Slice ``feature:<f>`` (``kind="feature"``, floats as ``float_dtype``) or
+    ``feature-ids:<f>`` (``kind="feature-ids"``) of ``stats``, laid out as
+    :meth:`FeatureDashboard.slice_keys` describes."""
+    s = stats
+    if kind == "feature":
+        parts = [
+            s.window_values[f],
+            s.interval_window_values[f],
+            s.interval_edges[f],
+            s.logit_top_values[f],
+            s.logit_bottom_values[f],
+            s.nearest_cosine[f],
+            s.mean_firing[f : f + 1],
+        ]
+        return encode_array(np.concatenate([np.ravel(p).astype(float_dtype) for p in parts]))
+    top = np.concatenate([s.docs[f, :, None], s.positions[f, :, None], s.window_tokens[f]], 1)
+    intervals = np.concatenate(
+        [
+            s.interval_docs[f, ..., None],
+            s.interval_positions[f, ..., None],
+            s.interval_window_tokens[f],
+        ],
+        axis=2,
+    )
+    parts = [
+        top,
+        intervals,
+        s.interval_counts[f],
+        s.counts[f],
+        s.logit_top[f],
+        s.logit_bottom[f],
+        s.nearest[f],
+        s.n_firing[f : f + 1],
+    ]
+    ids = np.concatenate([np.ravel(p).astype(np.int64) for p in parts])
+    return encode_array(np.minimum(ids, _INT32_MAX).astype(np.int32))
+
+
 def _keys(feature: int) -> list[str]:
     return [f"feature:{feature}", f"feature-ids:{feature}"]
 
@@ -337,7 +344,7 @@ def _check_origin_output(result: Any, n_features: int) -> tuple[list[str], np.nd
     return list(tokens), acts
 
 
-def _info(stats: FeatureStats) -> dict[str, Any]:
+def stats_info(stats: FeatureStats) -> dict[str, Any]:
     return {
         "hook": stats.hook,
         "source": stats.source,

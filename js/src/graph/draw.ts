@@ -1,0 +1,265 @@
+/**
+ * Painting the graph: every shown edge on the main canvas in a few strokes (edges bucketed by
+ * sign and magnitude: width and opacity grow with |weight|, red positive, blue negative),
+ * then the nodes by kind; the overlay holds the hovered and selected nodes' edges.
+ */
+
+import { rgb } from "../lib/colormap";
+import { DARK_DIVERGING, LIGHT_DIVERGING, divergingIndex, scaleFor } from "../lib/diverging";
+import type { ThemeColors } from "../lib/theme";
+import { shortToken } from "../lib/tokens";
+import type { GraphData } from "./data";
+import type { Display } from "./display";
+import type { Layout } from "./layout";
+import { EMBEDDING, ERROR, FEATURE, LOGIT } from "./model";
+
+const BUCKETS = 6;
+
+export interface Paint {
+  g: GraphData;
+  display: Display;
+  layout: Layout;
+  colors: ThemeColors;
+  dark: boolean;
+  pinned: ReadonlySet<number>;
+  logitTokens: readonly string[];
+}
+
+/** Colours of positive and negative edges in a theme. */
+export function edgeColors(dark: boolean): { positive: string; negative: string } {
+  const ramp = dark ? DARK_DIVERGING : LIGHT_DIVERGING;
+  return { positive: rgb(ramp[220]), negative: rgb(ramp[35]) };
+}
+
+/** Largest |weight| of the shown edges (1 when there are none). */
+export function edgeScale(display: Display): number {
+  let peak = 0;
+  for (const w of display.weight) peak = Math.max(peak, Math.abs(w));
+  return scaleFor(peak);
+}
+
+/** Draw edges and nodes onto `canvas` (sized to the layout, device pixels `ratio`). */
+export function paintGraph(canvas: HTMLCanvasElement, p: Paint, ratio: number): void {
+  const { layout } = p;
+  canvas.width = Math.round(layout.width * ratio);
+  canvas.height = Math.round(layout.height * ratio);
+  canvas.style.width = `${layout.width}px`;
+  canvas.style.height = `${layout.height}px`;
+  const ctx = canvas.getContext("2d");
+  if (!ctx) return;
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  ctx.fillStyle = p.colors.bg;
+  ctx.fillRect(0, 0, layout.width, layout.height);
+  paintRows(ctx, p);
+  paintEdges(ctx, p, null, 1);
+  paintNodes(ctx, p, p.display.nodes);
+}
+
+function paintRows(ctx: CanvasRenderingContext2D, p: Paint): void {
+  const { layout, colors } = p;
+  ctx.font = "10px ui-monospace, Menlo, Consolas, monospace";
+  ctx.textBaseline = "top";
+  ctx.fillStyle = colors.muted;
+  for (let row = 0; row < layout.rows; row++) {
+    const top = 34 + (layout.rows - 1 - row) * layout.rowHeight;
+    const label = row === 0 ? "emb" : row === layout.rows - 1 ? "logits" : `L${row - 1}`;
+    ctx.fillText(label, 2, top + 2);
+    ctx.fillRect(0, top, layout.width, 0.5);
+  }
+}
+
+/** Draw the edges `which` (all shown edges when null), opacity times `alpha`. */
+export function paintEdges(ctx: CanvasRenderingContext2D, p: Paint, which: readonly number[] | null, alpha: number, widen = 1): void {
+  const { display, layout } = p;
+  const scale = edgeScale(display);
+  const paths = [0, 1].map(() => Array.from({ length: BUCKETS }, () => new Path2D()));
+  const count = which ? which.length : display.weight.length;
+  for (let j = 0; j < count; j++) {
+    const k = which ? which[j] : j;
+    const w = display.weight[k];
+    const bucket = Math.min(BUCKETS - 1, Math.floor((Math.abs(w) / scale) * BUCKETS));
+    const path = paths[w >= 0 ? 0 : 1][bucket];
+    const s = display.source[k];
+    const t = display.target[k];
+    path.moveTo(layout.x.get(s) ?? 0, layout.y.get(s) ?? 0);
+    path.lineTo(layout.x.get(t) ?? 0, layout.y.get(t) ?? 0);
+  }
+  const { positive, negative } = edgeColors(p.dark);
+  for (let sign = 0; sign < 2; sign++) {
+    ctx.strokeStyle = sign === 0 ? positive : negative;
+    for (let b = 0; b < BUCKETS; b++) {
+      const m = (b + 1) / BUCKETS;
+      ctx.globalAlpha = Math.min(1, (0.12 + 0.7 * m) * alpha);
+      ctx.lineWidth = (0.5 + 3.5 * m) * widen;
+      ctx.stroke(paths[sign][b]);
+    }
+  }
+  ctx.globalAlpha = 1;
+}
+
+/** Draw the nodes `nodes` (shown numbers). */
+export function paintNodes(ctx: CanvasRenderingContext2D, p: Paint, nodes: readonly number[]): void {
+  const { g, layout, colors, dark } = p;
+  let peak = 0;
+  for (let i = 0; i < g.n; i++) if (g.kind[i] === FEATURE) peak = Math.max(peak, Math.abs(g.activation[i]));
+  const scale = scaleFor(peak);
+  const ramp = dark ? DARK_DIVERGING : LIGHT_DIVERGING;
+  const r = layout.radius;
+  ctx.lineWidth = 1;
+  ctx.strokeStyle = colors.fg;
+  ctx.font = "11px ui-monospace, Menlo, Consolas, monospace";
+  ctx.textAlign = "center";
+  for (const node of nodes) {
+    const x = layout.x.get(node) ?? 0;
+    const y = layout.y.get(node) ?? 0;
+    if (node >= g.n) {
+      paintSupernode(ctx, p, node, x, y);
+      continue;
+    }
+    const kind = g.kind[node];
+    ctx.beginPath();
+    if (kind === FEATURE) {
+      ctx.fillStyle = rgb(ramp[divergingIndex(g.activation[node], scale)]);
+      ctx.arc(x, y, r, 0, 2 * Math.PI);
+    } else if (kind === ERROR) {
+      ctx.fillStyle = colors.muted;
+      ctx.rect(x - r * 0.85, y - r * 0.85, r * 1.7, r * 1.7);
+    } else if (kind === EMBEDDING) {
+      ctx.fillStyle = colors.bg;
+      ctx.moveTo(x, y - r * 1.3);
+      ctx.lineTo(x + r * 1.3, y);
+      ctx.lineTo(x, y + r * 1.3);
+      ctx.lineTo(x - r * 1.3, y);
+      ctx.closePath();
+    }
+    if (kind !== LOGIT) {
+      ctx.fill();
+      if (r > 2.5) ctx.stroke();
+    } else paintLogit(ctx, p, node, x, y);
+    if (p.pinned.has(node)) {
+      ctx.save();
+      ctx.strokeStyle = colors.accent;
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      ctx.arc(x, y, r + 3, 0, 2 * Math.PI);
+      ctx.stroke();
+      ctx.restore();
+    }
+  }
+  ctx.textAlign = "start";
+}
+
+/** A logit: a box filled to its probability, its token and probability above (canvas text). */
+function paintLogit(ctx: CanvasRenderingContext2D, p: Paint, node: number, x: number, y: number): void {
+  const { g, colors, dark } = p;
+  const ramp = dark ? DARK_DIVERGING : LIGHT_DIVERGING;
+  const w = 14;
+  const h = 18;
+  const probability = g.activation[node];
+  ctx.fillStyle = colors.bg;
+  ctx.fillRect(x - w / 2, y - h / 2, w, h);
+  ctx.fillStyle = rgb(ramp[220]);
+  const filled = Math.max(1, h * (Number.isFinite(probability) ? probability : 0));
+  ctx.fillRect(x - w / 2, y + h / 2 - filled, w, filled);
+  ctx.strokeRect(x - w / 2 + 0.5, y - h / 2 + 0.5, w - 1, h - 1);
+  const token = p.logitTokens[node - (g.n - p.logitTokens.length)] ?? "";
+  ctx.fillStyle = colors.fg;
+  ctx.fillText(shortToken(token, 8), x, y - h / 2 - 14, 60);
+  ctx.fillStyle = colors.muted;
+  ctx.fillText(probability.toFixed(2), x, y - h / 2 - 3, 60);
+}
+
+function paintSupernode(ctx: CanvasRenderingContext2D, p: Paint, node: number, x: number, y: number): void {
+  const { colors } = p;
+  const name = p.display.supernodes[node - p.g.n].name;
+  ctx.font = "11px system-ui, sans-serif";
+  const width = Math.min(140, ctx.measureText(name).width + 12);
+  ctx.fillStyle = colors.bg;
+  ctx.strokeStyle = colors.accent;
+  ctx.lineWidth = 2;
+  ctx.beginPath();
+  ctx.roundRect(x - width / 2, y - 9, width, 18, 6);
+  ctx.fill();
+  ctx.stroke();
+  ctx.fillStyle = colors.fg;
+  ctx.textBaseline = "middle";
+  ctx.fillText(name, x, y + 0.5, width - 8);
+  ctx.textBaseline = "alphabetic";
+  ctx.lineWidth = 1;
+  ctx.strokeStyle = colors.fg;
+}
+
+export interface Highlight {
+  hovered: number | null;
+  selected: number | null;
+  cursor: number | null;
+  /** Edges of the selection drawn strong (its strongest inputs and outputs). */
+  strongest: number;
+}
+
+/** Clear the overlay; dim the graph behind a selection and redraw its edges and neighbours; ring hovered and cursor. */
+export function paintOverlay(canvas: HTMLCanvasElement, p: Paint, h: Highlight, ratio: number): void {
+  const { layout, display, colors } = p;
+  if (canvas.width !== Math.round(layout.width * ratio)) canvas.width = Math.round(layout.width * ratio);
+  if (canvas.height !== Math.round(layout.height * ratio)) canvas.height = Math.round(layout.height * ratio);
+  canvas.style.width = `${layout.width}px`;
+  canvas.style.height = `${layout.height}px`;
+  const ctx = canvas.getContext("2d");
+  if (!ctx) return;
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  ctx.clearRect(0, 0, layout.width, layout.height);
+  const focus = h.selected;
+  if (focus !== null && layout.x.has(focus)) {
+    ctx.globalAlpha = 0.72;
+    ctx.fillStyle = colors.bg;
+    ctx.fillRect(0, 0, layout.width, layout.height);
+    ctx.globalAlpha = 1;
+    const ins = (display.in.get(focus) ?? []).slice(0, h.strongest);
+    const outs = (display.out.get(focus) ?? []).slice(0, h.strongest);
+    const edges = [...ins, ...outs];
+    paintEdges(ctx, p, edges, 1.5, 1.5);
+    const near = new Set<number>([focus]);
+    for (const k of edges) near.add(display.source[k]).add(display.target[k]);
+    paintNodes(ctx, p, [...near]);
+    ring(ctx, p, focus, colors.accent, 3);
+  }
+  if (h.hovered !== null && h.hovered !== focus && layout.x.has(h.hovered)) {
+    const edges = [...(display.in.get(h.hovered) ?? []), ...(display.out.get(h.hovered) ?? [])];
+    paintEdges(ctx, p, edges, 1.2);
+    ring(ctx, p, h.hovered, colors.fg, 1.5, [3, 2]);
+  }
+  if (h.cursor !== null && h.cursor !== focus && layout.x.has(h.cursor)) ring(ctx, p, h.cursor, colors.accent, 1.5, [2, 2]);
+}
+
+function ring(ctx: CanvasRenderingContext2D, p: Paint, node: number, color: string, width: number, dash: number[] = []): void {
+  const x = p.layout.x.get(node) ?? 0;
+  const y = p.layout.y.get(node) ?? 0;
+  const r = node >= p.g.n || p.g.kind[node] === LOGIT ? 13 : p.layout.radius + 3;
+  ctx.save();
+  ctx.strokeStyle = color;
+  ctx.lineWidth = width;
+  ctx.setLineDash(dash);
+  ctx.beginPath();
+  ctx.arc(x, y, r, 0, 2 * Math.PI);
+  ctx.stroke();
+  ctx.restore();
+}
+
+/** The shown node nearest to (x, y) in layout px, within reach of its mark, or null. */
+export function nodeAt(p: { g: GraphData; display: Display; layout: Layout }, x: number, y: number): number | null {
+  const { layout } = p;
+  let best: number | null = null;
+  let bestDistance = Infinity;
+  const reach = Math.max(layout.radius + 2, 5);
+  for (const node of p.display.nodes) {
+    const dx = (layout.x.get(node) ?? 0) - x;
+    const dy = (layout.y.get(node) ?? 0) - y;
+    const d = Math.hypot(dx, dy);
+    const limit = node >= p.g.n || p.g.kind[node] === LOGIT ? 12 : reach;
+    if (d <= limit && d < bestDistance) {
+      best = node;
+      bestDistance = d;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,158 @@
+"""Hand-built attribution graphs with known numbers, and circuit-tracer's pruning written from
+its definition (the reference the page's pruning is compared with)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from mi_widgets.circuits.graph import AttributionGraph
+
+HOSTILE = ["<b>", "<script>alert(1)</script>", " &amp;", "\n", "x\u202e"]
+
+
+def known_graph(tokens: list[str] | None = None) -> AttributionGraph:
+    """2 layers, 5 positions: 4 features, 2 errors, 5 embeddings, 2 logits at position 4.
+
+    Node order: features 0..3, errors 4..5, embeddings 6..10, logits 11..12. Edges (target ←
+    source: weight): F0(L0 @1) ← emb1: 2.0; F1(L0 @4) ← emb4: 1.5, emb3: -0.5; F2(L1 @4) ←
+    F0: 1.0, F1: -2.0, err4: 0.25; F3(L1 @2) ← emb2: 0.1; logit0 ← F2: 3.0, F1: 0.5, err5: -1.0;
+    logit1 ← F2: -1.0, F3: 0.05.
+    """
+    tokens = list(HOSTILE if tokens is None else tokens)
+    features = torch.tensor([[0, 1, 7], [0, 4, 412], [1, 4, 88], [1, 2, 3]])
+    errors = torch.tensor([[0, 4], [1, 4]])
+    embeddings = torch.arange(5)
+    logits = torch.tensor([5, 9])
+    n = 4 + 2 + 5 + 2
+    adjacency = torch.zeros(n, n)
+    edges = {
+        (0, 7): 2.0,
+        (1, 10): 1.5,
+        (1, 9): -0.5,
+        (2, 0): 1.0,
+        (2, 1): -2.0,
+        (2, 4): 0.25,
+        (3, 8): 0.1,
+        (11, 2): 3.0,
+        (11, 1): 0.5,
+        (11, 5): -1.0,
+        (12, 2): -1.0,
+        (12, 3): 0.05,
+    }
+    for (target, source), weight in edges.items():
+        adjacency[target, source] = weight
+    values = torch.cat([adjacency.sum(1)[:4], torch.full((7,), math.nan), adjacency.sum(1)[11:]])
+    return AttributionGraph(
+        prompt="".join(tokens),
+        tokens=tokens,
+        input_ids=torch.tensor([11, 12, 13, 14, 15]),
+        features=features,
+        activations=torch.tensor([2.0, 1.0, 0.5, 0.1]),
+        errors=errors,
+        embeddings=embeddings,
+        logits=logits,
+        logit_tokens=[" dog", "<i>"],
+        logit_probabilities=torch.tensor([0.7, 0.2]),
+        logit_position=4,
+        adjacency=adjacency,
+        values=values,
+        constants=torch.zeros(n),
+        n_layers=2,
+    )
+
+
+def random_graph(
+    n_features: int, n_edges: int, n_pos: int = 16, n_layers: int = 4, seed: int = 0
+) -> AttributionGraph:
+    """A synthetic graph of ``n_features`` features over ``n_layers`` layers and ``n_pos``
+    positions, about ``n_edges`` random edges from lower to higher rows (a DAG), 5 logits."""
+    rng = np.random.default_rng(seed)
+    layer = np.sort(rng.integers(0, n_layers, n_features))
+    position = rng.integers(0, n_pos, n_features)
+    features = np.stack([layer, position, rng.integers(0, 4096, n_features)], 1)
+    errors = np.stack(np.meshgrid(np.arange(n_layers), np.arange(n_pos), indexing="ij"), -1)
+    errors = errors.reshape(-1, 2)
+    n_e, n_logits = len(errors), 5
+    n = n_features + n_e + n_pos + n_logits
+    row = np.concatenate(
+        [layer + 1, errors[:, 0] + 1, np.zeros(n_pos, int), np.full(n_logits, n_layers + 1)]
+    )
+    source = rng.integers(0, n, 3 * n_edges)
+    target = rng.integers(0, n, 3 * n_edges)
+    target_kind_ok = (target < n_features) | (target >= n - n_logits)
+    ok = (row[source] < row[target]) & target_kind_ok
+    source, target = source[ok][:n_edges], target[ok][:n_edges]
+    adjacency = np.zeros((n, n), dtype=np.float32)
+    adjacency[target, source] = rng.standard_normal(len(source)).astype(np.float32)
+    probabilities = np.sort(rng.dirichlet(np.ones(n_logits)))[::-1].astype(np.float32)
+    return AttributionGraph(
+        prompt=f"synthetic graph {n_features}",
+        tokens=[f"t{i}" for i in range(n_pos)],
+        input_ids=torch.arange(n_pos),
+        features=torch.from_numpy(features),
+        activations=torch.from_numpy(rng.random(n_features).astype(np.float32) * 5),
+        errors=torch.from_numpy(errors),
+        embeddings=torch.arange(n_pos),
+        logits=torch.arange(n_logits),
+        logit_tokens=[f"L{i}" for i in range(n_logits)],
+        logit_probabilities=torch.from_numpy(probabilities.copy()),
+        logit_position=n_pos - 1,
+        adjacency=torch.from_numpy(adjacency),
+        values=torch.full((n,), math.nan),
+        constants=torch.full((n,), math.nan),
+        n_layers=n_layers,
+    )
+
+
+def prune_masks(graph: AttributionGraph, node_threshold: float, edge_threshold: float):
+    """``(node_mask [n], edge_mask [n, n])`` of circuit-tracer's ``prune_graph`` (dense,
+    float64): influence on the logits of the row-normalised |adjacency|, nodes then edges kept
+    up to each cumulative threshold, embeddings and logits always, dangling nodes dropped."""
+    adjacency = graph.adjacency.double()
+    n = graph.n_nodes
+    counts = graph.counts
+    n_fixed = counts["embedding"] + counts["logit"]
+    n_features = counts["feature"]
+    weights = torch.zeros(n, dtype=torch.float64)
+    weights[graph.slices["logit"]] = graph.logit_probabilities.double()
+
+    def normalise(matrix):
+        matrix = matrix.abs()
+        return matrix / matrix.sum(1, keepdim=True).clamp(min=1e-10)
+
+    def influence(a):
+        current = weights @ a
+        total = current.clone()
+        while current.any():
+            current = current @ a
+            total += current
+        return total
+
+    def cut(scores, threshold):
+        ordered = torch.sort(scores, descending=True).values
+        cumulative = torch.cumsum(ordered, 0) / ordered.sum()
+        index = min(int(torch.searchsorted(cumulative, threshold)), len(ordered) - 1)
+        return ordered[index]
+
+    node_influence = influence(normalise(adjacency))
+    nodes = node_influence >= cut(node_influence, node_threshold)
+    nodes[n - n_fixed :] = True
+    pruned = adjacency.clone()
+    pruned[~nodes] = 0
+    pruned[:, ~nodes] = 0
+    a = normalise(pruned)
+    scores = a * (influence(a) + weights)[:, None]
+    edges = scores >= cut(scores.flatten(), edge_threshold)
+    old = nodes.clone()
+    nodes[: n - n_fixed] &= edges[:, : n - n_fixed].any(0)
+    nodes[:n_features] &= edges[:n_features].any(1)
+    while not torch.equal(nodes, old):
+        old = nodes.clone()
+        edges[~nodes] = False
+        edges[:, ~nodes] = False
+        nodes[: n - n_fixed] &= edges[:, : n - n_fixed].any(0)
+        nodes[:n_features] &= edges[:n_features].any(1)
+    return nodes.numpy(), edges.numpy()
