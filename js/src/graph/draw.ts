@@ -163,6 +163,7 @@ function paintLogit(ctx: CanvasRenderingContext2D, p: Paint, node: number, x: nu
   ctx.fillRect(x - w / 2, y + h / 2 - filled, w, filled);
   ctx.strokeRect(x - w / 2 + 0.5, y - h / 2 + 0.5, w - 1, h - 1);
   const token = p.logitTokens[node - (g.n - p.logitTokens.length)] ?? "";
+  ctx.textBaseline = "alphabetic";
   ctx.fillStyle = colors.fg;
   ctx.fillText(shortToken(token, 8), x, y - h / 2 - 14, 60);
   ctx.fillStyle = colors.muted;
