@@ -15,7 +15,7 @@ import { fromFormControl } from "../lib/keyboard";
 import { readFeature, type FeatureData } from "../feature/layout";
 import { downloadCanvas, safeFilename } from "../lib/png";
 import { reasonOf } from "../lib/requests";
-import { renderToken } from "../lib/tokens";
+import { markInvisible, renderToken } from "../lib/tokens";
 import { Tooltip } from "../lib/tooltip";
 import { FeatureCard } from "./card";
 import { readGraph, type GraphData } from "./data";
@@ -268,7 +268,7 @@ export class GraphController extends Controller<Model> {
   }
 
   private renderMeta(): void {
-    const title = this.model.get("title") || "Attribution graph";
+    const title = markInvisible(this.model.get("title") || "Attribution graph");
     this.title.textContent = title;
     this.root.setAttribute("aria-label", `Attribution graph: ${title}`);
     const { node, edge, nodeOut, edgeOut } = this.sliders;
