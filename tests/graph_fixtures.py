@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from mi_widgets.circuits.graph import AttributionGraph
+from mi_widgets.circuits.transcoder import Transcoder, TranscoderSet
 
 HOSTILE = ["<b>", "<script>alert(1)</script>", " &amp;", "\n", "x\u202e"]
 
@@ -156,3 +157,47 @@ def prune_masks(graph: AttributionGraph, node_threshold: float, edge_threshold: 
         nodes[: n - n_fixed] &= edges[:, : n - n_fixed].any(0)
         nodes[:n_features] &= edges[:n_features].any(1)
     return nodes.numpy(), edges.numpy()
+
+
+def demo_graph(demo, text="def add(a, b):\n    return a + b") -> tuple[AttributionGraph, str]:
+    """A graph of ``text`` with one node per active feature of layer 0 at the last position (no
+    edges), for ``demo = (model, tokenizer, transcoders)``; and the id of the strongest one."""
+    import mi_widgets as mw
+
+    model, tokenizer, transcoders = demo
+    ids = tokenizer(text, return_tensors="pt").input_ids[0]
+    with mw.capture.sites.reading(model, [transcoders[0].hook_in]) as seen:
+        model(ids[None])
+    acts = transcoders[0].encode(seen[transcoders[0].hook_in])[0, -1].detach()
+    active = torch.nonzero(acts).flatten()
+    n_pos, n_f = len(ids), len(active)
+    features = torch.stack(
+        [torch.zeros(n_f, dtype=torch.long), torch.full((n_f,), n_pos - 1), active], 1
+    )
+    n = n_f + n_pos + 1
+    graph = AttributionGraph(
+        prompt=text,
+        tokens=[tokenizer.decode([i]) for i in ids.tolist()],
+        input_ids=ids,
+        features=features,
+        activations=acts[active],
+        errors=torch.zeros(0, 2, dtype=torch.long),
+        embeddings=torch.arange(n_pos),
+        logits=torch.tensor([0]),
+        logit_tokens=["x"],
+        logit_probabilities=torch.tensor([0.5]),
+        logit_position=n_pos - 1,
+        adjacency=torch.zeros(n, n),
+        values=torch.full((n,), math.nan),
+        constants=torch.full((n,), math.nan),
+        n_layers=transcoders.layers[-1] + 1,
+    )
+    strongest = int(active[acts[active].argmax()])
+    return graph, f"0_{strongest}_{n_pos - 1}"
+
+
+def demo_transcoders(model) -> TranscoderSet:
+    """Random TopK transcoders (64 features, k = 8) for every block of ``model``."""
+    d_model = model.config.hidden_size
+    layers = range(model.config.num_hidden_layers)
+    return TranscoderSet([Transcoder(d_model, 64, layer=i, k=8, seed=i) for i in layers])

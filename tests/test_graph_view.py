@@ -7,17 +7,21 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 import mi_widgets as mw
-from mi_widgets.circuits.graph import AttributionGraph
 from mi_widgets.circuits.intervene import NO_MODEL_NOTE
-from mi_widgets.circuits.transcoder import Transcoder, TranscoderSet
 from mi_widgets.widgets._serialization import decode_array
 from mi_widgets.widgets.feature import FeatureDashboard
 from mi_widgets.widgets.graph import EXPORT_NOTE
 from mi_widgets.widgets.graph import NO_MODEL_NOTE as VIEW_NO_MODEL
-from tests.graph_fixtures import HOSTILE, known_graph, prune_masks, random_graph
+from tests.graph_fixtures import (
+    HOSTILE,
+    demo_graph,
+    demo_transcoders,
+    known_graph,
+    prune_masks,
+    random_graph,
+)
 from tests.synthetic_features import synthetic_stats
 
 
@@ -150,48 +154,7 @@ def test_the_pruning_reference_keeps_the_strong_path_of_the_known_graph():
 @pytest.fixture(scope="module")
 def demo():
     model, tokenizer = mw.demo_model()
-    d_model = model.config.hidden_size
-    transcoders = TranscoderSet(
-        [
-            Transcoder(d_model, 64, layer=i, k=8, seed=i)
-            for i in range(model.config.num_hidden_layers)
-        ]
-    )
-    return model, tokenizer, transcoders
-
-
-def demo_graph(demo, text="def add(a, b):\n    return a + b") -> tuple[AttributionGraph, str]:
-    """A graph with one node per active feature of layer 0 at the last position (no edges)."""
-    model, tokenizer, transcoders = demo
-    ids = tokenizer(text, return_tensors="pt").input_ids[0]
-    with mw.capture.sites.reading(model, [transcoders[0].hook_in]) as seen:
-        model(ids[None])
-    acts = transcoders[0].encode(seen[transcoders[0].hook_in])[0, -1].detach()
-    active = torch.nonzero(acts).flatten()
-    n_pos, n_f = len(ids), len(active)
-    features = torch.stack(
-        [torch.zeros(n_f, dtype=torch.long), torch.full((n_f,), n_pos - 1), active], 1
-    )
-    n = n_f + n_pos + 1
-    graph = AttributionGraph(
-        prompt=text,
-        tokens=[tokenizer.decode([i]) for i in ids.tolist()],
-        input_ids=ids,
-        features=features,
-        activations=acts[active],
-        errors=torch.zeros(0, 2, dtype=torch.long),
-        embeddings=torch.arange(n_pos),
-        logits=torch.tensor([0]),
-        logit_tokens=["x"],
-        logit_probabilities=torch.tensor([0.5]),
-        logit_position=n_pos - 1,
-        adjacency=torch.zeros(n, n),
-        values=torch.full((n,), math.nan),
-        constants=torch.full((n,), math.nan),
-        n_layers=transcoders.layers[-1] + 1,
-    )
-    strongest = int(active[acts[active].argmax()])
-    return graph, f"0_{strongest}_{n_pos - 1}"
+    return model, tokenizer, demo_transcoders(model)
 
 
 def test_clamping_a_feature_to_its_own_value_changes_nothing_and_ablating_it_does(demo):
