@@ -67,7 +67,7 @@ def build_replacement_model(
         with torch.no_grad():
             transcoder.W_enc.copy_(torch.randn(n_features, d_model) / d_model**0.5)
             transcoder.b_enc.fill_(bias)
-            transcoder.W_dec.copy_(torch.randn(n_features, d_model) / n_features**0.5)
+            transcoder.W_dec.copy_(torch.randn(n_features, d_model) / d_model**0.5)
         transcoders[layer] = transcoder
     transcoder_set = TranscoderSet(
         transcoders,

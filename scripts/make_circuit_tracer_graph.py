@@ -10,7 +10,7 @@ benchmarks.attribution --peer-venv PEER --no-ours`` creates it). Seeded: a 2-lay
 TransformerLens model from config (random weights) with random ReLU transcoders (built by
 ``benchmarks/_attribution_peer.py``), the bundled demo tokenizer (saved to a temporary folder
 in the format transformers 4 reads), circuit-tracer's ``attribute`` on a short prompt and its
-``create_graph_files`` pruned at node threshold 0.8 and edge threshold 0.98.
+``create_graph_files`` pruned at node threshold 0.95 and edge threshold 0.99.
 """
 
 from __future__ import annotations
@@ -64,11 +64,11 @@ def main(argv: list[str] | None = None) -> None:
         tokenizer_dir = save_tokenizer(pathlib.Path(work))
         tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
         model = build_replacement_model(SHAPE, str(tokenizer_dir), seed=arguments.seed)
-        ids = torch.tensor([tokenizer.bos_token_id, *tokenizer(PROMPT)["input_ids"]])
+        ids = torch.tensor(tokenizer(PROMPT)["input_ids"])  # starts with the BOS token
         graph = attribute(ids, model, max_n_logits=5, desired_logit_prob=0.95)
         graph_dir = pathlib.Path(work) / "graph"
         create_graph_files(
-            graph, slug=SLUG, output_path=graph_dir, node_threshold=0.8, edge_threshold=0.98
+            graph, slug=SLUG, output_path=graph_dir, node_threshold=0.95, edge_threshold=0.99
         )
         arguments.output.mkdir(parents=True, exist_ok=True)
         shutil.copy(graph_dir / f"{SLUG}.json", arguments.output / f"{SLUG}.json")

@@ -30,7 +30,8 @@ def hand_built_graph() -> AttributionGraph:
     adjacency = torch.randn(n_nodes, n_nodes, generator=generator)
     adjacency[torch.rand(n_nodes, n_nodes, generator=generator) < 0.4] = 0
     adjacency[:, 9:] = 0  # logits are only targets
-    adjacency[5:9] = 0  # errors and embeddings are only sources
+    adjacency[3:9] = 0  # errors and embeddings are only sources
+    adjacency.fill_diagonal_(0)
     return AttributionGraph(
         prompt="a b\nc d",
         tokens=["a", " b", "\n", "c d"],
@@ -40,6 +41,7 @@ def hand_built_graph() -> AttributionGraph:
         errors=torch.tensor([[1, 2], [0, 3]]),
         embeddings=torch.tensor([0, 1, 2, 3]),
         logits=torch.tensor([9, 11]),
+        logit_tokens=[" dog", '"q"'],
         logit_probabilities=torch.tensor([0.75, 0.125]),
         logit_position=3,
         adjacency=adjacency,
@@ -57,8 +59,8 @@ def assert_same_nodes_and_edges(a: AttributionGraph, b: AttributionGraph) -> Non
         assert torch.equal(getattr(b, name), getattr(a, name)), name
     torch.testing.assert_close(b.activations, a.activations, rtol=0, atol=0)
     torch.testing.assert_close(b.logit_probabilities, a.logit_probabilities, rtol=0, atol=0)
-    assert (b.tokens, b.prompt, b.n_layers, b.logit_position) == (
-        a.tokens, a.prompt, a.n_layers, a.logit_position,
+    assert (b.tokens, b.logit_tokens, b.prompt, b.n_layers, b.logit_position) == (
+        a.tokens, a.logit_tokens, a.prompt, a.n_layers, a.logit_position,
     )
 
 
@@ -103,14 +105,25 @@ def test_file_follows_circuit_tracer_schema(tmp_path):
     assert embedding["node_id"] == "E_7_0" and embedding["layer"] == "E"
     assert logit["node_id"] == "3_11_3" and logit["feature"] == 11 and logit["layer"] == "3"
     assert logit["token_prob"] == 0.125 and not logit["is_target_logit"]
+    assert logit["clerp"] == 'Output ""q"" (p=0.125)' and feature["clerp"] == ""
     assert nodes[9]["is_target_logit"]
-    # one link per nonzero entry, weight = adjacency[target, source]
-    n_nonzero = int((graph.adjacency != 0).sum())
-    assert n_nonzero > 10 and len(document["links"]) == n_nonzero
-    index = {node_id: i for i, node_id in enumerate(graph.node_ids)}
+    # one link per nonzero entry, weight = adjacency[target, source]; from the id that
+    # feature 0 (0_1_2) and error 3 share, both links to each target, the feature's first
+    shared = graph.adjacency[:, [0, 3]]
+    n_padding = int(((shared != 0).sum(1) == 1).sum())
+    assert n_padding > 0
+    assert len(document["links"]) == int((graph.adjacency != 0).sum()) + n_padding
+    index: dict[str, int] = {}
+    for i, node_id in enumerate(graph.node_ids):
+        index.setdefault(node_id, i)  # 0_1_2 -> the feature (a link's target is never an error)
     for link in document["links"]:
         weight = graph.adjacency[index[link["target"]], index[link["source"]]].item()
-        assert link["weight"] == weight != 0
+        if link["source"] != "0_1_2":
+            assert link["weight"] == weight != 0
+    for target in set(graph.node_ids):
+        weights = [l["weight"] for l in document["links"] if (l["source"], l["target"]) == ("0_1_2", target)]
+        expected = graph.adjacency[index[target], [0, 3]].tolist()
+        assert weights == (expected if any(expected) else [])
 
 
 def test_influence_and_clerps_survive_a_round_trip(tmp_path):
@@ -146,7 +159,8 @@ def test_nodes_of_each_kind_are_grouped_in_file_order(tmp_path):
     assert graph.node_kinds == ["feature"] * 3 + ["error"] * 2 + ["embedding"] * 4 + ["logit"] * 2
     assert graph.features[:, 2].tolist() == [5, 40, 1]
     original = hand_built_graph()
-    order = [original.node_ids.index(node_id) for node_id in graph.node_ids]
+    keys = list(zip(original.node_kinds, original.node_ids, strict=True))
+    order = [keys.index(key) for key in zip(graph.node_kinds, graph.node_ids, strict=True)]
     assert torch.equal(graph.adjacency, original.adjacency[order][:, order])
 
 
@@ -161,13 +175,16 @@ def test_a_position_without_embedding_has_input_id_minus_one(tmp_path):
 
 
 def _edit(document: dict, where: str, value) -> None:
-    """Set (or with ``value=KeyError`` delete) the field at ``where`` (``nodes.3.ctx_idx``)."""
+    """Set (or with ``value=KeyError`` delete) the field at ``where`` (``nodes.3.ctx_idx``);
+    an index one past the end of a list appends."""
     *parents, last = where.split(".")
     target = document
     for key in parents:
         target = target[int(key)] if key.isdigit() else target[key]
     if value is KeyError:
         del target[last]
+    elif isinstance(target, list) and int(last) == len(target):
+        target.append(value)
     else:
         target[int(last) if last.isdigit() else last] = value
 
@@ -177,16 +194,16 @@ def _edit(document: dict, where: str, value) -> None:
     [
         ("nodes.3.ctx_idx", "x", "nodes[3].ctx_idx: expected an int, got 'x'"),
         ("nodes.3.ctx_idx", True, "nodes[3].ctx_idx: expected an int, got True"),
-        ("nodes.0.ctx_idx", 9, "nodes[0].ctx_idx: expected 0 <= ctx_idx < 4"),
+        ("nodes.0.ctx_idx", 9, "nodes[0].ctx_idx: expected 0 <= ctx_idx < 4 (the prompt's tokens), got 9"),
         ("nodes.0.ctx_idx", 1, "nodes[0].node_id: '0_1_2' is not at ctx_idx 1"),
         ("nodes.4.feature_type", KeyError, "nodes[4].feature_type: missing"),
         ("nodes.4.feature_type", "neuron", "nodes[4].feature_type: expected one of"),
         ("nodes.4.layer", 0, "nodes[4].layer: expected a string, got 0"),
         ("nodes.4.layer", "x", "nodes[4].layer: expected a layer number as a string, got 'x'"),
         ("nodes.4.node_id", "E_1_2", "nodes[4].node_id: expected a error node's id, got 'E_1_2'"),
-        ("nodes.1.node_id", "0_5_1", "nodes[1].node_id: '0_5_1' appears twice"),
+        ("nodes.1", {"node_id": "E_7_0", "feature_type": "embedding", "layer": "E", "ctx_idx": 0}, "nodes[5].node_id: 'E_7_0' appears twice"),
         ("nodes.2.influence", "high", "nodes[2].influence: expected a number, got 'high'"),
-        ("nodes.9.ctx_idx", 2, "ctx_idx: expected every logit at one position"),
+        ("nodes.11", {"node_id": "3_9_2", "feature_type": "logit", "layer": "3", "ctx_idx": 2}, "nodes[11].ctx_idx: expected every logit at one position, got [2, 3]"),
         ("nodes", {}, "nodes: expected a list, got {}"),
         ("links.0.source", "9_9_9", "links[0].source: no node has the id '9_9_9'"),
         ("links.1.weight", None, "links[1].weight: expected a number, got None"),
@@ -223,6 +240,31 @@ def test_to_json_rejects_bad_arguments(tmp_path):
         to_json(graph, tmp_path / "g.json", slug="")
     with pytest.raises(TypeError, match="node_threshold must be a number or None, got 'high'"):
         to_json(graph, tmp_path / "g.json", node_threshold="high")  # type: ignore[arg-type]
+
+
+#: links of the reference file, one of each (source kind, target kind): (source index,
+#: target index) in the loaded graph's node order are found by kind and id
+KNOWN_LINKS = [
+    (("error", "0_0_12"), ("feature", "1_471_12"), 2.521033525466919),
+    (("error", "0_1_12"), ("logit", "3_398_12"), 2.0157947540283203),
+    (("embedding", "E_285_12"), ("feature", "0_158_12"), 0.7223631143569946),
+    (("feature", "0_158_12"), ("feature", "1_318_12"), 0.20790636539459229),
+    (("embedding", "E_271_2"), ("logit", "3_1197_12"), 0.10731035470962524),
+    (("feature", "1_236_12"), ("logit", "3_398_12"), -0.10522014647722244),
+]
+
+
+def test_known_links_of_the_circuit_tracer_graph():
+    graph = AttributionGraph.from_json(REFERENCE)
+    keys = list(zip(graph.node_kinds, graph.node_ids, strict=True))
+    for source, target, weight in KNOWN_LINKS:
+        assert graph.adjacency[keys.index(target), keys.index(source)].item() == pytest.approx(
+            weight, rel=1e-7
+        )
+    counts = graph.counts
+    assert counts == {"feature": 24, "error": 13, "embedding": 13, "logit": 5}
+    assert int((graph.adjacency != 0).sum()) == 551
+    assert graph.logit_tokens[0] == "vironment" and graph.metadata["scan"] == "random-transcoders"
 
 
 def test_graph_written_by_circuit_tracer_loads():

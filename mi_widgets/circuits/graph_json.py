@@ -27,7 +27,7 @@ from typing import Any
 import torch
 
 from ..checks import is_int
-from .graph import AttributionGraph
+from .graph import AttributionGraph, nan_vector
 
 SCHEMA_VERSION = 1
 #: ``feature_type`` of each node kind, as circuit-tracer writes it (its per-layer transcoder
@@ -45,6 +45,8 @@ _ID_PATTERNS = {
     "embedding": re.compile(r"E_(?P<token>\d+)_(?P<pos>\d+)"),
     "logit": re.compile(r"(?P<layer>\d+)_(?P<token>\d+)_(?P<pos>\d+)"),
 }
+
+_LOGIT_CLERP = re.compile(r'Output "(.*)" \(p=[^)]*\)', re.S)
 
 
 class GraphJSONError(ValueError):
@@ -143,7 +145,18 @@ def _nodes(graph: AttributionGraph) -> list[dict[str, Any]]:
         ),
     ]
     influence = graph.metadata.get("influence", {})
-    clerps = graph.metadata.get("clerps", {})
+    clerps = {
+        **{
+            ("logit", node_id): _logit_clerp(token, probability)
+            for node_id, token, probability in zip(
+                graph.node_ids[graph.slices["logit"]],
+                graph.logit_tokens,
+                graph.logit_probabilities.tolist(),
+                strict=True,
+            )
+        },
+        **graph.metadata.get("clerps", {}),
+    }
     return [
         {
             "node_id": node_id,
@@ -156,12 +169,23 @@ def _nodes(graph: AttributionGraph) -> list[dict[str, Any]]:
             "run_idx": 0,
             "reverse_ctx_idx": 0,
             "jsNodeId": node["jsNodeId"],
-            "clerp": clerps.get(node_id, ""),
-            "influence": _finite(influence.get(node_id)),
+            "clerp": clerps.get((kind, node_id), ""),
+            "influence": _finite(influence.get((kind, node_id))),
             "activation": node.get("activation"),
         }
         for node_id, kind, node in zip(graph.node_ids, graph.node_kinds, fields, strict=True)
     ]
+
+
+def _logit_clerp(token: str, probability: float) -> str:
+    """A logit node's label, as circuit-tracer writes it."""
+    return f'Output "{token}" (p={probability:.3f})'
+
+
+def _logit_token(clerp: str) -> str:
+    """The token string in a logit's clerp (``Output "tok" (p=0.123)``), else ``""``."""
+    match = _LOGIT_CLERP.fullmatch(clerp)
+    return match[1] if match else ""
 
 
 def _finite(value: float | None) -> float | None:
@@ -175,14 +199,38 @@ def _cantor_pairing(x: int, y: int) -> int:
 
 
 def _links(graph: AttributionGraph) -> list[dict[str, Any]]:
-    """The nonzero entries of the adjacency as ``{source, target, weight}`` links."""
-    targets, sources = torch.nonzero(graph.adjacency, as_tuple=True)
+    """The nonzero entries of the adjacency as ``{source, target, weight}`` links, row by row
+    (target), sources in node order.
+
+    Where a feature and an error share an id (:func:`shared_ids`), both their links to a
+    target are written, the feature's first, even if one weight is 0, so that a reader can
+    tell them apart by their order.
+    """
+    written = graph.adjacency != 0
+    features, errors = shared_ids(graph)
+    either = written[:, features] | written[:, errors]
+    written[:, features], written[:, errors] = either, either
+    targets, sources = torch.nonzero(written, as_tuple=True)
     weights = graph.adjacency[targets, sources].tolist()
     ids = graph.node_ids
     return [
         {"source": ids[s], "target": ids[t], "weight": w}
         for s, t, w in zip(sources.tolist(), targets.tolist(), weights, strict=True)
     ]
+
+
+def shared_ids(graph: AttributionGraph) -> tuple[torch.Tensor, torch.Tensor]:
+    """``([n_shared], [n_shared])`` node indices of the features and errors whose ids are
+    equal: feature ``f < n_layers`` of layer 0 at position ``p`` (``0_{f}_{p}``) and the
+    layer-``f`` error at ``p`` (``0_{f}_{p}`` too) — the format's ids collide there."""
+    layer_0 = graph.features[:, 0] == 0
+    same = (
+        layer_0[:, None]
+        & (graph.features[:, 2, None] == graph.errors[None, :, 0])
+        & (graph.features[:, 1, None] == graph.errors[None, :, 1])
+    )
+    features, errors = torch.nonzero(same, as_tuple=True)
+    return features, errors + graph.slices["error"].start
 
 
 def from_json(path: str | pathlib.Path) -> AttributionGraph:
@@ -217,23 +265,18 @@ def _graph(document: Any) -> AttributionGraph:
         tokens.item(i, token).check(str)
     prompt = meta.get("prompt", str).value
     nodes = root.get("nodes", list)
-    parsed = [_node(nodes.item(i, node)) for i, node in enumerate(nodes.value)]
+    n_pos = len(tokens.value)
+    parsed = [_node(nodes.item(i, node), n_pos) for i, node in enumerate(nodes.value)]
     by_kind: dict[str, list[dict[str, Any]]] = {kind: [] for kind in FEATURE_TYPES}
     for node in parsed:
         by_kind[node["kind"]].append(node)
     ordered = [node for kind in FEATURE_TYPES for node in by_kind[kind]]
-    index = {}
-    for node in ordered:
-        if node["id"] in index:
+    index: dict[str, list[int]] = {}
+    for i, node in enumerate(ordered):
+        same = index.setdefault(node["id"], [])
+        if same and [ordered[same[0]]["kind"], node["kind"]] != ["feature", "error"]:
             raise GraphJSONError(f"{node['where']}.node_id: {node['id']!r} appears twice")
-        index[node["id"]] = len(index)
-    n_pos = len(tokens.value)
-    for node in ordered:
-        if not 0 <= node["pos"] < n_pos:
-            raise GraphJSONError(
-                f"{node['where']}.ctx_idx: expected 0 <= ctx_idx < {n_pos} (the prompt's "
-                f"tokens), got {node['pos']}"
-            )
+        same.append(i)
     adjacency = _adjacency(root.get("links", list), index)
     logits = by_kind["logit"]
     logit_positions = {node["pos"] for node in logits}
@@ -245,11 +288,12 @@ def _graph(document: Any) -> AttributionGraph:
     input_ids = torch.full((n_pos,), -1, dtype=torch.int64)
     for node in by_kind["embedding"]:
         input_ids[node["pos"]] = node["token"]
-    n_nodes = len(ordered)
     metadata: dict[str, Any] = dict(meta.value)
     metadata["qParams"] = root.value.get("qParams", {})
-    metadata["influence"] = {n["id"]: n["influence"] for n in ordered if n["influence"] is not None}
-    metadata["clerps"] = {n["id"]: n["clerp"] for n in ordered if n["clerp"]}
+    metadata["influence"] = {
+        (n["kind"], n["id"]): n["influence"] for n in ordered if n["influence"] is not None
+    }
+    metadata["clerps"] = {(n["kind"], n["id"]): n["clerp"] for n in ordered if n["clerp"]}
     return AttributionGraph(
         prompt=prompt,
         tokens=list(tokens.value),
@@ -262,17 +306,18 @@ def _graph(document: Any) -> AttributionGraph:
         errors=_int_table([[n["layer"], n["pos"]] for n in by_kind["error"]], 2),
         embeddings=torch.tensor([n["pos"] for n in by_kind["embedding"]], dtype=torch.int64),
         logits=torch.tensor([n["token"] for n in logits], dtype=torch.int64),
+        logit_tokens=[_logit_token(n["clerp"]) for n in logits],
         logit_probabilities=torch.tensor([n["token_prob"] for n in logits], dtype=torch.float32),
         logit_position=logit_positions.pop() if logit_positions else n_pos - 1,
         adjacency=adjacency,
-        values=torch.full((n_nodes,), math.nan),
-        constants=torch.full((n_nodes,), math.nan),
+        values=nan_vector(len(ordered)),
+        constants=nan_vector(len(ordered)),
         n_layers=_n_layers(by_kind),
         metadata=metadata,
     )
 
 
-def _node(field: _Field) -> dict[str, Any]:
+def _node(field: _Field, n_pos: int) -> dict[str, Any]:
     """One JSON node as a dict: kind, id, layer, pos, feature index or token id, extras."""
     field.check(dict)
     feature_type = field.get("feature_type", str).value
@@ -283,6 +328,11 @@ def _node(field: _Field) -> dict[str, Any]:
     kind = _KINDS[feature_type]
     node_id = field.get("node_id", str).value
     pos = field.get("ctx_idx", int).value
+    if not 0 <= pos < n_pos:
+        raise GraphJSONError(
+            f"{field.where}.ctx_idx: expected 0 <= ctx_idx < {n_pos} (the prompt's tokens), "
+            f"got {pos}"
+        )
     layer_text = field.get("layer", str).value
     match = _ID_PATTERNS[kind].fullmatch(node_id)
     if match is None:
@@ -312,24 +362,36 @@ def _node(field: _Field) -> dict[str, Any]:
     }
 
 
-def _adjacency(links: _Field, index: dict[str, int]) -> torch.Tensor:
-    """``[n_nodes, n_nodes]`` float32, row = target, column = source, from the links."""
+def _adjacency(links: _Field, index: dict[str, list[int]]) -> torch.Tensor:
+    """``[n_nodes, n_nodes]`` float32, row = target, column = source, from the links.
+
+    ``index`` maps each id to its nodes: one, or a feature and an error sharing the id. A
+    link to such an id goes to the feature (errors have no incoming edges); of two links from
+    it to one target the first is the feature's and the second the error's (the order
+    :func:`to_json` and circuit-tracer write them in); a single one is read as the feature's.
+    """
+    n_nodes = sum(len(nodes) for nodes in index.values())
     targets, sources, weights = [], [], []
+    seen: dict[tuple[str, str], int] = {}
     for i, link in enumerate(links.value):
         field = links.item(i, link).check(dict)
-        ends = []
-        for end in ("target", "source"):
-            node_id = field.get(end, str).value
+        target, source = (field.get(end, str).value for end in ("target", "source"))
+        for end, node_id in (("target", target), ("source", source)):
             if node_id not in index:
                 raise GraphJSONError(f"{field.where}.{end}: no node has the id {node_id!r}")
-            ends.append(index[node_id])
-        targets.append(ends[0])
-        sources.append(ends[1])
+        occurrence = seen[source, target] = seen.get((source, target), -1) + 1
+        if occurrence >= len(index[source]):
+            raise GraphJSONError(
+                f"{field.where}: a link from {source!r} to {target!r} appears "
+                f"{occurrence + 1} times"
+            )
+        targets.append(index[target][0])
+        sources.append(index[source][occurrence])
         weights.append(field.get("weight", float).value)
-    adjacency = torch.zeros(len(index), len(index))
-    adjacency[
-        torch.tensor(targets, dtype=torch.int64), torch.tensor(sources, dtype=torch.int64)
-    ] = torch.tensor(weights, dtype=torch.float32)
+    adjacency = torch.zeros(n_nodes, n_nodes)
+    adjacency[torch.tensor(targets, dtype=torch.int64), torch.tensor(sources, dtype=torch.int64)] = (
+        torch.tensor(weights, dtype=torch.float32)
+    )
     return adjacency
 
 
