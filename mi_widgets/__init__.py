@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name is imported o
     from .analysis.top_activations import TopActivations, top_activations
     from .capture import Trace, trace
     from .capture.steering import steer
+    from .circuits import AttributionGraph, Transcoder
     from .demo import demo_corpus, demo_model
     from .export import to_html
     from .probing import Probe, ProbeResult, probe
@@ -53,6 +54,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name is imported o
 __all__ = [
     "AttentionView",
     "Attribution",
+    "AttributionGraph",
     "AttributionView",
     "FeatureDashboard",
     "FeatureStats",
@@ -71,6 +73,7 @@ __all__ = [
     "TopActivations",
     "ToySuperposition",
     "Trace",
+    "Transcoder",
     "demo_corpus",
     "demo_model",
     "direct_logit_attribution",
@@ -107,6 +110,8 @@ _ORIGINS = {
     "Trace": ".capture",
     "trace": ".capture",
     "steer": ".capture.steering",
+    "AttributionGraph": ".circuits",
+    "Transcoder": ".circuits",
     "demo_corpus": ".demo",
     "demo_model": ".demo",
     "to_html": ".export",

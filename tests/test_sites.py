@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import mi_widgets as mw
+from mi_widgets.capture.families import detect
 from mi_widgets.capture.readout import head_weights
 from mi_widgets.capture.sites import (
     at_site,
@@ -49,7 +50,7 @@ def test_every_site_reads_what_a_trace_records(tiny_family_models, tiny_gpt2, fa
     model.eval()
     trace = mw.trace(model, tokenizer, TEXT)
     names = site_names(model)
-    assert len(names) == 2 * 6
+    assert len(names) == 2 * 7
     with reading(model, names) as records:
         run(model, trace.input_ids[None])
     for layer in range(2):
@@ -57,7 +58,8 @@ def test_every_site_reads_what_a_trace_records(tiny_family_models, tiny_gpt2, fa
         torch.testing.assert_close(records[site + "hook_resid_pre"][0], trace.resid_pre[layer])
         torch.testing.assert_close(records[site + "hook_resid_post"][0], trace.resid_post[layer])
         torch.testing.assert_close(records[site + "mlp.hook_post"][0], trace.mlp_post[layer])
-        for kind in ("hook_resid_pre", "hook_attn_out", "hook_mlp_out", "mlp.hook_post"):
+        kinds = ("hook_resid_pre", "hook_attn_out", "ln2.hook_normalized", "hook_mlp_out")
+        for kind in (*kinds, "mlp.hook_post"):
             assert records[site + kind].shape[-1] == site_width(model, site + kind)
         z = records[site + "attn.hook_z"]
         assert z.shape == (1, trace.n_tokens, *head_shape(model))
@@ -70,6 +72,16 @@ def test_every_site_reads_what_a_trace_records(tiny_family_models, tiny_gpt2, fa
             atol=1e-5,
             rtol=1e-5,
         )
+        # the MLP's input, through the MLP, is its output
+        mlp_input = records[site + "ln2.hook_normalized"]
+        with torch.no_grad():
+            if family.startswith("bert"):
+                block = model.base_model.encoder.layer[layer]
+                mlp_output = block.output.dense(block.intermediate(mlp_input))
+            else:
+                block = detect(model).block_list(model)[layer]
+                mlp_output = block.mlp(mlp_input)
+        torch.testing.assert_close(mlp_output, records[site + "hook_mlp_out"])
         if family in SEQUENTIAL:  # the block adds both outputs to the stream
             torch.testing.assert_close(
                 records[site + "hook_resid_post"],

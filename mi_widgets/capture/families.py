@@ -39,6 +39,8 @@ class Family:
             tuple) is the attention output, before it joins the residual stream.
         attn_proj: path from a block to the attention's output projection, whose input is
             every head's output side by side ``[batch, pos, head * d_head]``.
+        mlp_in: path from a block to the MLP module, whose first input is the MLP's input
+            (after its norm).
         mlp_out: path from a block to the module whose output is the MLP output.
         mlp: path from a block to the module recorded as MLP activations ``[batch, pos, d_mlp]``.
         mlp_is_input: record the module's first input (a forward pre-hook) instead of its
@@ -56,6 +58,7 @@ class Family:
     attn: str
     attn_out: str
     attn_proj: str
+    mlp_in: str
     mlp_out: str
     mlp: str
     mlp_is_input: bool
@@ -96,6 +99,7 @@ FAMILIES = (
         attn="attn",
         attn_out="attn",
         attn_proj="attn.c_proj",
+        mlp_in="mlp",
         mlp_out="mlp",
         mlp="mlp.act",
         mlp_is_input=False,
@@ -111,6 +115,7 @@ FAMILIES = (
         attn="attention",
         attn_out="attention",
         attn_proj="attention.dense",
+        mlp_in="mlp",
         mlp_out="mlp",
         mlp="mlp.act",
         mlp_is_input=False,
@@ -126,6 +131,7 @@ FAMILIES = (
         attn="self_attn",
         attn_out="self_attn",
         attn_proj="self_attn.o_proj",
+        mlp_in="mlp",
         mlp_out="mlp",
         mlp="mlp.down_proj",
         mlp_is_input=True,
@@ -141,6 +147,7 @@ FAMILIES = (
         attn="attention.self",
         attn_out="attention.output.dense",
         attn_proj="attention.output.dense",
+        mlp_in="intermediate",
         mlp_out="output.dense",
         # BertIntermediate returns intermediate_act_fn(dense(x)): its output is the activation,
         # also when hidden_act is a plain function rather than a module.

@@ -5,30 +5,32 @@ statistics, probes and attribution all name activations this way, and the same n
 for every supported Hugging Face family and for TransformerLens models. Shapes are what an
 edit sees in a forward pass over ``batch`` texts:
 
-================================  ==================================  ======================
-name                              what                                shape
-================================  ==================================  ======================
-``hook_embed``                    token embeddings                    batch pos d_model
-``hook_pos_embed``                learned positional embeddings       batch pos d_model
-                                  (GPT-2, BERT, TransformerLens
-                                  ``"standard"``; not rotary models)
-``blocks.{i}.hook_resid_pre``     residual stream entering block i    batch pos d_model
-``blocks.{i}.attn.hook_pattern``  attention probabilities             batch head query_pos
-                                                                      key_pos
-``blocks.{i}.attn.hook_z``        each head's output, before the      batch pos head d_head
-                                  output projection mixes the heads
-``blocks.{i}.hook_attn_out``      attention output (after the         batch pos d_model
-                                  output projection)
-``blocks.{i}.mlp.hook_post``      MLP activations after the           batch pos d_mlp
-                                  non-linearity (gated MLPs: the
-                                  input of the down projection)
-``blocks.{i}.hook_mlp_out``       MLP output                          batch pos d_model
-``blocks.{i}.hook_resid_post``    residual stream leaving block i     batch pos d_model
-``ln_final.hook_normalized``      the final norm's output, what the   batch pos d_model
-                                  unembedding reads (BERT normalises
-                                  inside every block: the last
-                                  block's output)
-================================  ==================================  ======================
+==================================  ==================================  ======================
+name                                what                                shape
+==================================  ==================================  ======================
+``hook_embed``                      token embeddings                    batch pos d_model
+``hook_pos_embed``                  learned positional embeddings       batch pos d_model
+                                    (GPT-2, BERT, TransformerLens
+                                    ``"standard"``; not rotary models)
+``blocks.{i}.hook_resid_pre``       residual stream entering block i    batch pos d_model
+``blocks.{i}.attn.hook_pattern``    attention probabilities             batch head query_pos
+                                                                        key_pos
+``blocks.{i}.attn.hook_z``          each head's output, before the      batch pos head d_head
+                                    output projection mixes the heads
+``blocks.{i}.hook_attn_out``        attention output (after the         batch pos d_model
+                                    output projection)
+``blocks.{i}.ln2.hook_normalized``  the MLP's input, after its norm     batch pos d_model
+                                    (what a transcoder reads)
+``blocks.{i}.mlp.hook_post``        MLP activations after the           batch pos d_mlp
+                                    non-linearity (gated MLPs: the
+                                    input of the down projection)
+``blocks.{i}.hook_mlp_out``         MLP output                          batch pos d_model
+``blocks.{i}.hook_resid_post``      residual stream leaving block i     batch pos d_model
+``ln_final.hook_normalized``        the final norm's output, what the   batch pos d_model
+                                    unembedding reads (BERT normalises
+                                    inside every block: the last
+                                    block's output)
+==================================  ==================================  ======================
 
 A negative block index counts from the end. On Hugging Face models ``hook_pos_embed`` is
 ``[1, pos, d_model]`` (the model computes positions once for the batch), and
@@ -100,6 +102,7 @@ REGISTRY = (
         "[batch, pos, head, d_head]", None,
     ),
     SiteKind("hook_attn_out", "attention output", _STREAM, "d_model"),
+    SiteKind("ln2.hook_normalized", "the MLP's input, after its norm", _STREAM, "d_model"),
     SiteKind(
         "mlp.hook_post", "MLP activations after the non-linearity", "[batch, pos, d_mlp]",
         "d_mlp", True, "mlp_post", "mlp",
@@ -279,6 +282,7 @@ def _hf_module(model: Any, layer: int | None, kind: str) -> tuple[torch.nn.Modul
         "attn.hook_pattern": (block.get_submodule(family.attn), "pattern"),
         "attn.hook_z": (block.get_submodule(family.attn_proj), "input"),
         "hook_attn_out": (block.get_submodule(family.attn_out), "output"),
+        "ln2.hook_normalized": (block.get_submodule(family.mlp_in), "input"),
         "mlp.hook_post": (
             block.get_submodule(family.mlp),
             "input" if family.mlp_is_input else "output",

@@ -24,15 +24,21 @@ unit norm.
 
 from __future__ import annotations
 
-import json
 import pathlib
 from typing import Any
 
 import torch
 
 from ..checks import positive_int
+from .sparse import (
+    as_float_tensors,
+    check_activation,
+    check_shapes,
+    load_tensors,
+    save_tensors,
+    sparse_activation,
+)
 
-ACTIVATIONS = ("topk", "relu", "jumprelu")
 _FORMAT = "mi_widgets.SparseAutoencoder"
 
 
@@ -71,16 +77,8 @@ class SparseAutoencoder(torch.nn.Module):
     ) -> None:
         super().__init__()
         d_in, n_features = positive_int(d_in, "d_in"), positive_int(n_features, "n_features")
-        if activation not in ACTIVATIONS:
-            raise ValueError(
-                f"activation = {activation!r} is not supported: expected one of {ACTIVATIONS}"
-            )
-        if activation == "topk":
-            k = positive_int(k, "k")
-            if k > n_features:
-                raise ValueError(f"k = {k} is more than n_features = {n_features}")
+        self.k = check_activation(activation, k, n_features)
         self.activation = activation
-        self.k = k if activation == "topk" else None
         self.hook = hook
         self.apply_b_dec_to_input = bool(apply_b_dec_to_input)
         self.info: dict[str, Any] = {}
@@ -111,13 +109,7 @@ class SparseAutoencoder(torch.nn.Module):
 
     def activate(self, pre: torch.Tensor) -> torch.Tensor:
         """The activation function on pre-activations ``[..., n_features]``."""
-        if self.activation == "relu":
-            return torch.relu(pre)
-        if self.activation == "jumprelu":
-            return torch.relu(pre) * (pre > self.threshold)
-        assert self.k is not None  # set whenever activation is "topk"
-        top = pre.topk(self.k, dim=-1)
-        return torch.zeros_like(pre).scatter_(-1, top.indices, torch.relu(top.values))
+        return sparse_activation(pre, self.activation, self.k, self.threshold)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Feature activations ``[..., n_features]`` of activations ``x`` ``[..., d_in]``."""
@@ -167,9 +159,9 @@ class SparseAutoencoder(torch.nn.Module):
                 ``[n_features, d_in]``; b_dec: ``[d_in]`` (tensors, arrays or lists).
             threshold: ``[n_features]`` for ``"jumprelu"``.
         """
-        W_enc, b_enc, W_dec, b_dec = (
-            torch.as_tensor(t).detach().float().cpu() for t in (W_enc, b_enc, W_dec, b_dec)
-        )
+        W_enc, b_enc, W_dec, b_dec = as_float_tensors(
+            W_enc=W_enc, b_enc=b_enc, W_dec=W_dec, b_dec=b_dec
+        ).values()
         if W_enc.ndim != 2:
             raise ValueError(f"W_enc must be [d_in, n_features], got shape {tuple(W_enc.shape)}")
         d_in, n_features = W_enc.shape
@@ -178,12 +170,7 @@ class SparseAutoencoder(torch.nn.Module):
             "W_dec": (W_dec, (n_features, d_in)),
             "b_dec": (b_dec, (d_in,)),
         }
-        for name, (tensor, shape) in expected.items():
-            if tuple(tensor.shape) != shape:
-                raise ValueError(
-                    f"{name} has shape {tuple(tensor.shape)}; with W_enc of shape "
-                    f"{(d_in, n_features)} expected {shape}"
-                )
+        check_shapes(expected, f"W_enc of shape {(d_in, n_features)}")
         sae = cls(
             d_in,
             n_features,
@@ -247,31 +234,19 @@ class SparseAutoencoder(torch.nn.Module):
 
     def save(self, path: str | pathlib.Path) -> pathlib.Path:
         """Write the weights and settings to one ``.safetensors`` file."""
-        from safetensors.torch import save_file
-
-        path = pathlib.Path(path)
         settings = {
-            "format": _FORMAT,
             "activation": self.activation,
             "k": self.k,
             "hook": self.hook,
             "apply_b_dec_to_input": self.apply_b_dec_to_input,
             "info": self.info,
         }
-        tensors = {name: t.detach().contiguous() for name, t in self.state_dict().items()}
-        save_file(tensors, str(path), metadata={"settings": json.dumps(settings)})
-        return path
+        return save_tensors(path, _FORMAT, settings, self.state_dict())
 
     @classmethod
     def load(cls, path: str | pathlib.Path) -> SparseAutoencoder:
         """Read a file written by :meth:`save`."""
-        from safetensors import safe_open
-
-        with safe_open(str(path), framework="pt") as file:
-            settings = json.loads((file.metadata() or {}).get("settings", "{}"))
-            if settings.get("format") != _FORMAT:
-                raise ValueError(f"{path} is not a file written by SparseAutoencoder.save")
-            tensors = {name: file.get_tensor(name) for name in file.keys()}  # noqa: SIM118
+        settings, tensors = load_tensors(path, _FORMAT, "SparseAutoencoder.save")
         sae = cls.from_tensors(
             tensors["W_enc"],
             tensors["b_enc"],

@@ -1,0 +1,171 @@
+"""An attribution graph: which features, errors and token embeddings drive which features and
+logits, and by how much, on one prompt.
+
+Nodes come in a fixed order — features, errors, embeddings, logits — and
+``adjacency[target, source]`` is the direct effect of ``source`` on ``target`` in the local
+replacement model (see :func:`~mi_widgets.attribute`). Node ids follow the graph files of
+Neuronpedia and circuit-tracer: features ``{layer}_{feature}_{pos}``, errors
+``0_{layer}_{pos}``, embeddings ``E_{token_id}_{pos}``, logits
+``{n_layers + 1}_{token_id}_{pos}``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+#: The kinds of node, in the order the nodes are stored.
+NODE_KINDS = ("feature", "error", "embedding", "logit")
+
+
+@dataclass(eq=False)
+class AttributionGraph:
+    """Direct effects between the nodes of one prompt's replacement model.
+
+    Attributes:
+        prompt: the text attributed.
+        tokens: ``[pos]`` token strings.
+        input_ids: ``[pos]`` int64 token ids.
+        features: ``[n_f, 3]`` int64 ``(layer, position, feature index)`` of feature nodes.
+        activations: ``[n_f]`` float32 each feature's activation.
+        errors: ``[n_e, 2]`` int64 ``(layer, position)`` of error nodes (what a transcoder
+            misses of its MLP's output).
+        embeddings: ``[n_t]`` int64 positions of embedding nodes (the first block's input).
+        logits: ``[n_l]`` int64 token ids of the logit nodes.
+        logit_tokens: ``[n_l]`` their token strings.
+        logit_probabilities: ``[n_l]`` float32 their probabilities.
+        logit_position: the position whose next-token logits are explained.
+        adjacency: ``[n_nodes, n_nodes]`` float32, ``adjacency[target, source]`` the direct
+            effect of ``source`` on ``target``.
+        values: ``[n_nodes]`` float32 each node's value: a feature's pre-activation, a logit
+            minus the mean logit over the vocabulary; NaN for nodes that are only sources
+            (errors, embeddings) and where unknown (e.g. read from a graph file).
+        constants: ``[n_nodes]`` float32 the part of each value no node explains (biases);
+            ``values = adjacency.sum(1) + constants`` for features and logits. NaN where unknown.
+        n_layers: the model's number of blocks.
+        metadata: facts about the graph (model, transcoders, settings, a graph file's extras).
+    """
+
+    prompt: str
+    tokens: list[str]
+    input_ids: torch.Tensor
+    features: torch.Tensor
+    activations: torch.Tensor
+    errors: torch.Tensor
+    embeddings: torch.Tensor
+    logits: torch.Tensor
+    logit_tokens: list[str]
+    logit_probabilities: torch.Tensor
+    logit_position: int
+    adjacency: torch.Tensor
+    values: torch.Tensor
+    constants: torch.Tensor
+    n_layers: int
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n_pos = len(self.tokens)
+        counts = self.counts
+        n_nodes = sum(counts.values())
+        expected: dict[str, tuple[torch.Tensor, tuple[int, ...]]] = {
+            "input_ids": (self.input_ids, (n_pos,)),
+            "features": (self.features, (counts["feature"], 3)),
+            "activations": (self.activations, (counts["feature"],)),
+            "errors": (self.errors, (counts["error"], 2)),
+            "embeddings": (self.embeddings, (counts["embedding"],)),
+            "logit_probabilities": (self.logit_probabilities, (counts["logit"],)),
+            "logit_tokens": (torch.empty(len(self.logit_tokens)), (counts["logit"],)),
+            "adjacency": (self.adjacency, (n_nodes, n_nodes)),
+            "values": (self.values, (n_nodes,)),
+            "constants": (self.constants, (n_nodes,)),
+        }
+        for name, (tensor, shape) in expected.items():
+            if not isinstance(tensor, torch.Tensor):
+                raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}")
+            if tuple(tensor.shape) != shape:
+                raise ValueError(
+                    f"{name} has shape {tuple(tensor.shape)}; with {n_pos} tokens and "
+                    f"{n_nodes} nodes ({_describe(counts)}) expected {shape}"
+                )
+        positions = torch.cat([self.features[:, 1], self.errors[:, 1], self.embeddings])
+        if positions.numel() and not bool(((positions >= 0) & (positions < n_pos)).all()):
+            raise ValueError(f"a node's position is outside 0..{n_pos - 1} (the prompt's tokens)")
+        if not 0 <= self.logit_position < max(n_pos, 1):
+            raise ValueError(
+                f"logit_position = {self.logit_position} is outside 0..{n_pos - 1} "
+                "(the prompt's tokens)"
+            )
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """The number of nodes of each kind."""
+        return {
+            "feature": int(self.features.shape[0]),
+            "error": int(self.errors.shape[0]),
+            "embedding": int(self.embeddings.shape[0]),
+            "logit": int(self.logits.shape[0]),
+        }
+
+    @property
+    def n_nodes(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def slices(self) -> dict[str, slice]:
+        """Where each kind of node sits in the node order."""
+        out, start = {}, 0
+        for kind, count in self.counts.items():
+            out[kind] = slice(start, start + count)
+            start += count
+        return out
+
+    @property
+    def node_kinds(self) -> list[str]:
+        """``[n_nodes]`` each node's kind: ``"feature"``, ``"error"``, ``"embedding"`` or
+        ``"logit"``."""
+        return [kind for kind, count in self.counts.items() for _ in range(count)]
+
+    @property
+    def node_ids(self) -> list[str]:
+        """``[n_nodes]`` each node's id in the graph-file convention (module docstring)."""
+        ids = self.input_ids.tolist()
+        features = [f"{layer}_{index}_{pos}" for layer, pos, index in self.features.tolist()]
+        errors = [f"0_{layer}_{pos}" for layer, pos in self.errors.tolist()]
+        embeddings = [f"E_{ids[pos]}_{pos}" for pos in self.embeddings.tolist()]
+        logits = [f"{self.n_layers + 1}_{t}_{self.logit_position}" for t in self.logits.tolist()]
+        return features + errors + embeddings + logits
+
+    @property
+    def node_labels(self) -> list[str]:
+        """``[n_nodes]`` each node in words, e.g. ``L1 F123 @5 'cat'``, ``error L0 @2``,
+        ``emb @0 'The'``, ``logit ' dog' p=0.42``."""
+        shown = [repr(token) for token in self.tokens]
+        features = [f"L{layer} F{index} @{pos} {shown[pos]}"
+                    for layer, pos, index in self.features.tolist()]  # fmt: skip
+        errors = [f"error L{layer} @{pos} {shown[pos]}" for layer, pos in self.errors.tolist()]
+        embeddings = [f"emb @{pos} {shown[pos]}" for pos in self.embeddings.tolist()]
+        logits = [
+            f"logit {token!r} p={p:.3g}"
+            for token, p in zip(self.logit_tokens, self.logit_probabilities.tolist(), strict=True)
+        ]
+        return features + errors + embeddings + logits
+
+    def __repr__(self) -> str:
+        prompt = self.prompt if len(self.prompt) <= 40 else self.prompt[:37] + "..."
+        nonzero = int((self.adjacency != 0).sum())
+        return (
+            f"AttributionGraph({prompt!r}: {len(self.tokens)} tokens, {_describe(self.counts)}, "
+            f"{nonzero} edges)"
+        )
+
+
+def _describe(counts: dict[str, int]) -> str:
+    return ", ".join(f"{count} {kind}{'s' if count != 1 else ''}" for kind, count in counts.items())
+
+
+def nan_vector(size: int) -> torch.Tensor:
+    """``[size]`` float32 NaN: values or constants that are not known."""
+    return torch.full((size,), math.nan)
