@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 import pathlib
 
 import pytest
@@ -13,11 +12,24 @@ import torch
 from mi_widgets.circuits.graph import AttributionGraph
 from mi_widgets.circuits.graph_json import GraphJSONError, from_json, to_json
 
-REFERENCE = pathlib.Path(__file__).parent / "data" / "circuit_tracer" / "circuit-tracer-reference.json"
+REFERENCE = (
+    pathlib.Path(__file__).parent / "data" / "circuit_tracer" / "circuit-tracer-reference.json"
+)
 #: the fields of every node, as circuit-tracer 0.5's ``Node`` model writes them
 NODE_FIELDS = {
-    "node_id", "feature", "layer", "ctx_idx", "feature_type", "token_prob", "is_target_logit",
-    "run_idx", "reverse_ctx_idx", "jsNodeId", "clerp", "influence", "activation",
+    "node_id",
+    "feature",
+    "layer",
+    "ctx_idx",
+    "feature_type",
+    "token_prob",
+    "is_target_logit",
+    "run_idx",
+    "reverse_ctx_idx",
+    "jsNodeId",
+    "clerp",
+    "influence",
+    "activation",
 }
 
 
@@ -60,7 +72,11 @@ def assert_same_nodes_and_edges(a: AttributionGraph, b: AttributionGraph) -> Non
     torch.testing.assert_close(b.activations, a.activations, rtol=0, atol=0)
     torch.testing.assert_close(b.logit_probabilities, a.logit_probabilities, rtol=0, atol=0)
     assert (b.tokens, b.logit_tokens, b.prompt, b.n_layers, b.logit_position) == (
-        a.tokens, a.logit_tokens, a.prompt, a.n_layers, a.logit_position,
+        a.tokens,
+        a.logit_tokens,
+        a.prompt,
+        a.n_layers,
+        a.logit_position,
     )
 
 
@@ -91,12 +107,20 @@ def test_file_follows_circuit_tracer_schema(tmp_path):
         "node_threshold": 0.8,
         "schema_version": 1,
     }
-    assert set(document["qParams"]) == {"pinnedIds", "supernodes", "linkType", "clickedId", "sg_pos"}
+    assert set(document["qParams"]) == {
+        "pinnedIds",
+        "supernodes",
+        "linkType",
+        "clickedId",
+        "sg_pos",
+    }
     nodes = document["nodes"]
     assert all(set(node) == NODE_FIELDS for node in nodes)
     assert [n["feature_type"] for n in nodes] == (
-        ["cross layer transcoder"] * 3 + ["mlp reconstruction error"] * 2
-        + ["embedding"] * 4 + ["logit"] * 2
+        ["cross layer transcoder"] * 3
+        + ["mlp reconstruction error"] * 2
+        + ["embedding"] * 4
+        + ["logit"] * 2
     )
     feature, error, embedding, logit = nodes[2], nodes[3], nodes[5], nodes[10]
     assert feature["node_id"] == "0_5_1" and feature["layer"] == "0"
@@ -121,7 +145,11 @@ def test_file_follows_circuit_tracer_schema(tmp_path):
         if link["source"] != "0_1_2":
             assert link["weight"] == weight != 0
     for target in set(graph.node_ids):
-        weights = [l["weight"] for l in document["links"] if (l["source"], l["target"]) == ("0_1_2", target)]
+        weights = [
+            link["weight"]
+            for link in document["links"]
+            if (link["source"], link["target"]) == ("0_1_2", target)
+        ]
         expected = graph.adjacency[index[target], [0, 3]].tolist()
         assert weights == (expected if any(expected) else [])
 
@@ -168,7 +196,9 @@ def test_a_position_without_embedding_has_input_id_minus_one(tmp_path):
     path = to_json(hand_built_graph(), tmp_path / "g.json")
     document = json.loads(path.read_text())
     document["nodes"] = [n for n in document["nodes"] if n["node_id"] != "E_3_1"]
-    document["links"] = [l for l in document["links"] if "E_3_1" not in (l["source"], l["target"])]
+    document["links"] = [
+        link for link in document["links"] if "E_3_1" not in (link["source"], link["target"])
+    ]
     path.write_text(json.dumps(document))
     graph = from_json(path)
     assert graph.input_ids.tolist() == [7, -1, 12, 5] and graph.embeddings.tolist() == [0, 2, 3]
@@ -194,16 +224,32 @@ def _edit(document: dict, where: str, value) -> None:
     [
         ("nodes.3.ctx_idx", "x", "nodes[3].ctx_idx: expected an int, got 'x'"),
         ("nodes.3.ctx_idx", True, "nodes[3].ctx_idx: expected an int, got True"),
-        ("nodes.0.ctx_idx", 9, "nodes[0].ctx_idx: expected 0 <= ctx_idx < 4 (the prompt's tokens), got 9"),
+        (
+            "nodes.0.ctx_idx",
+            9,
+            "nodes[0].ctx_idx: expected 0 <= ctx_idx < 4 (the prompt's tokens), got 9",
+        ),
         ("nodes.0.ctx_idx", 1, "nodes[0].node_id: '0_1_2' is not at ctx_idx 1"),
         ("nodes.4.feature_type", KeyError, "nodes[4].feature_type: missing"),
         ("nodes.4.feature_type", "neuron", "nodes[4].feature_type: expected one of"),
         ("nodes.4.layer", 0, "nodes[4].layer: expected a string, got 0"),
         ("nodes.4.layer", "x", "nodes[4].layer: expected a layer number as a string, got 'x'"),
-        ("nodes.4.node_id", "E_1_2", "nodes[4].node_id: expected a error node's id, got 'E_1_2'"),
-        ("nodes.1", {"node_id": "E_7_0", "feature_type": "embedding", "layer": "E", "ctx_idx": 0}, "nodes[5].node_id: 'E_7_0' appears twice"),
+        (
+            "nodes.4.node_id",
+            "E_1_2",
+            "nodes[4].node_id: expected an id 0_{layer}_{pos} (error), got 'E_1_2'",
+        ),
+        (
+            "nodes.1",
+            {"node_id": "E_7_0", "feature_type": "embedding", "layer": "E", "ctx_idx": 0},
+            "nodes[5].node_id: 'E_7_0' appears twice",
+        ),
         ("nodes.2.influence", "high", "nodes[2].influence: expected a number, got 'high'"),
-        ("nodes.11", {"node_id": "3_9_2", "feature_type": "logit", "layer": "3", "ctx_idx": 2}, "nodes[11].ctx_idx: expected every logit at one position, got [2, 3]"),
+        (
+            "nodes.11",
+            {"node_id": "3_9_2", "feature_type": "logit", "layer": "3", "ctx_idx": 2},
+            "nodes[11].ctx_idx: expected every logit at one position, got [2, 3]",
+        ),
         ("nodes", {}, "nodes: expected a list, got {}"),
         ("links.0.source", "9_9_9", "links[0].source: no node has the id '9_9_9'"),
         ("links.1.weight", None, "links[1].weight: expected a number, got None"),
@@ -270,8 +316,12 @@ def test_known_links_of_the_circuit_tracer_graph():
 def test_graph_written_by_circuit_tracer_loads():
     document = json.loads(REFERENCE.read_text())
     graph = AttributionGraph.from_json(REFERENCE)
-    kinds = {"cross layer transcoder": "feature", "mlp reconstruction error": "error",
-             "embedding": "embedding", "logit": "logit"}
+    kinds = {
+        "cross layer transcoder": "feature",
+        "mlp reconstruction error": "error",
+        "embedding": "embedding",
+        "logit": "logit",
+    }
     expected = sorted(kinds[node["feature_type"]] for node in document["nodes"])
     assert sorted(graph.node_kinds) == expected
     assert set(graph.node_kinds) == {"feature", "error", "embedding", "logit"}
@@ -288,7 +338,7 @@ def test_graph_written_by_circuit_tracer_loads():
         assert activation == pytest.approx(by_id[node_id]["activation"], rel=1e-6)
     probabilities = [by_id[i]["token_prob"] for i in graph.node_ids[graph.slices["logit"]]]
     assert graph.logit_probabilities.tolist() == pytest.approx(probabilities, rel=1e-6)
-    assert math.isclose(sum(probabilities), 1, abs_tol=0.5)
+    assert probabilities == sorted(probabilities, reverse=True)  # the most likely first
 
 
 def test_circuit_tracer_graph_round_trips(tmp_path):

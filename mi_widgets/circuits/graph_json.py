@@ -45,7 +45,12 @@ _ID_PATTERNS = {
     "embedding": re.compile(r"E_(?P<token>\d+)_(?P<pos>\d+)"),
     "logit": re.compile(r"(?P<layer>\d+)_(?P<token>\d+)_(?P<pos>\d+)"),
 }
-
+_ID_FORMS = {
+    "feature": "{layer}_{feature}_{pos}",
+    "error": "0_{layer}_{pos}",
+    "embedding": "E_{token_id}_{pos}",
+    "logit": "{layer}_{token_id}_{pos}",
+}
 _LOGIT_CLERP = re.compile(r'Output "(.*)" \(p=[^)]*\)', re.S)
 
 
@@ -336,7 +341,9 @@ def _node(field: _Field, n_pos: int) -> dict[str, Any]:
     layer_text = field.get("layer", str).value
     match = _ID_PATTERNS[kind].fullmatch(node_id)
     if match is None:
-        raise GraphJSONError(f"{field.where}.node_id: expected a {kind} node's id, got {node_id!r}")
+        raise GraphJSONError(
+            f"{field.where}.node_id: expected an id {_ID_FORMS[kind]} ({kind}), got {node_id!r}"
+        )
     parts = {name: int(value) for name, value in match.groupdict().items()}
     if kind != "embedding":
         if not re.fullmatch(r"-?\d+", layer_text):
@@ -389,9 +396,9 @@ def _adjacency(links: _Field, index: dict[str, list[int]]) -> torch.Tensor:
         sources.append(index[source][occurrence])
         weights.append(field.get("weight", float).value)
     adjacency = torch.zeros(n_nodes, n_nodes)
-    adjacency[torch.tensor(targets, dtype=torch.int64), torch.tensor(sources, dtype=torch.int64)] = (
-        torch.tensor(weights, dtype=torch.float32)
-    )
+    adjacency[
+        torch.tensor(targets, dtype=torch.int64), torch.tensor(sources, dtype=torch.int64)
+    ] = torch.tensor(weights, dtype=torch.float32)
     return adjacency
 
 
