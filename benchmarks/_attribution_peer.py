@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import shutil
 import sys
 import time
 from importlib import metadata
@@ -78,6 +79,17 @@ def build_replacement_model(
     return ReplacementModel.from_config(config, transcoder_set)
 
 
+def save_tokenizer(source: pathlib.Path, folder: pathlib.Path) -> pathlib.Path:
+    """The tokenizer saved in ``source`` (e.g. the demo model's, saved by transformers 5)
+    copied to ``folder`` in the format transformers 4 loads offline."""
+    shutil.copy(source / "tokenizer.json", folder / "tokenizer.json")
+    config = json.loads((source / "tokenizer_config.json").read_text())
+    config["tokenizer_class"] = "PreTrainedTokenizerFast"
+    config.pop("backend", None)
+    (folder / "tokenizer_config.json").write_text(json.dumps(config))
+    return folder
+
+
 def prompt_ids(length: int, d_vocab: int, seed: int) -> torch.Tensor:
     """``[length]`` random token ids starting with id 0 (the tokenizer's special token, so
     circuit-tracer prepends nothing)."""
@@ -101,6 +113,7 @@ def measure(model, ids: torch.Tensor, run: dict) -> dict:
             desired_logit_prob=0.95,
             batch_size=run.get("batch_size", 512),
             max_feature_nodes=run.get("max_features"),
+            verbose=run.get("verbose", False),
         )
     seconds = time.perf_counter() - start
     return {

@@ -16,7 +16,6 @@ in the format transformers 4 reads), circuit-tracer's ``attribute`` on a short p
 from __future__ import annotations
 
 import argparse
-import json
 import pathlib
 import shutil
 import sys
@@ -25,7 +24,7 @@ import tempfile
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 
-from benchmarks._attribution_peer import build_replacement_model  # noqa: E402
+from benchmarks._attribution_peer import build_replacement_model, save_tokenizer  # noqa: E402
 
 SHAPE = {
     "n_layers": 2,
@@ -39,17 +38,6 @@ PROMPT = "The cat sat on the mat. The cat"
 SLUG = "circuit-tracer-reference"
 
 
-def save_tokenizer(folder: pathlib.Path) -> pathlib.Path:
-    """The demo model's tokenizer in a folder transformers 4 loads offline."""
-    demo = REPO / "mi_widgets" / "demo" / "model"
-    shutil.copy(demo / "tokenizer.json", folder / "tokenizer.json")
-    config = json.loads((demo / "tokenizer_config.json").read_text())
-    config["tokenizer_class"] = "PreTrainedTokenizerFast"
-    config.pop("backend", None)
-    (folder / "tokenizer_config.json").write_text(json.dumps(config))
-    return folder
-
-
 def main(argv: list[str] | None = None) -> None:
     import torch
     from circuit_tracer import attribute
@@ -61,7 +49,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     arguments = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as work:
-        tokenizer_dir = save_tokenizer(pathlib.Path(work))
+        tokenizer_dir = save_tokenizer(REPO / "mi_widgets/demo/model", pathlib.Path(work))
         tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
         model = build_replacement_model(SHAPE, str(tokenizer_dir), seed=arguments.seed)
         ids = torch.tensor(tokenizer(PROMPT)["input_ids"])  # starts with the BOS token
