@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name is imported o
     from .analysis.top_activations import TopActivations, top_activations
     from .capture import Trace, trace
     from .capture.steering import steer
-    from .circuits import AttributionGraph, Transcoder
+    from .circuits import AttributionGraph, Transcoder, attribute
     from .demo import demo_corpus, demo_model
     from .export import to_html
     from .probing import Probe, ProbeResult, probe
@@ -76,6 +76,7 @@ __all__ = [
     "ToySuperposition",
     "Trace",
     "Transcoder",
+    "attribute",
     "demo_corpus",
     "demo_model",
     "direct_logit_attribution",
@@ -114,6 +115,7 @@ _ORIGINS = {
     "steer": ".capture.steering",
     "AttributionGraph": ".circuits",
     "Transcoder": ".circuits",
+    "attribute": ".circuits",
     "demo_corpus": ".demo",
     "demo_model": ".demo",
     "to_html": ".export",

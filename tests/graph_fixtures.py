@@ -1,5 +1,5 @@
-"""Hand-built attribution graphs with known numbers, and circuit-tracer's pruning written from
-its definition (the reference the page's pruning is compared with)."""
+"""Hand-built and synthetic attribution graphs with known numbers, and small graphs of the demo
+model for interventions."""
 
 from __future__ import annotations
 
@@ -106,57 +106,6 @@ def random_graph(
         constants=torch.full((n,), math.nan),
         n_layers=n_layers,
     )
-
-
-def prune_masks(graph: AttributionGraph, node_threshold: float, edge_threshold: float):
-    """``(node_mask [n], edge_mask [n, n])`` of circuit-tracer's ``prune_graph`` (dense,
-    float64): influence on the logits of the row-normalised |adjacency|, nodes then edges kept
-    up to each cumulative threshold, embeddings and logits always, dangling nodes dropped."""
-    adjacency = graph.adjacency.double()
-    n = graph.n_nodes
-    counts = graph.counts
-    n_fixed = counts["embedding"] + counts["logit"]
-    n_features = counts["feature"]
-    weights = torch.zeros(n, dtype=torch.float64)
-    weights[graph.slices["logit"]] = graph.logit_probabilities.double()
-
-    def normalise(matrix):
-        matrix = matrix.abs()
-        return matrix / matrix.sum(1, keepdim=True).clamp(min=1e-10)
-
-    def influence(a):
-        current = weights @ a
-        total = current.clone()
-        while current.any():
-            current = current @ a
-            total += current
-        return total
-
-    def cut(scores, threshold):
-        ordered = torch.sort(scores, descending=True).values
-        cumulative = torch.cumsum(ordered, 0) / ordered.sum()
-        index = min(int(torch.searchsorted(cumulative, threshold)), len(ordered) - 1)
-        return ordered[index]
-
-    node_influence = influence(normalise(adjacency))
-    nodes = node_influence >= cut(node_influence, node_threshold)
-    nodes[n - n_fixed :] = True
-    pruned = adjacency.clone()
-    pruned[~nodes] = 0
-    pruned[:, ~nodes] = 0
-    a = normalise(pruned)
-    scores = a * (influence(a) + weights)[:, None]
-    edges = scores >= cut(scores.flatten(), edge_threshold)
-    old = nodes.clone()
-    nodes[: n - n_fixed] &= edges[:, : n - n_fixed].any(0)
-    nodes[:n_features] &= edges[:n_features].any(1)
-    while not torch.equal(nodes, old):
-        old = nodes.clone()
-        edges[~nodes] = False
-        edges[:, ~nodes] = False
-        nodes[: n - n_fixed] &= edges[:, : n - n_fixed].any(0)
-        nodes[:n_features] &= edges[:n_features].any(1)
-    return nodes.numpy(), edges.numpy()
 
 
 def demo_graph(demo, text="def add(a, b):\n    return a + b") -> tuple[AttributionGraph, str]:

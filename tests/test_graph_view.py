@@ -19,7 +19,6 @@ from tests.graph_fixtures import (
     demo_graph,
     demo_transcoders,
     known_graph,
-    prune_masks,
     random_graph,
 )
 from tests.synthetic_features import synthetic_stats
@@ -136,16 +135,6 @@ def test_an_export_disables_interventions_and_lists_embedded_features():
     snapshot = view.snapshot()
     assert snapshot["complete"] is False  # the kernel serves every feature of the statistics
     assert list(snapshot["slices"])[:2] == ["feature:1:3", "feature-ids:1:3"]
-
-
-def test_the_pruning_reference_keeps_the_strong_path_of_the_known_graph():
-    graph = known_graph()
-    nodes, _ = prune_masks(graph, 0.8, 0.98)
-    kept = [graph.node_ids[i] for i in np.flatnonzero(nodes)]
-    assert kept[:3] == ["0_7_1", "0_412_4", "1_88_4"]  # feature 3 (layer 1 @2) is weak: gone
-    assert "1_3_2" not in kept and "0_0_4" not in kept
-    everything, _ = prune_masks(graph, 1.0, 1.0)
-    assert everything.all()
 
 
 # ---- interventions ---------------------------------------------------------------------

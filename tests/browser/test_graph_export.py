@@ -14,7 +14,7 @@ import mi_widgets as mw
 from mi_widgets.widgets.graph import EXPORT_NOTE
 from tests.browser.conftest import SCREENSHOTS
 from tests.browser.pixels import canvas_rgba, diverging_colors, expected_colors
-from tests.graph_fixtures import HOSTILE, known_graph, prune_masks, random_graph
+from tests.graph_fixtures import HOSTILE, known_graph, random_graph
 from tests.synthetic_features import synthetic_stats
 
 pytestmark = pytest.mark.browser
@@ -122,8 +122,7 @@ def test_the_page_prunes_exactly_as_python(offline, tmp_path, seed):
         return page.locator(ROOT).get_attribute("data-kept-ids").split(",")
 
     def kept_in_python(node_threshold, edge_threshold) -> list[str]:
-        nodes, _ = prune_masks(graph, node_threshold, edge_threshold)
-        return [graph.node_ids[i] for i in np.flatnonzero(nodes)]
+        return graph.prune(node_threshold, edge_threshold).node_ids
 
     assert kept_in_page() == kept_in_python(*thresholds)
     # the slider re-prunes in the page

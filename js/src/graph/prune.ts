@@ -5,14 +5,16 @@
  * 1. `A` = |adjacency| with each target's incoming weights summing to 1; a node's influence
  *    is `w (A + A² + …)`, `w` the logit probabilities on the logit nodes.
  * 2. Nodes are kept in order of influence until the cumulative influence reaches
- *    `nodeThreshold` (ties kept); embeddings and logits always.
+ *    `nodeThreshold` (ties kept; all when the total is 0); embeddings and logits always.
  * 3. On the adjacency restricted to kept nodes, an edge's score is its normalised weight ×
  *    (its target's influence + its target's logit weight); edges are kept likewise up to
- *    `edgeThreshold`.
+ *    `edgeThreshold` (scores of the whole `n × n` matrix, zeros included; only nonzero
+ *    edges between kept nodes can be kept).
  * 4. Features and errors without a kept outgoing edge, and features without a kept incoming
  *    edge, are dropped, repeatedly, with their edges.
  *
- * Sums are in float64.
+ * Sums are in float64 (Python's in float32: a tie at a threshold is the only place they can
+ * differ).
  */
 
 import { EMBEDDING, LOGIT } from "./model";
@@ -69,7 +71,7 @@ export function thresholdScore(scores: Float64Array, threshold: number): number 
   const sorted = Float64Array.from(scores).sort().reverse();
   let sum = 0;
   for (const s of sorted) sum += s;
-  if (sorted.length === 0) return 0;
+  if (sorted.length === 0 || !(sum > 0)) return 0;
   let cumulative = 0;
   for (let i = 0; i < sorted.length; i++) {
     cumulative += sorted[i];
@@ -101,9 +103,8 @@ export function prune(g: PruneInput, nodeThreshold: number, edgeThreshold: numbe
   }
   const edgeCut = thresholdScore(scores, edgeThreshold);
   const edges = new Uint8Array(e);
-  for (let k = 0; k < e; k++) edges[k] = scores[k] >= edgeCut ? 1 : 0;
-  // a cut of 0 keeps every entry, zeros included: every node then has edges both ways
-  if (edgeCut > 0) dropDangling(g, nodes, edges);
+  for (let k = 0; k < e; k++) edges[k] = between[k] && g.weight[k] !== 0 && scores[k] >= edgeCut ? 1 : 0;
+  dropDangling(g, nodes, edges);
   return { nodes, edges, influence: nodeInfluence };
 }
 
