@@ -3,7 +3,9 @@ AttributionGraph.intervene on the demo model with transcoders."""
 
 from __future__ import annotations
 
+import json
 import math
+import pathlib
 
 import numpy as np
 import pytest
@@ -246,3 +248,40 @@ def test_the_view_answers_an_intervention_request(demo):
     assert "error" not in sent[-1][0] and sent[-1][0]["changes"][0].endswith("× 2")
     view._on_custom_message(view, {"type": "intervene", "id": "r3", "nodes": ["E_0_0"]}, [])
     assert "hold no feature node" in sent[-1][0]["error"]
+
+
+def test_pins_supernodes_selection_and_thresholds_travel_in_the_graph_json(tmp_path):
+    view = mw.GraphView(
+        known_graph(),
+        selected="pair",
+        pinned=["1_3_2"],
+        supernodes={"pair": ["0_7_1", "0_412_4"]},
+        node_threshold=0.6,
+        edge_threshold=0.9,
+    )
+    path = view.to_json(tmp_path / "graph.json")
+    document = json.loads(path.read_text())
+    assert document["qParams"]["pinnedIds"] == ["1_3_2"]
+    assert document["qParams"]["supernodes"] == [["pair", "0_7_1", "0_412_4"]]
+    assert document["qParams"]["clickedId"] == "pair"
+    assert (document["metadata"]["node_threshold"], document["metadata"]["edge_threshold"]) == (
+        0.6,
+        0.9,
+    )
+    again = mw.GraphView(mw.AttributionGraph.from_json(path))
+    assert (again.selected, again.pinned, again.supernodes) == ("pair", ["1_3_2"], view.supernodes)
+    assert (again.node_threshold, again.edge_threshold) == (0.6, 0.9)
+    chosen = mw.GraphView(mw.AttributionGraph.from_json(path), pinned=[], node_threshold=0.7)
+    assert (chosen.pinned, chosen.node_threshold, chosen.edge_threshold) == ([], 0.7, 0.9)
+
+
+def test_a_circuit_tracer_graph_opens_with_the_views_thresholds():
+    path = (
+        pathlib.Path(__file__).parent / "data" / "circuit_tracer" / "circuit-tracer-reference.json"
+    )
+    graph = mw.AttributionGraph.from_json(path)
+    view = mw.GraphView(graph)
+    assert graph.metadata["node_threshold"] == 0.95  # how circuit-tracer pruned it
+    assert (view.node_threshold, view.edge_threshold) == (0.8, 0.98)
+    assert view.node_ids == graph.node_ids and view.tokens == graph.tokens
+    assert len(decode_array(view._edges["weight"])) == int((graph.adjacency != 0).sum())

@@ -92,6 +92,7 @@ def to_json(
             "prompt": graph.prompt,
             "node_threshold": node_threshold,
             "schema_version": SCHEMA_VERSION,
+            **_view_thresholds(metadata),
         },
         "qParams": metadata.get(
             "qParams",
@@ -103,6 +104,12 @@ def to_json(
     path = pathlib.Path(path)
     path.write_text(json.dumps(document, indent=1, allow_nan=False))
     return path
+
+
+def _view_thresholds(metadata: dict[str, Any]) -> dict[str, Any]:
+    """The edge threshold a view was left at (``GraphView.to_json``), when there is one."""
+    edge = metadata.get("edge_threshold")
+    return {} if edge is None else {"edge_threshold": edge}
 
 
 def _slugify(text: str) -> str:

@@ -3,8 +3,10 @@ group them into supernodes, and intervene on features in a live kernel."""
 
 from __future__ import annotations
 
+import pathlib
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -58,7 +60,8 @@ class GraphView(SlicedView):
         stats: the transcoders' feature statistics: a dict layer → :class:`FeatureStats`, a
             list with one per layer (``None`` for a layer without), or None.
         selected, pinned, supernodes, node_threshold, edge_threshold: the starting state
-            (default: nothing selected, thresholds 0.8 and 0.98 as circuit-tracer's).
+            (default: what the graph file carried, see :meth:`to_json`; else nothing
+            selected and thresholds 0.8 and 0.98 as circuit-tracer's).
         title: the heading (default: the prompt).
 
     Synced traits: ``selected`` (a node id, ``""`` for none), ``pinned`` (node ids),
@@ -99,11 +102,11 @@ class GraphView(SlicedView):
         graph: AttributionGraph,
         stats: Mapping[int, FeatureStats] | Sequence[FeatureStats | None] | None = None,
         *,
-        selected: str = "",
-        pinned: Sequence[str] = (),
+        selected: str | None = None,
+        pinned: Sequence[str] | None = None,
         supernodes: Mapping[str, Sequence[str]] | None = None,
-        node_threshold: float = 0.8,
-        edge_threshold: float = 0.98,
+        node_threshold: float | None = None,
+        edge_threshold: float | None = None,
         title: str | None = None,
     ) -> None:
         if not isinstance(graph, AttributionGraph):
@@ -116,6 +119,15 @@ class GraphView(SlicedView):
         self._index = {node: i for i, node in enumerate(self._ids)}
         self._stats = _check_stats(stats, graph)
         vocab = next((list(s.vocab) for s in self._stats.values()), [])
+        saved = saved_view_state(graph)
+        given = {
+            "selected": selected,
+            "pinned": None if pinned is None else list(pinned),
+            "supernodes": None if supernodes is None else dict(supernodes),
+            "node_threshold": node_threshold,
+            "edge_threshold": edge_threshold,
+        }
+        state = {key: saved[key] if value is None else value for key, value in given.items()}
         super().__init__(
             title=graph.prompt if title is None else title,
             tokens=list(graph.tokens),
@@ -123,11 +135,7 @@ class GraphView(SlicedView):
             logit_position=graph.logit_position,
             node_ids=self._ids,
             logit_tokens=list(graph.logit_tokens),
-            selected=selected,
-            pinned=list(pinned),
-            supernodes=dict(supernodes or {}),
-            node_threshold=node_threshold,
-            edge_threshold=edge_threshold,
+            **state,
             stats_info={
                 str(layer): {**stats_info(s), "n_features": s.n_features}
                 for layer, s in self._stats.items()
@@ -172,6 +180,25 @@ class GraphView(SlicedView):
         except KeyError:
             return False
         return layer in self._stats and 0 <= feature < self._stats[layer].n_features
+
+    def to_json(self, path: str | pathlib.Path) -> pathlib.Path:
+        """Write the graph as Neuronpedia graph JSON with this view's state: pins, supernodes
+        and the selection in ``qParams`` (``pinnedIds``, ``supernodes`` as
+        ``[[name, *node ids], ...]``, ``clickedId``), the thresholds in ``metadata``
+        (``node_threshold``, ``edge_threshold``). A GraphView of the file opens the same way."""
+        q_params = {
+            **self._graph.metadata.get("qParams", {}),
+            "pinnedIds": list(self.pinned),
+            "supernodes": [[name, *members] for name, members in self.supernodes.items()],
+            "clickedId": self.selected,
+        }
+        metadata = {
+            **self._graph.metadata,
+            "qParams": q_params,
+            "edge_threshold": self.edge_threshold,
+        }
+        graph = replace(self._graph, metadata=metadata)
+        return graph.to_json(path, node_threshold=self.node_threshold)
 
     def _feature_keys(self, node: str) -> list[str]:
         """The two slice keys of feature node ``node`` when its layer has statistics."""
@@ -306,6 +333,38 @@ class GraphView(SlicedView):
     def __repr__(self) -> str:
         shown = f", selected {self.selected!r}" if self.selected else ""
         return f"GraphView({self._graph!r}{shown})"
+
+
+def saved_view_state(graph: AttributionGraph) -> dict[str, Any]:
+    """The view state a graph file carries (``qParams`` and thresholds in its metadata, as
+    :meth:`GraphView.to_json` writes them), node ids not in the graph left out; defaults
+    (nothing selected, thresholds 0.8 and 0.98) where it carries none. The thresholds are a
+    view's only when both are there (``edge_threshold`` is ours)."""
+    metadata = graph.metadata
+    q_params = metadata.get("qParams") or {}
+    known = set(graph.node_ids)
+    groups = {}
+    for group in q_params.get("supernodes") or []:
+        if isinstance(group, list) and group and isinstance(group[0], str):
+            members = [m for m in group[1:] if m in known]
+            if members and group[0] not in known:
+                groups[group[0]] = members
+    clicked = q_params.get("clickedId") or ""
+    by_view = "edge_threshold" in metadata
+    return {
+        "selected": clicked if clicked in known or clicked in groups else "",
+        "pinned": [node for node in q_params.get("pinnedIds") or [] if node in known],
+        "supernodes": groups,
+        # a file written by a view has both thresholds; a lone node_threshold is the pruning a
+        # graph was made with (circuit-tracer's files), not a view's state
+        "node_threshold": _fraction(metadata.get("node_threshold"), 0.8) if by_view else 0.8,
+        "edge_threshold": _fraction(metadata.get("edge_threshold"), 0.98),
+    }
+
+
+def _fraction(value: Any, default: float) -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
+    return float(value) if ok else default
 
 
 def encode_nodes(graph: AttributionGraph) -> dict[str, EncodedArray]:

@@ -24,7 +24,9 @@ CANVAS = f"{ROOT} .mi-graph-canvas"
 _LAYOUT_TS = pathlib.Path(__file__).resolve().parents[2] / "js/src/graph/layout.ts"
 MARGIN = {
     side: int(value)
-    for side, value in re.findall(r"(\w+): (\d+)", re.search(r"MARGIN = \{(.*?)\}", _LAYOUT_TS.read_text()).group(1))
+    for side, value in re.findall(
+        r"(\w+): (\d+)", re.search(r"MARGIN = \{(.*?)\}", _LAYOUT_TS.read_text()).group(1)
+    )
 }
 BACKGROUND = {"light": [255, 255, 255], "dark": [0x11, 0x13, 0x18]}
 
@@ -180,3 +182,32 @@ def test_save_png_downloads_the_picture(offline, tmp_path):
     download_info.value.save_as(saved)
     assert download_info.value.suggested_filename == "known-graph.png"
     assert saved.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and saved.stat().st_size > 5000
+
+
+def test_a_graph_written_by_circuit_tracer_opens_and_paints(offline, tmp_path):
+    path = pathlib.Path(__file__).parents[1] / "data/circuit_tracer/circuit-tracer-reference.json"
+    graph = mw.AttributionGraph.from_json(path)
+    session, page = open_view(
+        offline, tmp_path, mw.GraphView(graph, node_threshold=1.0, edge_threshold=1.0), name="ct"
+    )
+    root = page.locator(ROOT)
+    assert root.get_attribute("data-state") == "ready"
+    assert int(root.get_attribute("data-kept")) == graph.n_nodes
+    rgba = canvas_rgba(page, CANVAS)
+    painted = (np.abs(rgba[..., :3].astype(int) - BACKGROUND["light"]).sum(-1) > 30).mean()
+    assert painted > 0.01, f"only {painted:.2%} of the canvas is drawn"
+    ramp = diverging_colors(False)
+    for index in (220, 35):  # edges of both signs
+        near = (np.abs(rgba[..., :3].astype(int) - ramp[index]) <= 60).all(-1)
+        assert near.any()
+    tokens = page.eval_on_selector_all(
+        f"{ROOT} .mi-graph-axis .mi-tok", "els => els.map(e => e.dataset.token)"
+    )
+    assert tokens == graph.tokens
+    pruned = mw.GraphView(graph)
+    session, page = open_view(offline, tmp_path, pruned, name="ct_pruned")
+    assert (
+        page.locator(ROOT).get_attribute("data-kept-ids").split(",")
+        == graph.prune(0.8, 0.98).node_ids
+    )
+    assert session.requests == [] and session.errors == []

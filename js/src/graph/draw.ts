@@ -167,7 +167,12 @@ function paintLogit(ctx: CanvasRenderingContext2D, p: Paint, node: number, x: nu
   ctx.fillStyle = colors.fg;
   ctx.fillText(shortToken(token, 8), x, y - h / 2 - 14, 60);
   ctx.fillStyle = colors.muted;
-  ctx.fillText(probability.toFixed(2), x, y - h / 2 - 3, 60);
+  ctx.fillText(formatProbability(probability), x, y - h / 2 - 3, 60);
+}
+
+/** A probability in a few characters: `0.42`, `3e-4`. */
+export function formatProbability(p: number): string {
+  return p >= 0.01 || p === 0 ? p.toFixed(2) : p.toExponential(0);
 }
 
 function paintSupernode(ctx: CanvasRenderingContext2D, p: Paint, node: number, x: number, y: number): void {
