@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildDisplay } from "../src/graph/display";
+import { buildDisplay, byMagnitude, incoming } from "../src/graph/display";
 import { moveCursor } from "../src/graph/keys";
 import { layout } from "../src/graph/layout";
 import { influence, prune, thresholdScore } from "../src/graph/prune";
@@ -86,6 +86,11 @@ describe("pruning", () => {
 });
 
 describe("display", () => {
+  it("orders edges by decreasing |weight|, ties by index", () => {
+    const order = byMagnitude(Float32Array.from([0.5, -2, 0, 2, 1e-30, -0.5]));
+    expect([...order]).toEqual([1, 3, 0, 5, 4, 2]);
+  });
+
   it("draws a supernode with the sums of its members' edges and shows pinned nodes", () => {
     const g = knownGraph();
     const kept = prune(g, 0.8, 0.98);
@@ -98,7 +103,7 @@ describe("display", () => {
     expect(toF2).toHaveLength(1);
     expect(display.weight[toF2[0]]).toBeCloseTo(1.0 - 2.0, 6);
     // strongest first
-    const ins = display.in.get(2) ?? [];
+    const ins = incoming(display, 2);
     expect(Math.abs(display.weight[ins[0]])).toBeGreaterThanOrEqual(Math.abs(display.weight[ins[ins.length - 1]]));
   });
 

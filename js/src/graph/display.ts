@@ -21,9 +21,23 @@ export interface Display {
   source: Int32Array;
   target: Int32Array;
   weight: Float32Array;
-  /** Edges of each shown node: `out[node]`, `in[node]` (edge indices), largest |weight| first. */
-  out: Map<number, number[]>;
-  in: Map<number, number[]>;
+  /** Every shown edge, strongest (largest |weight|) first. */
+  order: Int32Array;
+  /** Edge indices by source (`outEdges[outStart[node] .. outStart[node + 1]]`) and by target, largest |weight| first. */
+  outStart: Int32Array;
+  outEdges: Int32Array;
+  inStart: Int32Array;
+  inEdges: Int32Array;
+}
+
+/** Edges leaving shown node `node`, strongest first. */
+export function outgoing(display: Display, node: number): Int32Array {
+  return display.outEdges.subarray(display.outStart[node], display.outStart[node + 1]);
+}
+
+/** Edges entering shown node `node`, strongest first. */
+export function incoming(display: Display, node: number): Int32Array {
+  return display.inEdges.subarray(display.inStart[node], display.inStart[node + 1]);
 }
 
 /** The display of `graph` pruned as `pruned`, with `pinned` node indices and `groups`. */
@@ -34,52 +48,77 @@ export function buildDisplay(graph: GraphData, pruned: Pruned, pinned: ReadonlyS
   groups.forEach((group, g) => {
     for (const m of group.members) rep[m] = n + g;
   });
-  const shown = (i: number) => pruned.nodes[i] === 1 || pinned.has(i);
+  const shown = new Uint8Array(n);
+  for (let i = 0; i < n; i++) shown[i] = pruned.nodes[i] === 1 || pinned.has(i) ? 1 : 0;
   const seen = new Set<number>();
-  for (let i = 0; i < n; i++) if (shown(i)) seen.add(rep[i]);
-  const sums = new Map<number, number>();
-  const pairs: [number, number][] = [];
+  for (let i = 0; i < n; i++) if (shown[i]) seen.add(rep[i]);
   const { source, target, weight } = graph;
+  const source2: number[] = [];
+  const target2: number[] = [];
+  const weight2: number[] = [];
+  // edges into or out of a supernode are summed per (source, target) pair
+  const merged = new Map<number, number>();
+  const width = n + groups.length;
   for (let k = 0; k < source.length; k++) {
     const s = source[k];
     const t = target[k];
-    if (!shown(s) || !shown(t)) continue;
+    if (!shown[s] || !shown[t]) continue;
     if (!pruned.edges[k] && !pinned.has(s) && !pinned.has(t)) continue;
     const a = rep[s];
     const b = rep[t];
     if (a === b) continue;
-    const key = a * (n + groups.length) + b;
-    const before = sums.get(key);
-    if (before === undefined) pairs.push([a, b]);
-    sums.set(key, (before ?? 0) + weight[k]);
+    if (a === s && b === t) {
+      source2.push(a);
+      target2.push(b);
+      weight2.push(weight[k]);
+      continue;
+    }
+    const key = a * width + b;
+    const at = merged.get(key);
+    if (at === undefined) {
+      merged.set(key, weight2.length);
+      source2.push(a);
+      target2.push(b);
+      weight2.push(weight[k]);
+    } else weight2[at] += weight[k];
   }
-  const count = pairs.length;
-  const display: Display = {
-    nodes: [...seen].sort((x, y) => x - y),
-    supernodes: groups,
-    source: new Int32Array(count),
-    target: new Int32Array(count),
-    weight: new Float32Array(count),
-    out: new Map(),
-    in: new Map(),
+  const edges = {
+    source: Int32Array.from(source2),
+    target: Int32Array.from(target2),
+    weight: Float32Array.from(weight2),
   };
-  pairs.forEach(([a, b], k) => {
-    display.source[k] = a;
-    display.target[k] = b;
-    display.weight[k] = sums.get(a * (n + groups.length) + b) ?? 0;
-    push(display.out, a, k);
-    push(display.in, b, k);
-  });
-  const byMagnitude = (x: number, y: number) => Math.abs(display.weight[y]) - Math.abs(display.weight[x]) || x - y;
-  for (const list of display.out.values()) list.sort(byMagnitude);
-  for (const list of display.in.values()) list.sort(byMagnitude);
-  return display;
+  const order = byMagnitude(edges.weight);
+  const [outStart, outEdges] = grouped(edges.source, order, width);
+  const [inStart, inEdges] = grouped(edges.target, order, width);
+  return { nodes: [...seen].sort((x, y) => x - y), supernodes: groups, ...edges, order, outStart, outEdges, inStart, inEdges };
 }
 
-function push(map: Map<number, number[]>, key: number, value: number): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
+/** Edge indices by decreasing |weight| (ties: lower index first), with one numeric sort. */
+export function byMagnitude(weight: Float32Array): Int32Array {
+  const e = weight.length;
+  if (e >= INDEX_SPAN) throw new Error(`too many edges to sort: ${e}`);
+  // |w| as float32 bits orders like an integer; the low bits carry the (reversed) index
+  const bits = new Uint32Array(Float32Array.from(weight, Math.abs).buffer);
+  const keys = new Float64Array(e);
+  for (let k = 0; k < e; k++) keys[k] = bits[k] * INDEX_SPAN + (INDEX_SPAN - 1 - k);
+  keys.sort();
+  const order = new Int32Array(e);
+  for (let j = 0; j < e; j++) order[j] = INDEX_SPAN - 1 - (keys[e - 1 - j] % INDEX_SPAN);
+  return order;
+}
+
+/** Up to 2**21 edges: float32 bits (31) and an index (21) fit a float64's 53-bit integers. */
+const INDEX_SPAN = 2 ** 21;
+
+/** `[start [size + 1], edges]`: edge indices grouped by `keys[edge]`, each group in `order`. */
+function grouped(keys: Int32Array, order: Int32Array, size: number): [Int32Array, Int32Array] {
+  const start = new Int32Array(size + 1);
+  for (let k = 0; k < keys.length; k++) start[keys[k] + 1]++;
+  for (let i = 0; i < size; i++) start[i + 1] += start[i];
+  const fill = start.slice(0, size);
+  const edges = new Int32Array(keys.length);
+  for (const k of order) edges[fill[keys[k]]++] = k;
+  return [start, edges];
 }
 
 /** Supernodes of the `supernodes` trait as node indices (unknown ids left out, empty groups dropped). */

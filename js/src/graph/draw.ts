@@ -9,11 +9,17 @@ import { DARK_DIVERGING, LIGHT_DIVERGING, divergingIndex, scaleFor } from "../li
 import type { ThemeColors } from "../lib/theme";
 import { shortToken } from "../lib/tokens";
 import type { GraphData } from "./data";
-import type { Display } from "./display";
+import { type Display, incoming, outgoing } from "./display";
 import type { Layout } from "./layout";
 import { EMBEDDING, ERROR, FEATURE, LOGIT } from "./model";
 
 const BUCKETS = 6;
+/** Edges drawn with widths by |weight|; weaker ones are drawn 1 px wide (fast to stroke). */
+export const WIDE_EDGES = 2_000;
+/** Edges drawn at most, the strongest first (hover and selection still show any node's edges). */
+export const DRAWN_EDGES = 20_000;
+/** Edges of a hovered node drawn with widths (its strongest, half in and half out). */
+const HOVER_WIDE = 24;
 
 export interface Paint {
   g: GraphData;
@@ -51,7 +57,9 @@ export function paintGraph(canvas: HTMLCanvasElement, p: Paint, ratio: number): 
   ctx.fillStyle = p.colors.bg;
   ctx.fillRect(0, 0, layout.width, layout.height);
   paintRows(ctx, p);
-  paintEdges(ctx, p, null, 1);
+  const { order } = p.display;
+  paintEdges(ctx, p, order.subarray(WIDE_EDGES, DRAWN_EDGES), 1, 0);
+  paintEdges(ctx, p, order.subarray(0, WIDE_EDGES), 1);
   paintNodes(ctx, p, p.display.nodes);
 }
 
@@ -68,32 +76,41 @@ function paintRows(ctx: CanvasRenderingContext2D, p: Paint): void {
   }
 }
 
-/** Draw the edges `which` (all shown edges when null), opacity times `alpha`. */
-export function paintEdges(ctx: CanvasRenderingContext2D, p: Paint, which: readonly number[] | null, alpha: number, widen = 1): void {
+/** Segments stroked per path: long paths of crossing lines are slow to stroke. */
+const CHUNK = 128;
+
+/**
+ * Draw the edges `which`, opacity times `alpha`, widths times `widen` (0: every edge 1 px wide,
+ * the weakest first under the others).
+ */
+export function paintEdges(ctx: CanvasRenderingContext2D, p: Paint, which: ArrayLike<number>, alpha: number, widen = 1): void {
   const { display, layout } = p;
   const scale = edgeScale(display);
+  const { positive, negative } = edgeColors(p.dark);
   const paths = [0, 1].map(() => Array.from({ length: BUCKETS }, () => new Path2D()));
-  const count = which ? which.length : display.weight.length;
-  for (let j = 0; j < count; j++) {
-    const k = which ? which[j] : j;
+  const counts = new Int32Array(2 * BUCKETS);
+  const stroke = (sign: number, bucket: number) => {
+    const m = (bucket + 1) / BUCKETS;
+    ctx.strokeStyle = sign === 0 ? positive : negative;
+    ctx.globalAlpha = Math.min(1, (0.12 + 0.7 * m) * alpha);
+    ctx.lineWidth = widen === 0 ? 1 : (0.5 + 3.5 * m) * widen;
+    ctx.stroke(paths[sign][bucket]);
+    paths[sign][bucket] = new Path2D();
+    counts[sign * BUCKETS + bucket] = 0;
+  };
+  for (let j = 0; j < which.length; j++) {
+    const k = which[j];
     const w = display.weight[k];
     const bucket = Math.min(BUCKETS - 1, Math.floor((Math.abs(w) / scale) * BUCKETS));
-    const path = paths[w >= 0 ? 0 : 1][bucket];
+    const sign = w >= 0 ? 0 : 1;
+    const path = paths[sign][bucket];
     const s = display.source[k];
     const t = display.target[k];
     path.moveTo(layout.x.get(s) ?? 0, layout.y.get(s) ?? 0);
     path.lineTo(layout.x.get(t) ?? 0, layout.y.get(t) ?? 0);
+    if (++counts[sign * BUCKETS + bucket] === CHUNK) stroke(sign, bucket);
   }
-  const { positive, negative } = edgeColors(p.dark);
-  for (let sign = 0; sign < 2; sign++) {
-    ctx.strokeStyle = sign === 0 ? positive : negative;
-    for (let b = 0; b < BUCKETS; b++) {
-      const m = (b + 1) / BUCKETS;
-      ctx.globalAlpha = Math.min(1, (0.12 + 0.7 * m) * alpha);
-      ctx.lineWidth = (0.5 + 3.5 * m) * widen;
-      ctx.stroke(paths[sign][b]);
-    }
-  }
+  for (let sign = 0; sign < 2; sign++) for (let b = 0; b < BUCKETS; b++) if (counts[sign * BUCKETS + b]) stroke(sign, b);
   ctx.globalAlpha = 1;
 }
 
@@ -220,8 +237,8 @@ export function paintOverlay(canvas: HTMLCanvasElement, p: Paint, h: Highlight, 
     ctx.fillStyle = colors.bg;
     ctx.fillRect(0, 0, layout.width, layout.height);
     ctx.globalAlpha = 1;
-    const ins = (display.in.get(focus) ?? []).slice(0, h.strongest);
-    const outs = (display.out.get(focus) ?? []).slice(0, h.strongest);
+    const ins = incoming(display, focus).slice(0, h.strongest);
+    const outs = outgoing(display, focus).slice(0, h.strongest);
     const edges = [...ins, ...outs];
     paintEdges(ctx, p, edges, 1.5, 1.5);
     const near = new Set<number>([focus]);
@@ -230,8 +247,10 @@ export function paintOverlay(canvas: HTMLCanvasElement, p: Paint, h: Highlight, 
     ring(ctx, p, focus, colors.accent, 3);
   }
   if (h.hovered !== null && h.hovered !== focus && layout.x.has(h.hovered)) {
-    const edges = [...(display.in.get(h.hovered) ?? []), ...(display.out.get(h.hovered) ?? [])];
-    paintEdges(ctx, p, edges, 1.2);
+    const [ins, outs] = [incoming(display, h.hovered), outgoing(display, h.hovered)];
+    const wide = HOVER_WIDE / 2;
+    paintEdges(ctx, p, [...ins.subarray(wide), ...outs.subarray(wide)], 1.2, 0);
+    paintEdges(ctx, p, [...ins.subarray(0, wide), ...outs.subarray(0, wide)], 1.2);
     ring(ctx, p, h.hovered, colors.fg, 1.5, [3, 2]);
   }
   if (h.cursor !== null && h.cursor !== focus && layout.x.has(h.cursor)) ring(ctx, p, h.cursor, colors.accent, 1.5, [2, 2]);

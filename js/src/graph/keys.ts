@@ -4,7 +4,7 @@
  */
 
 import type { KeyLike } from "../lib/keyboard";
-import type { Display } from "./display";
+import { type Display, incoming, outgoing } from "./display";
 import type { Layout } from "./layout";
 
 export type GraphKey = "up" | "down" | "left" | "right" | "select" | "pin" | "intervene" | "clear";
@@ -32,11 +32,11 @@ export function graphKey(event: KeyLike): GraphKey | null {
 /** Where a move key takes the cursor from `node` (null: nowhere to go). */
 export function moveCursor(key: GraphKey, node: number, display: Display, layout: Layout, rowOf: (node: number) => number): number | null {
   if (key === "up") {
-    const k = display.out.get(node)?.[0];
+    const k = outgoing(display, node)[0];
     return k === undefined ? null : display.target[k];
   }
   if (key === "down") {
-    const k = display.in.get(node)?.[0];
+    const k = incoming(display, node)[0];
     return k === undefined ? null : display.source[k];
   }
   const row = layout.rowNodes[rowOf(node)] ?? [];

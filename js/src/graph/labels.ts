@@ -3,7 +3,7 @@
 import { formatValue } from "../lib/diverging";
 import { shortToken } from "../lib/tokens";
 import type { GraphData } from "./data";
-import type { Display } from "./display";
+import { type Display, incoming, outgoing } from "./display";
 import { EMBEDDING, ERROR, FEATURE } from "./model";
 
 export interface Names {
@@ -46,16 +46,16 @@ export function nodeTip(names: Names, node: number): { text: string; data: Recor
     if (g.kind[node] === FEATURE) lines.push(`activation ${formatValue(g.activation[node])}`);
     if (Number.isFinite(g.value[node])) lines.push(`value ${g.value[node]}`);
   }
-  const edges = (list: number[] | undefined, end: Int32Array, title: string) => {
-    const all = list ?? [];
+  const edges = (list: Int32Array, end: Int32Array, title: string) => {
+    const all = [...list];
     if (!all.length) return [];
     lines.push(`${title} (${all.length}):`);
     for (const k of all.slice(0, LISTED)) lines.push(`  ${display.weight[k] >= 0 ? "+" : ""}${display.weight[k]}  ${nodeLabel(names, end[k])}`);
     if (all.length > LISTED) lines.push(`  … ${all.length - LISTED} more`);
     return all.map((k) => [nodeId(names, end[k]), display.weight[k]]);
   };
-  const inputs = edges(display.in.get(node), display.source, "inputs");
-  const outputs = edges(display.out.get(node), display.target, "outputs");
+  const inputs = edges(incoming(display, node), display.source, "inputs");
+  const outputs = edges(outgoing(display, node), display.target, "outputs");
   return {
     text: lines.join("\n"),
     data: { node: nodeId(names, node), inputs: JSON.stringify(inputs), outputs: JSON.stringify(outputs) },

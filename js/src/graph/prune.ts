@@ -68,16 +68,16 @@ export function influence(g: PruneInput, mask: Uint8Array | null): Float64Array 
 
 /** The smallest score kept: scores sorted down until their cumulative share reaches `threshold`. */
 export function thresholdScore(scores: Float64Array, threshold: number): number {
-  const sorted = Float64Array.from(scores).sort().reverse();
+  const sorted = Float64Array.from(scores).sort();
   let sum = 0;
-  for (const s of sorted) sum += s;
+  for (let i = 0; i < sorted.length; i++) sum += sorted[i];
   if (sorted.length === 0 || !(sum > 0)) return 0;
   let cumulative = 0;
-  for (let i = 0; i < sorted.length; i++) {
+  for (let i = sorted.length - 1; i >= 0; i--) {
     cumulative += sorted[i];
     if (cumulative / sum >= threshold) return sorted[i];
   }
-  return sorted[sorted.length - 1];
+  return sorted[0];
 }
 
 /** Which nodes and edges `prune(nodeThreshold, edgeThreshold)` keeps. */

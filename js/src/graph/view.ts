@@ -20,7 +20,7 @@ import { Tooltip } from "../lib/tooltip";
 import { FeatureCard } from "./card";
 import { readGraph, type GraphData } from "./data";
 import { buildDisplay, readSupernodes, type Display } from "./display";
-import { nodeAt, paintGraph, paintOverlay, type Paint } from "./draw";
+import { DRAWN_EDGES, nodeAt, paintGraph, paintOverlay, type Paint } from "./draw";
 import { GRAPH_KEY_HELP, graphKey, moveCursor } from "./keys";
 import { nodeId, nodeLabel, nodeTip, type Names } from "./labels";
 import { layout, shownRow } from "./layout";
@@ -58,6 +58,8 @@ export class GraphController extends Controller<Model> {
   private graph: GraphData | null = null;
   private indexOf = new Map<string, number>();
   private pruned: Pruned | null = null;
+  /** The thresholds `pruned` was computed for. */
+  private prunedAt = "";
   private paint: Paint | null = null;
   private hovered: number | null = null;
   private cursor: number | null = null;
@@ -163,7 +165,10 @@ export class GraphController extends Controller<Model> {
   // ---- rendering --------------------------------------------------------------------------
 
   protected render(flags: number): void {
-    if (flags & DATA && !this.readData()) return;
+    if (flags & DATA) {
+      this.pruned = null;
+      if (!this.readData()) return;
+    }
     if (!this.graph) return;
     if (flags & SHAPE) this.reshape();
     if (flags & (SHAPE | PAINT) && this.paint) {
@@ -204,7 +209,10 @@ export class GraphController extends Controller<Model> {
   private reshape(): void {
     const g = this.graph as GraphData;
     const started = performance.now();
-    this.pruned = prune(g, this.model.get("node_threshold") ?? 0.8, this.model.get("edge_threshold") ?? 0.98);
+    const thresholds: [number, number] = [this.model.get("node_threshold") ?? 0.8, this.model.get("edge_threshold") ?? 0.98];
+    const key = thresholds.join("|");
+    if (!this.pruned || key !== this.prunedAt) this.pruned = prune(g, ...thresholds);
+    this.prunedAt = key;
     const pinned = new Set((this.model.get("pinned") ?? []).map((id) => this.indexOf.get(id)).filter((i): i is number => i !== undefined));
     const groups = readSupernodes(this.model.get("supernodes") ?? {}, this.indexOf);
     const display = buildDisplay(g, this.pruned, pinned, groups);
@@ -289,7 +297,9 @@ export class GraphController extends Controller<Model> {
     this.buttons.pin.disabled = selected === null || selected >= (this.graph?.n ?? 0);
     this.buttons.ungroup.disabled = selected === null || selected < (this.graph?.n ?? 0);
     this.buttons.group.disabled = !(this.model.get("pinned") ?? []).length;
-    const shown = this.paint ? `${this.paint.display.nodes.length} nodes, ${this.paint.display.weight.length} edges shown` : "";
+    const edges = this.paint?.display.weight.length ?? 0;
+    const drawn = edges > DRAWN_EDGES ? ` (the ${DRAWN_EDGES.toLocaleString("en")} strongest drawn; hover any node for all of its)` : "";
+    const shown = this.paint ? `${this.paint.display.nodes.length} nodes, ${edges} edges shown${drawn}` : "";
     this.selection.textContent = names && selected !== null ? `selected: ${nodeLabel(names, selected)} · ${shown}` : `nothing selected · ${shown}`;
   }
 
