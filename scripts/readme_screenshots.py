@@ -16,7 +16,9 @@ the output:
 * ``causal_interventions.png`` (and ``_dark``): activation patching and direct logit
   attribution of the demo model copying a token from its context;
 * ``logit_lens.png`` (and ``_dark``): the demo model's logit lens on the same sentence, the
-  last cell (where the last layer predicts the copied token) hovered.
+  last cell (where the last layer predicts the copied token) hovered;
+* ``graph_view.png`` (and ``_dark``): the attribution graph of the same sentence (transcoders
+  with random weights until the trained demo transcoders exist), a feature selected.
 """
 
 from __future__ import annotations
@@ -101,6 +103,21 @@ trace = mw.trace(model, tokenizer, "The list holds key value file name. The list
 lens = mw.logit_lens(trace, targets=[" value"])
 display(mw.LogitLensView(lens, title="Demo model: logit lens"))
 """
+GRAPH_CELL = """
+import mi_widgets as mw
+from mi_widgets.circuits import Transcoder, TranscoderSet
+model, tokenizer = mw.demo_model()
+d_model, n_layers = model.config.hidden_size, model.config.num_hidden_layers
+transcoders = TranscoderSet(
+    [Transcoder(d_model, 512, layer=i, k=16, seed=i) for i in range(n_layers)]
+)  # random: the trained demo transcoders replace them
+graph = mw.attribute(model, tokenizer, "The list holds key value file name. The list holds key",
+                     transcoders)
+view = mw.GraphView(graph, title="Demo model: attribution graph of ' value'")
+pruned = graph.prune()  # what the view shows at its default thresholds
+view.selected = next(i for i, kind in zip(pruned.node_ids, pruned.node_kinds) if kind == "feature")
+display(view)
+"""
 #: file stem, cell, views that must be ready, element to hover, hover point as fractions of
 #: it, also in the dark theme
 SHOTS = [
@@ -138,6 +155,7 @@ SHOTS = [
         True,
     ),
     ("logit_lens", LENS_CELL, ("lens-view",), ".mi-lens-overlay", (0.97, 0.83), True),
+    ("graph_view", GRAPH_CELL, ("graph-view",), ".mi-graph-overlay", (0.5, 0.5), True),
 ]
 
 

@@ -126,6 +126,7 @@ export class GraphController extends Controller<Model> {
     this.listen("change:stats_info", CARD);
     this.followTheme(this.root, PAINT | OVERLAY | CARD);
     this.bindEvents();
+    this.followWidth();
     this.invalidate(ALL);
   }
 
@@ -218,7 +219,7 @@ export class GraphController extends Controller<Model> {
     const display = buildDisplay(g, this.pruned, pinned, groups);
     const tokens = this.model.get("tokens") ?? [];
     const nLayers = this.model.get("n_layers") ?? 1;
-    const width = Math.max(560, Math.min(1600, this.root.clientWidth - 24 || 960));
+    const width = this.canvasWidth();
     const perLayer = display.nodes.length / Math.max(1, nLayers);
     const rowHeight = perLayer > 400 ? 170 : perLayer > 60 ? 120 : 84;
     const height = 42 + (nLayers + 2) * rowHeight;
@@ -233,6 +234,23 @@ export class GraphController extends Controller<Model> {
     this.root.dataset.keptIds = kept.map((i) => (this.model.get("node_ids") ?? [])[i]).join(",");
     this.root.dataset.edges = String(display.weight.length);
     this.root.dataset.pruneMs = (performance.now() - started).toFixed(1);
+  }
+
+  /** The canvas width for the root's width (960 px while the root is not laid out yet). */
+  private canvasWidth(): number {
+    const available = this.root.clientWidth;
+    return available > 0 ? Math.max(560, Math.min(1600, available - 24)) : 960;
+  }
+
+  /** Lay the graph out again when the view's width changes (e.g. it enters the page). */
+  private followWidth(): void {
+    const Observer = this.root.ownerDocument.defaultView?.ResizeObserver;
+    if (!Observer) return;
+    const observer = new Observer(() => {
+      if (this.paint && Math.abs(this.canvasWidth() - this.paint.layout.width) > 20) this.invalidate(SHAPE | PAINT | OVERLAY);
+    });
+    observer.observe(this.root);
+    this.disposers.push(() => observer.disconnect());
   }
 
   private renderAxis(tokens: readonly string[], columnWidth: number): void {
