@@ -13,7 +13,7 @@ import { make } from "../lib/dom";
 import { buildFrame, frameLine } from "../lib/frame";
 import { fromFormControl } from "../lib/keyboard";
 import { readFeature, type FeatureData } from "../feature/layout";
-import { downloadCanvas, safeFilename } from "../lib/png";
+import { composeFigure, downloadCanvas, safeFilename } from "../lib/png";
 import { reasonOf } from "../lib/requests";
 import { markInvisible, renderToken } from "../lib/tokens";
 import { Tooltip } from "../lib/tooltip";
@@ -493,24 +493,9 @@ export class GraphController extends Controller<Model> {
   }
 
   private savePng(): Promise<void> {
-    const doc = this.root.ownerDocument;
     const title = this.model.get("title") || "Attribution graph";
-    const colors = this.colors(this.root);
-    const canvas = doc.createElement("canvas");
-    const pad = 12;
-    canvas.width = this.canvas.width + 2 * pad;
-    canvas.height = this.canvas.height + 2 * pad + 28;
-    const ctx = canvas.getContext("2d");
-    if (ctx) {
-      ctx.fillStyle = colors.bg;
-      ctx.fillRect(0, 0, canvas.width, canvas.height);
-      ctx.fillStyle = colors.fg;
-      ctx.font = "bold 16px system-ui, sans-serif";
-      ctx.textBaseline = "top";
-      ctx.fillText(title, pad, pad, canvas.width - 2 * pad);
-      ctx.drawImage(this.canvas, pad, pad + 28);
-      ctx.drawImage(this.overlay, pad, pad + 28);
-    }
-    return downloadCanvas(canvas, safeFilename(title));
+    const spec = { title, colors: this.colors(this.root), thumbs: [], main: this.canvas, overlay: this.overlay };
+    const figure = composeFigure({ ...spec, rowLabels: [], colLabels: [], cell: 12 }, this.root.ownerDocument);
+    return downloadCanvas(figure, safeFilename(title));
   }
 }
