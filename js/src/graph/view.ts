@@ -7,26 +7,25 @@
  */
 
 import type { AnyModel } from "@anywidget/types";
-import { decode, decodeArray, type ArrayHeader } from "../lib/binary";
+import { decode } from "../lib/binary";
 import { Controller } from "../lib/controller";
-import { make } from "../lib/dom";
-import { buildFrame, frameLine } from "../lib/frame";
 import { fromFormControl } from "../lib/keyboard";
 import { readFeature, type FeatureData } from "../feature/layout";
 import { composeFigure, downloadCanvas, safeFilename } from "../lib/png";
 import { reasonOf } from "../lib/requests";
+import { buildGraphDom, type GraphDom } from "./dom";
+import { runIntervention } from "./intervention";
 import { markInvisible, renderToken } from "../lib/tokens";
-import { Tooltip } from "../lib/tooltip";
-import { FeatureCard } from "./card";
+import type { Tooltip } from "../lib/tooltip";
+import type { FeatureCard } from "./card";
 import { readGraph, type GraphData } from "./data";
 import { buildDisplay, readSupernodes, type Display } from "./display";
 import { DRAWN_EDGES, nodeAt, paintGraph, paintOverlay, type Paint } from "./draw";
-import { GRAPH_KEY_HELP, graphKey, moveCursor } from "./keys";
+import { graphKey, moveCursor } from "./keys";
 import { nodeId, nodeLabel, nodeTip, type Names } from "./labels";
 import { layout, shownRow } from "./layout";
 import { FEATURE, type EdgesTrait, type Model, type NodesTrait } from "./model";
 import { prune, type Pruned } from "./prune";
-import { GRAPH_CSS } from "./styles";
 
 const DATA = 1;
 const SHAPE = 2;
@@ -51,8 +50,8 @@ export class GraphController extends Controller<Model> {
   private readonly tooltip: Tooltip;
   private readonly card: FeatureCard;
   private readonly result: HTMLDivElement;
-  private readonly sliders: { node: HTMLInputElement; edge: HTMLInputElement; nodeOut: HTMLOutputElement; edgeOut: HTMLOutputElement };
-  private readonly buttons: { pin: HTMLButtonElement; group: HTMLButtonElement; ungroup: HTMLButtonElement; ablate: HTMLButtonElement; double: HTMLButtonElement };
+  private readonly sliders: GraphDom["sliders"];
+  private readonly buttons: GraphDom["buttons"];
   private readonly groupName: HTMLInputElement;
   private readonly loader = this.sliceLoader<FeatureData>(CARD);
   private graph: GraphData | null = null;
@@ -67,56 +66,20 @@ export class GraphController extends Controller<Model> {
   constructor(model: AnyModel<Model>, el: HTMLElement) {
     super(model);
     const doc = el.ownerDocument;
-    const frame = buildFrame(doc, { className: "mi-graph-view", css: GRAPH_CSS, help: GRAPH_KEY_HELP, onSave: () => void this.savePng() });
-    this.root = frame.root;
-    this.title = frame.title;
-    this.selection = frameLine(frame, "mi-selection", true);
-    const controls = make(doc, "div", "mi-graph-controls");
-    frame.help.before(controls);
-    const slider = (label: string, name: string) => {
-      const box = make(doc, "label", "", controls);
-      box.append(label);
-      const input = make(doc, "input", `mi-${name}-threshold`, box);
-      input.type = "range";
-      input.min = "0";
-      input.max = "1";
-      input.step = "0.01";
-      input.setAttribute("aria-label", `${label} (cumulative influence kept)`);
-      const out = make(doc, "output", "", box);
-      return [input, out] as const;
-    };
-    const [node, nodeOut] = slider("node threshold", "node");
-    const [edge, edgeOut] = slider("edge threshold", "edge");
-    this.sliders = { node, edge, nodeOut, edgeOut };
-    const button = (text: string, cls: string, title: string) => {
-      const b = make(doc, "button", cls, controls);
-      b.type = "button";
-      b.textContent = text;
-      b.title = title;
-      return b;
-    };
-    const pin = button("Pin", "mi-pin", "Pin or unpin the selected node (p)");
-    this.groupName = make(doc, "input", "mi-group-name", controls);
-    this.groupName.placeholder = "supernode name";
-    this.groupName.setAttribute("aria-label", "Name of a new supernode made of the pinned nodes");
-    const group = button("Group pinned", "mi-group", "Make the pinned nodes one supernode with this name");
-    const ungroup = button("Ungroup", "mi-ungroup", "Split the selected supernode into its members");
-    const ablate = button("Ablate", "mi-ablate", "Clamp the selected feature (or supernode) to 0 in the real model (i)");
-    const double = button("×2", "mi-double", "Scale the selected feature (or supernode) by 2 in the real model");
-    this.buttons = { pin, group, ungroup, ablate, double };
-    const stack = make(doc, "div", "mi-graph-stack", this.root);
-    this.canvas = make(doc, "canvas", "mi-graph-canvas", stack);
-    this.canvas.setAttribute("role", "img");
-    this.overlay = make(doc, "canvas", "mi-graph-overlay", stack);
-    this.axis = make(doc, "div", "mi-graph-axis", stack);
-    this.list = make(doc, "ol", "mi-graph-nodes", this.root);
-    this.list.setAttribute("aria-label", "Shown nodes, most influential first");
-    const side = make(doc, "div", "mi-graph-side", this.root);
-    this.card = new FeatureCard(doc, side);
-    this.result = make(doc, "div", "mi-graph-result", side);
-    this.result.hidden = true;
-    this.result.setAttribute("aria-live", "polite");
-    this.tooltip = new Tooltip(this.root);
+    const dom = buildGraphDom(doc, () => void this.savePng());
+    this.root = dom.root;
+    this.title = dom.title;
+    this.selection = dom.selection;
+    this.sliders = dom.sliders;
+    this.buttons = dom.buttons;
+    this.groupName = dom.groupName;
+    this.canvas = dom.canvas;
+    this.overlay = dom.overlay;
+    this.axis = dom.axis;
+    this.list = dom.list;
+    this.card = dom.card;
+    this.result = dom.result;
+    this.tooltip = dom.tooltip;
     this.mount(el, this.root);
     this.listen("change:_nodes", ALL);
     this.listen("change:_edges", ALL);
@@ -455,41 +418,8 @@ export class GraphController extends Controller<Model> {
   private async intervene(mode: "clamp" | "scale", value: number): Promise<void> {
     const selected = this.model.get("selected") ?? "";
     const note = this.model.get("intervention_note") ?? "";
-    const doc = this.root.ownerDocument;
-    this.result.hidden = false;
-    if (note || !selected) {
-      this.result.textContent = note || "Select a feature or a supernode first.";
-      return;
-    }
-    this.result.textContent = `running the model with ${selected} ${mode === "clamp" ? `clamped to ${value}` : `× ${value}`}…`;
     this.root.dataset.intervention = "running";
-    try {
-      const { message, buffers } = await this.requests.request("intervene", { nodes: [selected], mode, value });
-      if (typeof message.error === "string") throw new Error(message.error);
-      const probabilities = decodeArray(message.array as ArrayHeader, buffers[0]).data as Float32Array;
-      const oldTokens = message.old_tokens as string[];
-      const newTokens = message.new_tokens as string[];
-      const k = oldTokens.length;
-      const table = make(doc, "table", "");
-      const head = make(doc, "tr", "", table);
-      for (const text of ["before", "p", "→ after", "after", "p"]) make(doc, "th", "", head).textContent = text;
-      for (let i = 0; i < k; i++) {
-        const row = make(doc, "tr", "", table);
-        renderToken(make(doc, "td", "", row), oldTokens[i]);
-        make(doc, "td", "", row).textContent = probabilities[i].toFixed(3);
-        make(doc, "td", "", row).textContent = probabilities[k + i].toFixed(3);
-        renderToken(make(doc, "td", "", row), newTokens[i] ?? "");
-        make(doc, "td", "", row).textContent = (probabilities[2 * k + i] ?? 0).toFixed(3);
-      }
-      const title = make(doc, "div", "mi-box-title");
-      title.textContent = `Intervention: ${(message.changes as string[]).join("; ")}`;
-      this.result.replaceChildren(title, table);
-      this.root.dataset.intervention = "done";
-    } catch (error) {
-      this.result.textContent = `The intervention failed: ${reasonOf(error)}`;
-      this.result.classList.add("mi-graph-error");
-      this.root.dataset.intervention = "error";
-    }
+    this.root.dataset.intervention = await runIntervention(this.requests, this.result, { selected, note, mode, value });
   }
 
   private savePng(): Promise<void> {
