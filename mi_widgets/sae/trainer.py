@@ -6,7 +6,7 @@ decodes them to a prediction ``[..., rows, d_out]`` of a target (the input itsel
 autoencoder, the MLP's output for a transcoder). The leading ``...`` is empty for one coder
 and ``[layer]`` for a stack of coders trained side by side: every weight then carries that
 leading dimension and each matmul is batched over it, so one step trains every layer.
-A coder provides ``pre_activations(x)``, ``activate(pre)``, ``k``, ``activation``,
+A coder provides ``pre_activations(x)``, ``activate(pre)``, ``activation``,
 ``b_enc`` ``[..., n_features]``, ``W_dec`` ``[..., n_features, d_out]``, ``b_dec``
 ``[..., d_out]`` and, with a linear skip connection, ``W_skip`` ``[..., d_in, d_out]``.
 
@@ -61,15 +61,9 @@ class SparseCoderTrainer:
             with torch.no_grad():
                 coder.b_dec.copy_(target.mean(-2))
         pre = coder.pre_activations(x)
-        if coder.k is not None:  # TopK: decode the k features of each row only
-            top = pre.topk(coder.k, dim=-1)
-            values = torch.relu(top.values)
-            decoded = _decode_top(values, top.indices, coder.W_dec)
-            fired = _fired(top.indices, values > 0, pre.shape[-1])
-        else:
-            features = coder.activate(pre)
-            decoded = features @ coder.W_dec
-            fired = (features > 0).any(-2)
+        features = coder.activate(pre)  # TopK: dense, zero but for k features per row
+        decoded = features @ coder.W_dec  # a matmul beats gathering k rows per token on CPU
+        fired = (features > 0).any(-2)
         error = target - decoded - coder.b_dec.unsqueeze(-2)
         if getattr(coder, "W_skip", None) is not None:
             error = error - x @ coder.W_skip
@@ -101,7 +95,7 @@ class SparseCoderTrainer:
         k = min(self.aux_k, int(dead.sum(-1).max()))
         top = pre.masked_fill(~dead.unsqueeze(-2), -torch.inf).topk(k, dim=-1)
         dense = torch.zeros_like(pre).scatter_(-1, top.indices, torch.relu(top.values))
-        estimate = dense @ self.coder.W_dec  # aux_k is large: a matmul beats a gather
+        estimate = dense @ self.coder.W_dec
         return normalized_mse(error - estimate, error) * dead.any(-1)
 
 
@@ -110,24 +104,6 @@ def normalized_mse(error: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     ``target`` ``[..., rows, d]`` (its mean squared distance to its mean row)."""
     variance = (target - target.mean(-2, keepdim=True)).pow(2).sum(-1).mean(-1)
     return error.pow(2).sum(-1).mean(-1) / variance.clamp(min=1e-12)
-
-
-def _decode_top(values: torch.Tensor, indices: torch.Tensor, W_dec: torch.Tensor) -> torch.Tensor:
-    """``[..., rows, d_out]``: the sum of ``values`` ``[..., rows, k]`` times the decoder rows
-    ``indices`` ``[..., rows, k]`` of ``W_dec`` ``[..., n_features, d_out]``."""
-    n_features, d_out = W_dec.shape[-2:]
-    lead = W_dec.shape[:-2]
-    offsets = torch.arange(lead.numel()).reshape(lead) * n_features  # each coder's first row
-    rows = W_dec.reshape(-1, d_out)[indices + offsets[..., None, None]]
-    return (values[..., None] * rows).sum(-2)
-
-
-def _fired(indices: torch.Tensor, active: torch.Tensor, n_features: int) -> torch.Tensor:
-    """``[..., n_features]`` bool: which features are ``active`` ``[..., rows, k]`` at their
-    ``indices`` ``[..., rows, k]`` in some row."""
-    counts = torch.zeros(*indices.shape[:-2], n_features)
-    counts.scatter_add_(-1, indices.flatten(-2), active.flatten(-2).float())
-    return counts > 0
 
 
 def shuffled_buffers(
