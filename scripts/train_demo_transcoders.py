@@ -144,8 +144,9 @@ def main() -> None:
         f"- Training (one pass per epoch over the corpus for both layers, then the evaluation "
         f"of the float32 transcoders): {train_seconds:.0f} s; whole script "
         f"{time.perf_counter() - started:.0f} s.",
-        f"- Machine: {platform.machine()}, {os.cpu_count()} CPU cores (shared with other "
-        f"jobs while this ran), torch {torch.__version__}.",
+        f"- Machine: {platform.machine()}, {os.cpu_count()} CPU cores, load average "
+        f"{os.getloadavg()[1]:.1f} over the last 5 minutes of the run (other jobs share the "
+        f"cores), torch {torch.__version__}.",
         "",
     ]
     (args.out / "QUALITY.md").write_text("\n".join(lines), encoding="utf-8")

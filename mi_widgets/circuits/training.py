@@ -364,6 +364,10 @@ class _TranscoderStack(torch.nn.Module):
     [layer, n_features, d_out]``, ``b_dec [layer, d_out]``, ``W_skip [layer, d_in, d_out]`` or
     ``None``; all of one activation and size."""
 
+    W_enc: torch.nn.Parameter
+    b_enc: torch.nn.Parameter
+    W_dec: torch.nn.Parameter
+    b_dec: torch.nn.Parameter
     W_skip: torch.nn.Parameter | None
 
     def __init__(self, transcoders: list[Transcoder]) -> None:
