@@ -33,19 +33,19 @@ def train(model, tokenizer, texts, **options):
 def test_training_reduces_the_error_and_explains_most_of_the_variance(demo, short_texts):
     model, tokenizer = demo
     held_out = [doc[:400] for doc in mw.demo_corpus("eval")[:12]]
-    tcs = train(model, tokenizer, short_texts, eval_corpus=held_out)
+    tcs = train(model, tokenizer, short_texts, epochs=4, batch_size=128, eval_corpus=held_out)
     assert isinstance(tcs, TranscoderSet) and len(tcs) == 2
     untrained = [Transcoder(128, 128, k=8, layer=i, seed=i) for i in range(2)]
     before = mw.evaluate_transcoders(model, tokenizer, untrained, held_out)
     after = mw.evaluate_transcoders(model, tokenizer, tcs, held_out)
     assert max(before.fraction_variance_explained) < 0.1
-    assert min(after.fraction_variance_explained) > 0.5, after
+    assert min(after.fraction_variance_explained) > 0.55, after  # seen: 0.79, 0.65
     assert after.l0 == [8.0, 8.0]
     assert after.loss_clean < after.loss_spliced < before.loss_spliced
     info = tcs[1].info
     assert info["evaluation"] == after.of_layer(1)
-    assert info["hook_in"] == "blocks.1.ln2.hook_normalized" and info["steps"] >= 20
-    assert info["tokens_trained"] > 5000
+    assert info["hook_in"] == "blocks.1.ln2.hook_normalized" and info["epochs"] == 4
+    assert info["tokens_trained"] > 4 * 5000 and info["steps"] >= 4 * 5000 / 128
 
 
 def test_one_forward_pass_per_text_batch_reads_every_layer(demo):
@@ -86,7 +86,7 @@ def test_skip_and_relu_transcoders_train(demo, short_texts):
         eval_corpus=short_texts[:4],
     )  # fmt: skip
     assert tcs[0].activation == "relu" and tcs[0].W_skip is not None
-    assert float(tcs[0].W_skip.abs().sum()) > 0  # the skip connection was trained
+    assert float(tcs[0].W_skip.detach().abs().sum()) > 0  # the skip connection was trained
     assert tcs[0].info["evaluation"]["fraction_variance_explained"] > 0.3
 
 

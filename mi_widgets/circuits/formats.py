@@ -17,8 +17,11 @@ input site, e.g. ``blocks.3.hook_mlp_in``) and ``sae_weights.safetensors`` with 
 d_sae]``, ``b_enc [d_sae]``, ``W_dec [d_sae, d_out]``, ``b_dec [d_out]``, ``W_skip [d_out,
 d_in]`` (applied as ``x @ W_skip.T``) and ``threshold [d_sae]``.
 
->>> path = Transcoder(8, 16, activation="relu", layer=0).save("ours.safetensors")
->>> load_circuit_tracer(path, layer=0)
+``Transcoder.load_circuit_tracer``, ``TranscoderSet.load_circuit_tracer`` and
+``Transcoder.from_saelens`` build transcoders from what this module reads:
+
+>>> path = mw.Transcoder(8, 16, activation="relu", layer=0).save("ours.safetensors")
+>>> circuit_tracer_weights(path)
 Traceback (most recent call last):
     ...
 ValueError: ours.safetensors is not a circuit-tracer transcoder file: it has a tensor threshold ...
@@ -34,7 +37,6 @@ from typing import Any
 import torch
 
 from ..sae.model import check_saelens_config
-from .transcoder import Transcoder, TranscoderSet
 
 #: SAELens transcoder architectures → (our activation, has a skip connection).
 SAELENS_ARCHITECTURES = {
@@ -54,8 +56,9 @@ _CIRCUIT_TRACER_KEYS = {
 _LAYER = re.compile(r"blocks\.(\d+)\.")
 
 
-def load_circuit_tracer(path: str | pathlib.Path, layer: int) -> Transcoder:
-    """The transcoder of block ``layer`` in a circuit-tracer ``.safetensors`` file."""
+def circuit_tracer_weights(path: str | pathlib.Path) -> dict[str, Any]:
+    """The arguments of ``Transcoder.from_tensors`` (but ``layer``) for a circuit-tracer
+    ``.safetensors`` file, and ``info``."""
     tensors = _read_safetensors(path)
     missing = sorted({"W_enc", "W_dec", "b_enc", "b_dec"} - tensors.keys())
     unknown = sorted(tensors.keys() - _CIRCUIT_TRACER_KEYS)
@@ -73,22 +76,20 @@ def load_circuit_tracer(path: str | pathlib.Path, layer: int) -> Transcoder:
             "then lets negative activations through, which a Transcoder does not"
         )
     skip = tensors.get("W_skip")
-    tc = Transcoder.from_tensors(
-        _oriented(tensors["W_enc"], (d_model, n_features), "W_enc", path),
-        tensors["b_enc"],
-        _oriented(tensors["W_dec"], (n_features, d_model), "W_dec", path),
-        tensors["b_dec"],
-        layer=layer,
-        W_skip=None if skip is None else skip.T,
-        activation="relu" if threshold is None else "jumprelu",
-        threshold=threshold,
-    )
-    tc.info["source"] = f"circuit-tracer file {pathlib.Path(path).name}"
-    return tc
+    return {
+        "W_enc": _oriented(tensors["W_enc"], (d_model, n_features), "W_enc", path),
+        "b_enc": tensors["b_enc"],
+        "W_dec": _oriented(tensors["W_dec"], (n_features, d_model), "W_dec", path),
+        "b_dec": tensors["b_dec"],
+        "W_skip": None if skip is None else skip.T,
+        "activation": "relu" if threshold is None else "jumprelu",
+        "threshold": threshold,
+        "info": {"source": f"circuit-tracer file {pathlib.Path(path).name}"},
+    }
 
 
-def load_circuit_tracer_set(directory: str | pathlib.Path) -> TranscoderSet:
-    """The transcoders in a folder of circuit-tracer files ``layer_{i}.safetensors``."""
+def circuit_tracer_files(directory: str | pathlib.Path) -> list[pathlib.Path]:
+    """The files ``layer_{i}.safetensors`` of a circuit-tracer folder, in layer order."""
     directory = pathlib.Path(directory)
     files = {int(f.stem.split("_")[1]): f for f in directory.glob("layer_*.safetensors")}
     if not files or sorted(files) != list(range(len(files))):
@@ -96,12 +97,13 @@ def load_circuit_tracer_set(directory: str | pathlib.Path) -> TranscoderSet:
             f"{directory} must hold circuit-tracer files layer_0.safetensors ... "
             f"layer_{{n-1}}.safetensors, one per layer; found layers {sorted(files)}"
         )
-    return TranscoderSet([load_circuit_tracer(files[i], layer=i) for i in sorted(files)])
+    return [files[i] for i in sorted(files)]
 
 
-def from_saelens(source: Any, layer: int | None = None) -> Transcoder:
-    """A SAELens transcoder: a ``sae_lens.Transcoder`` (or its skip/JumpReLU kinds) or the
-    folder ``save_model`` wrote; ``layer`` defaults to the block in its ``hook_name``."""
+def saelens_weights(source: Any, layer: int | None = None) -> dict[str, Any]:
+    """The arguments of ``Transcoder.from_tensors`` for a SAELens transcoder (a
+    ``sae_lens.Transcoder`` or its skip/JumpReLU kinds, or the folder ``save_model`` wrote),
+    and ``info``; ``layer`` defaults to the block in its ``hook_name``."""
     if isinstance(source, (str, pathlib.Path)):
         folder = pathlib.Path(source)
         if not (folder / "cfg.json").is_file():
@@ -127,18 +129,17 @@ def from_saelens(source: Any, layer: int | None = None) -> Transcoder:
     check_saelens_config(config)
     activation, skip = SAELENS_ARCHITECTURES[architecture]
     hook = (config.get("metadata") or {}).get("hook_name")
-    tc = Transcoder.from_tensors(
-        tensors["W_enc"],
-        tensors["b_enc"],
-        tensors["W_dec"],
-        tensors["b_dec"],
-        layer=_saelens_layer(layer, hook, what),
-        W_skip=tensors["W_skip"].T if skip else None,
-        activation=activation,
-        threshold=tensors.get("threshold"),
-    )
-    tc.info.update(source=what, source_hook_in=hook)
-    return tc
+    return {
+        "W_enc": tensors["W_enc"],
+        "b_enc": tensors["b_enc"],
+        "W_dec": tensors["W_dec"],
+        "b_dec": tensors["b_dec"],
+        "layer": _saelens_layer(layer, hook, what),
+        "W_skip": tensors["W_skip"].T if skip else None,
+        "activation": activation,
+        "threshold": tensors.get("threshold"),
+        "info": {"source": what, "source_hook_in": hook},
+    }
 
 
 def _saelens_layer(layer: int | None, hook: Any, what: str) -> int:

@@ -240,17 +240,23 @@ class Transcoder(torch.nn.Module):
     @classmethod
     def load_circuit_tracer(cls, path: str | pathlib.Path, layer: int) -> Transcoder:
         """Read circuit-tracer's file of one layer (see :mod:`mi_widgets.circuits.formats`)."""
-        from .formats import load_circuit_tracer
+        from .formats import circuit_tracer_weights
 
-        return load_circuit_tracer(path, layer)
+        return cls._with_info(**circuit_tracer_weights(path), layer=layer)
 
     @classmethod
     def from_saelens(cls, source: Any, layer: int | None = None) -> Transcoder:
         """A SAELens transcoder, or the folder it was saved to (see
         :mod:`mi_widgets.circuits.formats`); ``layer`` defaults to its hook's block."""
-        from .formats import from_saelens
+        from .formats import saelens_weights
 
-        return from_saelens(source, layer)
+        return cls._with_info(**saelens_weights(source, layer))
+
+    @classmethod
+    def _with_info(cls, info: dict[str, Any], **weights: Any) -> Transcoder:
+        tc = cls.from_tensors(**weights)
+        tc.info.update(info)
+        return tc
 
     def extra_repr(self) -> str:
         k = f", k={self.k}" if self.k is not None else ""
@@ -363,9 +369,10 @@ class TranscoderSet(torch.nn.Module):
     def load_circuit_tracer(cls, directory: str | pathlib.Path) -> TranscoderSet:
         """Read circuit-tracer's folder of ``layer_{i}.safetensors`` files (see
         :mod:`mi_widgets.circuits.formats`)."""
-        from .formats import load_circuit_tracer_set
+        from .formats import circuit_tracer_files
 
-        return load_circuit_tracer_set(directory)
+        files = circuit_tracer_files(directory)
+        return cls([Transcoder.load_circuit_tracer(file, i) for i, file in enumerate(files)])
 
     def extra_repr(self) -> str:
         return f"{len(self)} layers"
