@@ -56,3 +56,14 @@ export function updateSourceSwitch(
     sw.radios[i].checked = source === shown;
   });
 }
+
+/**
+ * The source an arrow key on the switch chooses (←/↑ the first, →/↓ the second), or null.
+ * The view handles these itself: a host page (JupyterLab) may keep a radio's own arrow keys.
+ */
+export function sourceForKey(event: KeyboardEvent): (typeof SCORE_SOURCES)[number] | null {
+  if (event.shiftKey || event.ctrlKey || event.metaKey || event.altKey) return null;
+  if (event.key === "ArrowLeft" || event.key === "ArrowUp") return SCORE_SOURCES[0];
+  if (event.key === "ArrowRight" || event.key === "ArrowDown") return SCORE_SOURCES[1];
+  return null;
+}

@@ -22,7 +22,7 @@ import { cellAtPixel, fillScorePixels, gridShape, hasNaN, labelStep, nanColors, 
 import { legendFigure, paintBar, paintSwatch } from "./legend";
 import type { Model } from "./model";
 import { GridOverlay } from "./overlay";
-import { updateSourceSwitch } from "./source_switch";
+import { sourceForKey, updateSourceSwitch } from "./source_switch";
 
 const META = 1;
 const DATA = 2;
@@ -258,11 +258,20 @@ export class HeadScoresController extends Controller<Model> {
       root.focus({ preventScroll: true });
     });
     this.on(select, "change", () => this.commit({ score: select.value }));
-    for (const radio of this.dom.sources.radios) {
+    const { el: sourceSwitch, radios } = this.dom.sources;
+    for (const radio of radios) {
       this.on(radio, "change", () => {
         if (radio.checked) this.commit({ scores_on: radio.value });
       });
     }
+    this.on(sourceSwitch, "keydown", (event) => {
+      const source = sourceForKey(event);
+      if (!source) return;
+      event.preventDefault();
+      event.stopPropagation();
+      radios.find((radio) => radio.value === source)?.focus();
+      this.commit({ scores_on: source });
+    });
     this.on(root, "keydown", (event) => this.onKey(event));
   }
 
