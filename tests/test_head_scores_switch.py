@@ -3,6 +3,9 @@ view's text (``scores_on``): traits, both grids on the wire, refused values."""
 
 from __future__ import annotations
 
+import json
+import re
+
 import numpy as np
 import pytest
 
@@ -102,3 +105,17 @@ def test_bad_scores_on_is_refused_with_the_reason():
     with pytest.raises(ValueError, match=r"has its own text's scores already"):
         same.scores_on = "text"
     assert view.scores_on == same.scores_on == "given"
+
+
+def test_the_demo_report_offers_the_switch_on_a_text_without_repeats(tmp_path):
+    from mi_widgets.cli import main
+
+    path = tmp_path / "demo.html"
+    assert main(["demo", "-o", str(path), "--text", "One two three four five."]) == 0
+    text = path.read_text(encoding="utf-8")
+    data = json.loads(re.search(r'id="mi-widgets-data">(.*?)</script>', text, re.S).group(1))
+    grid = data["views"][0]["state"]
+    assert grid["title"].startswith("Scores: ") and "not the text shown" in grid["title"]
+    assert grid["source_labels"] == {"given": "random repeats", "text": "this text"}
+    assert grid["scores_on"] == "given" and set(grid["_text_values"]["data"]) == {"$blob"}
+    assert grid["text_title"].startswith("Scores: the attention view's text of ")
