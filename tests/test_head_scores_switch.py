@@ -96,13 +96,15 @@ def test_bad_scores_on_is_refused_with_the_reason():
         mw.HeadScoresView(given_scores(), attention=attention_view(), scores_on="Text")
     alone = mw.HeadScoresView(given_scores())
     with pytest.raises(
-        ValueError, match=r"scores_on='text' needs .* with attention= \(this view has none\)"
+        ValueError,
+        match=r"scores_on='text' needs an AttentionView of another input than the scores, given as "
+        r"attention= \(none is linked\)",
     ):
         alone.scores_on = "text"
     attention = attention_view()
     own = mw.head_scores(attention.attention, input_ids=[0, 1, 2, 0, 1, 2])
     same = mw.HeadScoresView(own, attention=attention)
-    with pytest.raises(ValueError, match=r"has its own text's scores already"):
+    with pytest.raises(ValueError, match=r"\(the linked one shows the scores' own input\)"):
         same.scores_on = "text"
     assert view.scores_on == same.scores_on == "given"
 

@@ -192,7 +192,11 @@ class HeadScoresView(HeadSelection, SlicedView):
         """The traits of the switch to the text's scores (empty ones when it is not offered:
         no linked text, another shape, or the text's own scores already shown)."""
         text = self._text_scores
-        if text is None or text.layers != data.layers or _same_input(data, text):
+        if (
+            text is None
+            or (text.shape, text.layers) != (data.shape, data.layers)
+            or _same_input(data, text)
+        ):
             return {"text_title": "", "source_labels": {}, "_text_values": {}}
         return {
             "text_title": f"Scores: {text.source}." if title is None else title,
@@ -210,10 +214,14 @@ class HeadScoresView(HeadSelection, SlicedView):
         if value not in SCORES_ON:
             raise ValueError(f"scores_on must be 'given' or 'text', got {value!r}")
         if value == "text" and not self._text_values:
+            linked = (
+                "none is linked"
+                if self._text_scores is None
+                else "the linked one shows the scores' own input"
+            )
             raise ValueError(
-                "scores_on='text' needs the scores of another text than the given scores': "
-                "link an AttentionView of another input with attention= (this view has "
-                + ("none)" if self._text_scores is None else "its own text's scores already)")
+                "scores_on='text' needs an AttentionView of another input than the scores, "
+                f"given as attention= ({linked})"
             )
         return value
 
