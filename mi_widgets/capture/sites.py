@@ -118,7 +118,8 @@ ACTIVATION_KINDS = tuple(
 )
 #: Per-block kinds of the residual stream's width, where a direction can be read or added.
 STREAM_KINDS = tuple(site.kind for site in REGISTRY if site.per_layer and site.width == "d_model")
-_NAME = re.compile(r"blocks\.(-?\d+)\.(.+)")
+#: A per-block site name: ``blocks.{layer}.{kind}`` (the layer may be negative).
+BLOCK_SITE = re.compile(r"blocks\.(-?\d+)\.(.+)")
 
 #: ``edit(activation)``: ``None`` leaves it, a tensor replaces it.
 Edit = Callable[[torch.Tensor], torch.Tensor | None]
@@ -161,7 +162,7 @@ def parse_site(model: Any, name: Any, argument: str = "hook") -> tuple[int | Non
         if reason is not None:
             raise ValueError(f"{argument} = {name!r} is not a hook point of {model_name}: {reason}")
         return None, name
-    match = _NAME.fullmatch(name) if isinstance(name, str) else None
+    match = BLOCK_SITE.fullmatch(name) if isinstance(name, str) else None
     if match is not None:
         kind, layer = SITE_KINDS.get(match.group(2)), int(match.group(1))
         if kind is not None and kind.per_layer and -count <= layer < count:
