@@ -5,8 +5,8 @@
  */
 
 import type { AnyModel } from "@anywidget/types";
-import { Controller } from "./controller";
 import { clampIndex } from "./clamp";
+import { Controller } from "./controller";
 import { fromFormControl, keyAction } from "./keyboard";
 import { Tooltip } from "./tooltip";
 import type { Cell, ValueGrid } from "./value_grid";
@@ -37,11 +37,6 @@ export abstract class GridController<M extends Record<string, any>, G extends Ce
   ) {
     super(model);
     this.tooltip = new Tooltip(root);
-  }
-
-  dispose(): void {
-    super.dispose();
-    this.tooltip.dispose();
   }
 
   /** The selected cell. */
