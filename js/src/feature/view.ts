@@ -50,7 +50,6 @@ const PROBE = 64;
 const CONTROLS = 128;
 const ALL = META | SUMMARY | ORDER | SELECT | FEATURE | PAINT | PROBE | CONTROLS;
 
-
 export class FeatureController extends Controller<Model> implements FeatureActions {
   readonly dom: FeatureDom;
   private readonly loader = this.sliceLoader<FeatureData>(FEATURE);

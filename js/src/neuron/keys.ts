@@ -6,7 +6,6 @@ import { clamp } from "../lib/clamp";
 import type { KeyAction } from "../lib/keyboard";
 import type { Model } from "./model";
 
-
 /** Where the view stands when a key is pressed. */
 export interface NeuronPlace {
   layer: number;

@@ -41,7 +41,6 @@ const HOVER = 32;
 const EXAMPLES = 64;
 const ALL = META | TOKENS | LAYER | NEURON | SELECTION | EXAMPLES;
 
-
 export class NeuronController extends Controller<Model> implements NeuronActions {
   readonly dom: NeuronDom;
   private readonly layerLoader = this.sliceLoader<Decoded>(LAYER | NEURON | SELECTION);
