@@ -55,7 +55,7 @@ from typing import Any
 import torch
 
 from .families import detect, is_hooked_transformer
-from .hooks import _first, eager_attention
+from .hooks import eager_attention
 
 
 @dataclass(frozen=True)
@@ -331,6 +331,11 @@ def _input_hook(edit: Edit) -> Callable:
         return None if new is None else (args, {**kwargs, "hidden_states": new})
 
     return hook
+
+
+def _first(value: Any) -> torch.Tensor:
+    """Blocks return a Tensor in transformers 5 and a tuple ``(hidden, ...)`` before."""
+    return value[0] if isinstance(value, (tuple, list)) else value
 
 
 def _output_hook(edit: Edit) -> Callable:
