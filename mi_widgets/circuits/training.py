@@ -27,10 +27,10 @@ import torch
 
 from ..capture.reader import CorpusReader
 from ..capture.sites import at_site, n_layers, reading, site_width
-from ..checks import check_layers, positive_int
+from ..checks import check_layers
 from ..sae.reconstruction import ReconstructionSums, SplicedLosses, recovered_fraction
 from ..sae.sparse import sparse_activation
-from ..sae.trainer import SparseCoderTrainer, shuffled_buffers
+from ..sae.trainer import SparseCoderTrainer, check_settings, run_epochs
 from .transcoder import Transcoder, TranscoderSet
 
 
@@ -94,16 +94,10 @@ def train_transcoders(
     reader = CorpusReader(model, tokenizer, max_length)
     count = n_layers(model)
     trained = check_layers(list(range(count)) if layers is None else layers, count, reader.name)
-    if activation not in ("topk", "relu"):
-        raise ValueError(f"activation = {activation!r}: train_transcoders trains 'topk' or 'relu'")
-    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("aux_k", aux_k)):
-        positive_int(value, name)
-    if buffer_size < batch_size:
-        raise ValueError(f"buffer_size = {buffer_size} must be at least batch_size = {batch_size}")
-    if epochs > 1 and iter(corpus) is corpus:
-        raise ValueError(
-            "epochs > 1 needs a corpus that can be read again (a list), not an iterator"
-        )
+    check_settings(
+        "train_transcoders", corpus, activation,
+        epochs=epochs, batch_size=batch_size, buffer_size=buffer_size, aux_k=aux_k,
+    )  # fmt: skip
     d_model = site_width(model, "blocks.0.hook_mlp_out")
     stack = _TranscoderStack(
         [
@@ -115,17 +109,18 @@ def train_transcoders(
         ]
     )  # fmt: skip
     trainer = SparseCoderTrainer(stack, lr, l1_coefficient, aux_k, dead_after)
-    shuffle = torch.Generator().manual_seed(seed)
     start = time.perf_counter()
-    for epoch in range(epochs):
+
+    def rows(epoch: int) -> Iterator[torch.Tensor]:  # [tokens, in/out, layer, d_model]
         label = f"train_transcoders epoch {epoch + 1}/{epochs}" if progress else None
-        rows = _mlp_rows(reader, corpus, trained, text_batch_size, truncate, label)
-        for buffer in shuffled_buffers(rows, buffer_size, shuffle):
-            for step in buffer.split(batch_size):  # [tokens, in/out, layer, d_model]
-                if step.shape[0] == batch_size or epoch == epochs - 1:
-                    trainer.step(step[:, 0].transpose(0, 1), step[:, 1].transpose(0, 1))
-    if trainer.steps == 0:
-        raise ValueError("corpus gave no tokens to train on")
+        return _mlp_rows(reader, corpus, trained, text_batch_size, truncate, label)
+
+    def step(batch: torch.Tensor) -> None:
+        trainer.step(batch[:, 0].transpose(0, 1), batch[:, 1].transpose(0, 1))
+
+    run_epochs(
+        rows, step, epochs=epochs, batch_size=batch_size, buffer_size=buffer_size, seed=seed
+    )
     transcoders = stack.unstack()
     seconds = round(time.perf_counter() - start, 1)
     for tc, loss in zip(transcoders, trainer.last_loss.tolist(), strict=True):

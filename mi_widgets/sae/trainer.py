@@ -20,10 +20,12 @@ pre-activations (weight 1/32). ReLU coders add an L1 penalty on feature activati
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import torch
+
+from ..checks import positive_int
 
 #: Weight of the auxiliary dead-feature loss (Gao et al. 2024).
 AUX_WEIGHT = 1 / 32
@@ -123,3 +125,54 @@ def shuffled_buffers(
     if count:
         joined = torch.cat(pending)
         yield joined[torch.randperm(count, generator=generator)]
+
+
+def check_settings(
+    function: str,
+    corpus: Iterable[str],
+    activation: str,
+    *,
+    epochs: int,
+    batch_size: int,
+    buffer_size: int,
+    aux_k: int,
+) -> None:
+    """Raise a ValueError naming the first training setting of ``function`` that cannot work."""
+    if activation not in ("topk", "relu"):
+        raise ValueError(f"activation = {activation!r}: {function} trains 'topk' or 'relu'")
+    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("aux_k", aux_k)):
+        positive_int(value, name)
+    if buffer_size < batch_size:
+        raise ValueError(f"buffer_size = {buffer_size} must be at least batch_size = {batch_size}")
+    if epochs > 1 and iter(corpus) is corpus:
+        raise ValueError(
+            "epochs > 1 needs a corpus that can be read again (a list), not an iterator"
+        )
+
+
+def run_epochs(
+    rows: Callable[[int], Iterator[torch.Tensor]],
+    step: Callable[[torch.Tensor], None],
+    *,
+    epochs: int,
+    batch_size: int,
+    buffer_size: int,
+    seed: int,
+) -> None:
+    """Call ``step`` on batches of ``batch_size`` rows of ``rows(epoch)``, shuffled in buffers
+    of ``buffer_size`` rows, for every epoch; a smaller last batch of a buffer is trained on in
+    the last epoch only.
+
+    Raises:
+        ValueError: when the rows gave no batch at all.
+    """
+    shuffle = torch.Generator().manual_seed(seed)
+    steps = 0
+    for epoch in range(epochs):
+        for buffer in shuffled_buffers(rows(epoch), buffer_size, shuffle):
+            for batch in buffer.split(batch_size):
+                if batch.shape[0] == batch_size or epoch == epochs - 1:
+                    step(batch)
+                    steps += 1
+    if steps == 0:
+        raise ValueError("corpus gave no tokens to train on")

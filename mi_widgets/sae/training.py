@@ -25,11 +25,10 @@ import torch
 
 from ..capture.reader import CorpusReader
 from ..capture.sites import at_site, canonical_name, reading, site_width
-from ..checks import positive_int
 from .model import SparseAutoencoder
 from .reconstruction import ReconstructionSums, SplicedLosses, recovered_fraction
 from .trainer import SparseCoderTrainer as _Trainer
-from .trainer import shuffled_buffers
+from .trainer import check_settings, run_epochs
 
 
 @dataclass(frozen=True)
@@ -133,16 +132,10 @@ def train_sae(
     """
     reader = CorpusReader(model, tokenizer, max_length)
     hook = canonical_name(model, hook)
-    if activation not in ("topk", "relu"):
-        raise ValueError(f"activation = {activation!r}: train_sae trains 'topk' or 'relu'")
-    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("aux_k", aux_k)):
-        positive_int(value, name)
-    if buffer_size < batch_size:
-        raise ValueError(f"buffer_size = {buffer_size} must be at least batch_size = {batch_size}")
-    if epochs > 1 and iter(corpus) is corpus:
-        raise ValueError(
-            "epochs > 1 needs a corpus that can be read again (a list), not an iterator"
-        )
+    check_settings(
+        "train_sae", corpus, activation,
+        epochs=epochs, batch_size=batch_size, buffer_size=buffer_size, aux_k=aux_k,
+    )  # fmt: skip
     sae = SparseAutoencoder(
         site_width(model, hook),
         n_features,
@@ -152,17 +145,16 @@ def train_sae(
         seed=seed,
     )
     trainer = _Trainer(sae, lr, l1_coefficient, aux_k, dead_after)
-    shuffle = torch.Generator().manual_seed(seed)
     start = time.perf_counter()
-    for epoch in range(epochs):
+
+    def rows(epoch: int) -> Iterator[torch.Tensor]:
         label = f"train_sae epoch {epoch + 1}/{epochs}" if progress else None
-        rows = _activations(reader, corpus, hook, text_batch_size, truncate, label)
-        for buffer in shuffled_buffers(rows, buffer_size, shuffle):
-            for step in buffer.split(batch_size):
-                if step.shape[0] == batch_size or epoch == epochs - 1:
-                    trainer.step(step)
-    if trainer.steps == 0:
-        raise ValueError("corpus gave no tokens to train on")
+        return _activations(reader, corpus, hook, text_batch_size, truncate, label)
+
+    run_epochs(
+        rows, trainer.step, epochs=epochs, batch_size=batch_size, buffer_size=buffer_size,
+        seed=seed,
+    )  # fmt: skip
     sae.info = {
         "hook": hook,
         "model": reader.name,
