@@ -91,6 +91,7 @@ def build_replacement_model(
 def save_tokenizer(source: pathlib.Path, folder: pathlib.Path) -> pathlib.Path:
     """The tokenizer saved in ``source`` (e.g. the demo model's, saved by transformers 5)
     copied to ``folder`` in the format transformers 4 loads offline."""
+    folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(source / "tokenizer.json", folder / "tokenizer.json")
     config = json.loads((source / "tokenizer_config.json").read_text())
     config["tokenizer_class"] = "PreTrainedTokenizerFast"
