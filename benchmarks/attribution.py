@@ -144,29 +144,39 @@ def gpt2_model():
     return AutoModelForCausalLM.from_config(config).eval()
 
 
-def prompts(tokenizer, lengths: list[int]) -> dict[int, torch.Tensor]:
-    """``{length: [length] token ids}``: the first tokens of the longest demo-corpus texts,
-    the model's BOS token first."""
+def prompts(tokenizer, lengths: list[int]) -> dict[int, str]:
+    """``{length: text}``: the start of the longest demo-corpus texts, cut so that the
+    tokenizer makes exactly ``length`` tokens of it (special tokens it adds included)."""
     texts = sorted(mw.demo_corpus("eval"), key=len, reverse=True)
-    ids = [tokenizer.bos_token_id or 0]
+    ids: list[int] = []
     for text in texts:
-        ids += tokenizer(text)["input_ids"]
-        if len(ids) >= max(lengths):
+        ids += tokenizer(text, add_special_tokens=False)["input_ids"]
+        if len(ids) >= 2 * max(lengths):
             break
-    return {n: torch.tensor(ids[:n]) for n in lengths}
+    out = {}
+    for length in lengths:
+        for cut in range(max(1, length - 8), length + 8):
+            text = tokenizer.decode(ids[:cut])
+            if len(tokenizer(text)["input_ids"]) == length:
+                out[length] = text
+                break
+        else:
+            raise RuntimeError(f"no cut of the corpus makes {length} tokens")
+    return out
 
 
 def measure_ours(model, tokenizer, transcoders, lengths, max_features, max_seconds) -> list:
     """One ``mw.attribute`` call per prompt length (after a warm-up): seconds, peak RSS,
     the graph's size and its largest sum error."""
-    ids = prompts(tokenizer, lengths)
+    texts = prompts(tokenizer, lengths)
     settings = {"max_features": max_features, "batch_size": BATCH_SIZE}
-    mw.attribute(model, tokenizer, ids[min(lengths)][:8], transcoders, **settings)  # warm-up
+    warm_up = prompts(tokenizer, [8])[8]
+    mw.attribute(model, tokenizer, warm_up, transcoders, **settings)
     rows = []
     for length in lengths:
         start = time.perf_counter()
         with PeakRSS() as memory:
-            graph = mw.attribute(model, tokenizer, ids[length], transcoders, **settings)
+            graph = mw.attribute(model, tokenizer, texts[length], transcoders, **settings)
         seconds = time.perf_counter() - start
         rows.append(
             {
@@ -218,11 +228,14 @@ def run_peer(python: pathlib.Path, runs: list[dict], max_seconds: float) -> dict
         return {**json.loads((workdir / "result.json").read_text()), "load": load(machine)}
 
 
-def setup(name: str):
-    """``(model, transcoders)`` of one benchmark model."""
+def setup(name: str, demo_transcoders: str = "bundled"):
+    """``(model, transcoders)`` of one benchmark model; the demo model's transcoders are
+    ``mw.demo_transcoders()`` (``"bundled"``) or random ones of their size (``"random"``)."""
     if name == "gpt2":
         return gpt2_model(), random_transcoders(GPT2_SHAPE)
     model, _ = mw.demo_model()
+    if demo_transcoders == "random":
+        return model, random_transcoders(DEMO_SHAPE)
     transcoders = mw.demo_transcoders()
     found = {"n_features": transcoders[0].n_features, "k": transcoders[0].k}
     if found != {key: DEMO_SHAPE[key] for key in found}:
@@ -241,6 +254,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--models", nargs="+", choices=tuple(SHAPES), default=list(SHAPES))
     parser.add_argument("--lengths", nargs="+", type=int, default=list(LENGTHS))
+    parser.add_argument(
+        "--demo-transcoders",
+        choices=("bundled", "random"),
+        default="bundled",
+        help="the demo model's transcoders: mw.demo_transcoders() or random ones of that size",
+    )
     parser.add_argument(
         "--max-features",
         type=int,
@@ -278,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     machine = Machine()
     ours = {}
     for name in arguments.models:
-        model, transcoders = setup(name)
+        model, transcoders = setup(name, arguments.demo_transcoders)
         _, tokenizer = mw.demo_model()
         ours[name] = measure_ours(
             model,
@@ -356,8 +375,13 @@ def describe(peer: dict | None, ours_load: dict, arguments) -> str:
         f"processes used {item['other_cores']:.2f} cores on average over {item['seconds']:.0f} s"
         for side, item in loads
     )
+    demo = (
+        "`mw.demo_transcoders()` (trained)"
+        if arguments.demo_transcoders == "bundled"
+        else "seeded random TopK"
+    )
     return f"""
-- **Models**: demo = the bundled GPT-NeoX with `mw.demo_transcoders()` (trained); gpt2 =
+- **Models**: demo = the bundled GPT-NeoX with {demo} transcoders; gpt2 =
   GPT-2-small-shaped `GPT2LMHeadModel` from config (random weights) with seeded random TopK
   transcoders. circuit-tracer runs TransformerLens `HookedTransformer`s from config of the
   same sizes (LayerNorm, GELU, learned positions) with seeded random TopK transcoders of the
