@@ -27,6 +27,7 @@ cap on feature nodes. Both sides use every core
     python -m benchmarks.attribution --lengths 16 64 --models demo
     python -m benchmarks.attribution --no-ours --save-peer PEER.json   # the peer now...
     python -m benchmarks.attribution --peer-result PEER.json           # ...ours later
+    (--save-ours / --ours-result likewise for this package's side)
 
 The peer environment (about 2.5 GB, 20 minutes to install) is created with::
 
@@ -249,6 +250,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-peer", action="store_true", help="skip circuit-tracer")
     parser.add_argument("--no-ours", action="store_true", help="only circuit-tracer")
     parser.add_argument("--save-peer", type=pathlib.Path, help="write the peer's result here")
+    parser.add_argument("--save-ours", type=pathlib.Path, help="write our result here")
+    parser.add_argument(
+        "--ours-result", type=pathlib.Path, help="use a result --save-ours wrote, do not rerun"
+    )
     parser.add_argument(
         "--peer-result", type=pathlib.Path, help="use a result --save-peer wrote, do not rerun"
     )
@@ -294,25 +299,31 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.no_ours:
         print(json.dumps(peer, indent=1))
         return 0
-    machine = Machine()
-    ours = {}
-    for name in arguments.models:
-        model, transcoders = setup(name, arguments.demo_transcoders)
-        _, tokenizer = mw.demo_model()
-        ours[name] = measure_ours(
-            model,
-            tokenizer,
-            transcoders,
-            arguments.lengths,
-            arguments.max_features,
-            arguments.max_seconds,
-        )
-    machine.stop()
+    if arguments.ours_result:
+        ours = json.loads(arguments.ours_result.read_text())
+    else:
+        machine = Machine()
+        ours = {}
+        for name in arguments.models:
+            model, transcoders = setup(name, arguments.demo_transcoders)
+            _, tokenizer = mw.demo_model()
+            ours[name] = measure_ours(
+                model,
+                tokenizer,
+                transcoders,
+                arguments.lengths,
+                arguments.max_features,
+                arguments.max_seconds,
+            )
+        machine.stop()
+        ours["load"] = load(machine)
+        if arguments.save_ours:
+            arguments.save_ours.write_text(json.dumps(ours, indent=1))
     write_results(
         "attribution",
         "Attribution graphs: time and peak memory against prompt length",
         table(arguments.models, ours, peer),
-        notes=describe(peer, load(machine), arguments),
+        notes=describe(peer, ours["load"], arguments),
         command="python -m benchmarks.attribution " + " ".join(argv or []),
     )
     return 0
