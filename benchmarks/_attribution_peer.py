@@ -141,26 +141,27 @@ def measure(model, ids: torch.Tensor, run: dict) -> dict:
 def main(workdir: pathlib.Path) -> None:
     settings = json.loads((workdir / "settings.json").read_text())
     torch.set_num_threads(settings.get("threads", torch.get_num_threads()))
-    results = []
+    versions = {
+        name: metadata.version(name)
+        for name in ("circuit-tracer", "torch", "transformer-lens", "transformers")
+    }
+    results: list[dict] = []
     for run in settings["runs"]:
         shape = {key: run[key] for key in SHAPE_KEYS}
         model = build_replacement_model(
             shape, settings["tokenizer"], k=run["k"], seed=settings["seed"]
         )
         measure(model, prompt_ids(8, shape["d_vocab"], settings["seed"]), run)  # warm-up
-        rows = []
+        results.append({"name": run["name"], "rows": []})
         for length in run["lengths"]:
             ids = prompt_ids(length, shape["d_vocab"], settings["seed"] + length)
-            rows.append(measure(model, ids, run))
-            print(run["name"], rows[-1], flush=True)
-            if rows[-1]["seconds"] > settings.get("max_seconds", float("inf")):
+            results[-1]["rows"].append(measure(model, ids, run))
+            print(run["name"], results[-1]["rows"][-1], flush=True)
+            # written after every call, so an interrupted run keeps what it measured
+            result = {"runs": results, "versions": versions}
+            (workdir / "result.json").write_text(json.dumps(result))
+            if results[-1]["rows"][-1]["seconds"] > settings.get("max_seconds", float("inf")):
                 break  # the next length would take too long
-        results.append({"name": run["name"], "rows": rows})
-    versions = {
-        name: metadata.version(name)
-        for name in ("circuit-tracer", "torch", "transformer-lens", "transformers")
-    }
-    (workdir / "result.json").write_text(json.dumps({"runs": results, "versions": versions}))
 
 
 if __name__ == "__main__":

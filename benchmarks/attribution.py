@@ -46,6 +46,7 @@ import json
 import os
 import pathlib
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -324,7 +325,9 @@ def main(argv: list[str] | None = None) -> int:
         "Attribution graphs: time and peak memory against prompt length",
         table(arguments.models, ours, peer),
         notes=describe(peer, ours["load"], arguments),
-        command="python -m benchmarks.attribution " + " ".join(argv or []),
+        command=" ".join(
+            ["python -m benchmarks.attribution", *(pathlib.Path(a).name for a in argv or [])]
+        ),
     )
     return 0
 
@@ -412,4 +415,4 @@ def describe(peer: dict | None, ours_load: dict, arguments) -> str:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))
