@@ -91,17 +91,13 @@ BATCH_SIZE = 32
 
 def ensure_circuit_tracer(path: pathlib.Path) -> pathlib.Path:
     """``PATH/bin/python`` with circuit-tracer installed, creating the environment if needed."""
-    probe = (
-        "import importlib.metadata as m, circuit_tracer; "
-        f"assert m.version('circuit-tracer') == {PEER_VERSION!r}"
-    )
     installs = [
         ["install", f"torch=={TORCH_VERSION}"],
         ["install", "-c", "{PATH}/constraints.txt", f"circuit-tracer=={PEER_VERSION}"],
     ]
     return ensure_peer_venv(
         path,
-        probe,
+        ("circuit-tracer", PEER_VERSION, "circuit_tracer"),
         installs,
         what="circuit-tracer (about 20 minutes)",
         files={"constraints.txt": f"torch=={TORCH_VERSION}+cpu\n"},
