@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name is imported o
     from .analysis.top_activations import TopActivations, top_activations
     from .capture import Trace, trace
     from .capture.steering import steer
-    from .circuits import AttributionGraph, Transcoder
+    from .circuits import AttributionGraph, Transcoder, attribute
     from .circuits.training import evaluate_transcoders, train_transcoders
     from .demo import demo_corpus, demo_model, demo_transcoders
     from .export import to_html
@@ -75,6 +75,7 @@ __all__ = [
     "ToySuperposition",
     "Trace",
     "Transcoder",
+    "attribute",
     "demo_corpus",
     "demo_model",
     "demo_transcoders",
@@ -116,6 +117,7 @@ _ORIGINS = {
     "steer": ".capture.steering",
     "AttributionGraph": ".circuits",
     "Transcoder": ".circuits",
+    "attribute": ".circuits",
     "evaluate_transcoders": ".circuits.training",
     "train_transcoders": ".circuits.training",
     "demo_corpus": ".demo",

@@ -50,47 +50,42 @@ class Readout:
                 f"the unembedding of {self.model_name} ({type(self.unembed).__name__}) is not "
                 "one linear map, so logits are not a sum of per-component parts"
             )
-        kind = type(self.norm).__name__
-        if isinstance(self.norm, torch.nn.Identity):
-            centred = False
-        elif "LayerNorm" in kind or "RMSNorm" in kind:
-            centred = "LayerNorm" in kind
-        else:
-            raise ValueError(
-                f"the final norm of {self.model_name} ({kind}) is neither a LayerNorm nor an "
-                "RMSNorm: its scale cannot be frozen"
-            )
-        weight = _parameter(self.norm, "weight", "w")
-        bias = _parameter(self.norm, "bias", "b")
-        eps = getattr(self.norm, "eps", 0.0) or getattr(self.norm, "variance_epsilon", 0.0)
-        d_model = matrix.shape[0]
+        norm = norm_parameters(self.norm, matrix.shape[0], f"the final norm of {self.model_name}")
         return LinearReadout(
             unembed=matrix.detach().float().cpu(),
             unembed_bias=_or_zeros(offset, matrix.shape[1]),
-            weight=_or_ones(weight, d_model),
-            bias=_or_zeros(bias, d_model),
-            centred=centred,
-            normalises=not isinstance(self.norm, torch.nn.Identity),
-            eps=float(eps),
+            **vars(norm),
         )
 
 
+#: Norm classes whose output is ``(x - mean(x) if centred) / scale(x) * weight + bias``, by
+#: class name, with whether they centre: torch's and TransformerLens' LayerNorm, the RMSNorms
+#: of the supported Llama-style families and TransformerLens' (``...Pre``: no weight).
+#: Others (e.g. Gemma's ``(1 + weight)`` RMSNorm) are refused rather than misread.
+NORM_CLASSES = {
+    "LayerNorm": True,
+    "LayerNormPre": True,
+    "LlamaRMSNorm": False,
+    "MistralRMSNorm": False,
+    "Qwen2RMSNorm": False,
+    "RMSNorm": False,
+    "RMSNormPre": False,
+}
+
+
 @dataclass(frozen=True)
-class LinearReadout:
-    """``logits = ((x - mean(x) if centred) / scale(x) * weight + bias) @ unembed +
-    unembed_bias``.
+class NormParameters:
+    """A LayerNorm or RMSNorm as ``(x - mean(x) if centred) / scale(x) * weight + bias``,
+    ``scale(x) = sqrt(mean((x - mean(x) if centred)^2) + eps)``; freezing the scale makes it
+    affine in ``x``.
 
     Attributes:
-        unembed: ``[d_model, d_vocab]`` unembedding matrix.
-        unembed_bias: ``[d_vocab]`` its bias (zeros when there is none).
-        weight, bias: ``[d_model]`` the final norm's gain and bias (ones and zeros without).
+        weight, bias: ``[d_model]`` the norm's gain and bias (ones and zeros without).
         centred: the norm subtracts the mean first (LayerNorm; not RMSNorm).
-        normalises: the model has a final norm (otherwise the scale is 1).
+        normalises: there is a norm at all (otherwise the scale is 1).
         eps: the norm's epsilon.
     """
 
-    unembed: torch.Tensor
-    unembed_bias: torch.Tensor
     weight: torch.Tensor
     bias: torch.Tensor
     centred: bool
@@ -107,6 +102,50 @@ class LinearReadout:
     def centre(self, x: torch.Tensor) -> torch.Tensor:
         """``x`` minus its mean over the last axis when the norm centres, else ``x``."""
         return x - x.mean(-1, keepdim=True) if self.centred else x
+
+    def frozen(self, x: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+        """The norm of ``x`` ``[..., d_model]`` with its scale fixed to ``scale`` ``[...]``
+        (broadcast): affine in ``x``, in ``x``'s dtype."""
+        weight, bias = self.weight.to(x.device), self.bias.to(x.device)
+        out = self.centre(x.float()) / scale[..., None].to(x.device) * weight + bias
+        return out.to(x.dtype)
+
+
+def norm_parameters(norm: torch.nn.Module, d_model: int, what: str) -> NormParameters:
+    """The parameters of a LayerNorm or RMSNorm module of width ``d_model``
+    (``torch.nn.Identity``: no norm).
+
+    Raises:
+        ValueError: naming ``what`` and the class when it is not one of :data:`NORM_CLASSES`.
+    """
+    kind = type(norm).__name__
+    if not isinstance(norm, torch.nn.Identity) and kind not in NORM_CLASSES:
+        raise ValueError(
+            f"{what} ({kind}) is not a known LayerNorm or RMSNorm (known: "
+            f"{', '.join(NORM_CLASSES)}): its scale cannot be frozen"
+        )
+    eps = getattr(norm, "eps", 0.0) or getattr(norm, "variance_epsilon", 0.0)
+    return NormParameters(
+        weight=_or_ones(_parameter(norm, "weight", "w"), d_model),
+        bias=_or_zeros(_parameter(norm, "bias", "b"), d_model),
+        centred=NORM_CLASSES.get(kind, False),
+        normalises=not isinstance(norm, torch.nn.Identity),
+        eps=float(eps),
+    )
+
+
+@dataclass(frozen=True)
+class LinearReadout(NormParameters):
+    """``logits = ((x - mean(x) if centred) / scale(x) * weight + bias) @ unembed +
+    unembed_bias``: the final norm (:class:`NormParameters`) and the unembedding.
+
+    Attributes:
+        unembed: ``[d_model, d_vocab]`` unembedding matrix.
+        unembed_bias: ``[d_vocab]`` its bias (zeros when there is none).
+    """
+
+    unembed: torch.Tensor
+    unembed_bias: torch.Tensor
 
     def directions(self, parts: torch.Tensor) -> torch.Tensor:
         """``[..., d_model]`` parts as the norm (without its scale and bias) maps them."""

@@ -12,10 +12,14 @@ Neuronpedia and circuit-tracer: features ``{layer}_{feature}_{pos}``, errors
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any
+import pathlib
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple
 
 import torch
+
+from ..checks import positive_int
+from . import influence
 
 #: The kinds of node, in the order the nodes are stored.
 NODE_KINDS = ("feature", "error", "embedding", "logit")
@@ -153,6 +157,119 @@ class AttributionGraph:
         ]
         return features + errors + embeddings + logits
 
+    def logit_weights(self) -> torch.Tensor:
+        """``[n_nodes]`` the logit probabilities on the logit nodes, 0 elsewhere: what
+        influence on the logits is measured against."""
+        return influence.logit_weights(self.logit_probabilities, self.n_nodes)
+
+    def node_influence(self) -> torch.Tensor:
+        """``[n_nodes]`` each node's influence on the logits through all paths,
+        ``w (A + A² + ...)`` (:mod:`~mi_widgets.circuits.influence`)."""
+        return influence.influence(influence.normalised(self.adjacency), self.logit_weights())
+
+    def prune(self, node_threshold: float = 0.8, edge_threshold: float = 0.98) -> AttributionGraph:
+        """A smaller graph: the nodes and edges that carry most of the influence on the logits.
+
+        Nodes are kept from the most influential down until their cumulative influence
+        reaches ``node_threshold`` of the total (embeddings and logits always stay); then
+        edges among them likewise until ``edge_threshold`` (an edge's influence: its
+        normalised absolute weight times its target's influence, plus the target's
+        probability for an edge into a logit); then features and errors left without an
+        outgoing edge, and features without an incoming one, are dropped until none is
+        (circuit-tracer's rules). Dropped edges are zero in the new adjacency. Values and
+        constants are carried over, so ``values = adjacency.sum(1) + constants`` no longer
+        holds for nodes that lost incoming edges.
+        """
+        for name, value in (("node_threshold", node_threshold), ("edge_threshold", edge_threshold)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+        nodes, edges = influence.prune_masks(
+            self.adjacency, self.logit_weights(), self.counts, node_threshold, edge_threshold
+        )
+        kept = {kind: nodes[part] for kind, part in self.slices.items()}
+        adjacency = (self.adjacency * edges)[nodes][:, nodes]
+        return replace(
+            self,
+            features=self.features[kept["feature"]],
+            activations=self.activations[kept["feature"]],
+            errors=self.errors[kept["error"]],
+            adjacency=adjacency,
+            values=self.values[nodes],
+            constants=self.constants[nodes],
+            metadata={
+                **self.metadata,
+                "node_threshold": node_threshold,
+                "edge_threshold": edge_threshold,
+            },
+        )
+
+    def scores(self) -> GraphScores:
+        """How much of the graph's explanation goes through transcoder features rather than
+        their errors, as defined by Ameisen et al., "Circuit tracing" (2025), computed as
+        circuit-tracer does.
+
+        With ``A`` the row-normalised absolute adjacency, ``w`` the logit probabilities and
+        ``I = w (A + A² + ...)`` each node's influence on the logits:
+
+        - ``replacement``: ``Σ I[embeddings] / (Σ I[embeddings] + Σ I[errors])``, the
+          fraction of the end-to-end influence that starts at token embeddings rather than
+          at error nodes.
+        - ``completeness``: ``Σ_n (I[n] + w[n]) (1 - Σ_e A[n, e]) / Σ_n (I[n] + w[n])`` over
+          error nodes ``e``: the fraction of each node's incoming (normalised) weight that
+          does not come from errors, averaged with each node's influence (plus its own
+          probability, for logits) as the weight; nodes without inputs count as complete.
+
+        Both are in ``[0, 1]``; 1 means no error node matters.
+        """
+        matrix = influence.normalised(self.adjacency)
+        weights = self.logit_weights()
+        node_influence = influence.influence(matrix, weights)
+        parts = self.slices
+        from_embeddings = float(node_influence[parts["embedding"]].sum())
+        from_errors = float(node_influence[parts["error"]].sum())
+        replacement = from_embeddings / max(from_embeddings + from_errors, 1e-30)
+        complete = 1 - matrix[:, parts["error"]].sum(1)
+        output = node_influence + weights
+        completeness = float((complete * output).sum() / output.sum().clamp(min=1e-30))
+        return GraphScores(replacement=replacement, completeness=completeness)
+
+    def top_paths(self, k: int = 5) -> list[influence.GraphPath]:
+        """The ``k`` strongest paths from a token embedding to a logit, strongest first.
+
+        A path's weight is its logit's probability times the product of the row-normalised
+        absolute edge weights along it: the share of the probability-weighted logits that
+        flows back along that path (all embedding→logit paths together sum to the embeddings'
+        influence). Found by dynamic programming over the graph, never by listing all paths.
+        """
+        k = positive_int(k, "k")
+        sources = torch.arange(self.n_nodes)[self.slices["embedding"]]
+        labels = self.node_labels
+        return [
+            path._replace(labels=tuple(labels[node] for node in path.nodes))
+            for path in influence.top_paths(self.adjacency, self.logit_weights(), sources, k)
+        ]
+
+    def to_json(
+        self,
+        path: str | pathlib.Path,
+        *,
+        slug: str | None = None,
+        node_threshold: float | None = None,
+    ) -> pathlib.Path:
+        """Write the graph as Neuronpedia graph JSON (circuit-tracer's format); see
+        :func:`mi_widgets.circuits.graph_json.to_json`."""
+        from .graph_json import to_json
+
+        return to_json(self, path, slug=slug, node_threshold=node_threshold)
+
+    @classmethod
+    def from_json(cls, path: str | pathlib.Path) -> AttributionGraph:
+        """Read a graph file written by :meth:`to_json`, circuit-tracer or Neuronpedia; see
+        :func:`mi_widgets.circuits.graph_json.from_json`."""
+        from .graph_json import from_json
+
+        return from_json(path)
+
     def __repr__(self) -> str:
         prompt = self.prompt if len(self.prompt) <= 40 else self.prompt[:37] + "..."
         nonzero = int((self.adjacency != 0).sum())
@@ -160,6 +277,13 @@ class AttributionGraph:
             f"AttributionGraph({prompt!r}: {len(self.tokens)} tokens, {_describe(self.counts)}, "
             f"{nonzero} edges)"
         )
+
+
+class GraphScores(NamedTuple):
+    """Replacement and completeness scores of a graph (:meth:`AttributionGraph.scores`)."""
+
+    replacement: float
+    completeness: float
 
 
 def _describe(counts: dict[str, int]) -> str:
