@@ -3,15 +3,15 @@
 Runs in circuit-tracer's own virtual environment (it pins ``transformers<=4.57``); it does not
 import ``mi_widgets``. ``benchmarks/attribution.py`` writes a work directory and runs
 ``python _attribution_peer.py WORKDIR``; ``WORKDIR/settings.json`` holds the tokenizer folder,
-the seed and the runs (each: a model shape, prompt lengths, transcoder bias, feature cap).
+the seed and the runs (each: a model shape, prompt lengths, TopK ``k``, feature cap).
 Writes ``WORKDIR/result.json``: per run and prompt length, the seconds of ``attribute``, the
 peak resident memory (MB) and the graph's size; the versions.
 
 ``build_replacement_model`` is also what ``scripts/make_circuit_tracer_graph.py`` builds the
 reference graph with: a TransformerLens ``HookedTransformer`` from config (random weights)
-with one random ReLU transcoder per layer whose encoder bias makes a few % of the features
-fire (the pre-activations are about N(0, 1) after the MLP's LayerNorm, so a bias of -2 lets
-about 2 % through).
+with one random transcoder per layer: TopK (``k`` features per token), or ReLU with an
+encoder bias that makes a few % of the features fire (the pre-activations are about N(0, 1)
+after the MLP's LayerNorm, so a bias of -2 lets about 2 % through).
 """
 
 from __future__ import annotations
@@ -30,12 +30,21 @@ SHAPE_KEYS = ("n_layers", "d_model", "n_heads", "d_mlp", "n_features", "d_vocab"
 
 
 def build_replacement_model(
-    shape: dict, tokenizer_dir: str, *, bias: float = -2.0, seed: int = 0, n_ctx: int = 512
+    shape: dict,
+    tokenizer_dir: str,
+    *,
+    k: int | None = None,
+    bias: float = -2.0,
+    seed: int = 0,
+    n_ctx: int = 512,
 ):
     """A circuit-tracer ``ReplacementModel`` of ``shape`` (keys ``SHAPE_KEYS``), float32 on
-    CPU, seeded; ``tokenizer_dir`` is a local tokenizer folder (no hub download)."""
+    CPU, seeded; ``tokenizer_dir`` is a local tokenizer folder (no hub download). The
+    transcoders are TopK with ``k`` features per token (encoder bias 0) when ``k`` is given,
+    else ReLU with encoder bias ``bias``."""
     from circuit_tracer.replacement_model import ReplacementModel
     from circuit_tracer.transcoder import SingleLayerTranscoder, TranscoderSet
+    from circuit_tracer.transcoder.activation_functions import TopK
     from transformer_lens import HookedTransformerConfig
 
     torch.manual_seed(seed)
@@ -60,14 +69,14 @@ def build_replacement_model(
         transcoder = SingleLayerTranscoder(
             d_model,
             n_features,
-            torch.nn.ReLU(),
+            TopK(k) if k else torch.nn.ReLU(),
             layer,
             device=torch.device("cpu"),
             dtype=torch.float32,
         )
         with torch.no_grad():
             transcoder.W_enc.copy_(torch.randn(n_features, d_model) / d_model**0.5)
-            transcoder.b_enc.fill_(bias)
+            transcoder.b_enc.fill_(0.0 if k else bias)
             transcoder.W_dec.copy_(torch.randn(n_features, d_model) / d_model**0.5)
         transcoders[layer] = transcoder
     transcoder_set = TranscoderSet(
@@ -82,6 +91,7 @@ def build_replacement_model(
 def save_tokenizer(source: pathlib.Path, folder: pathlib.Path) -> pathlib.Path:
     """The tokenizer saved in ``source`` (e.g. the demo model's, saved by transformers 5)
     copied to ``folder`` in the format transformers 4 loads offline."""
+    folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(source / "tokenizer.json", folder / "tokenizer.json")
     config = json.loads((source / "tokenizer_config.json").read_text())
     config["tokenizer_class"] = "PreTrainedTokenizerFast"
@@ -131,26 +141,27 @@ def measure(model, ids: torch.Tensor, run: dict) -> dict:
 def main(workdir: pathlib.Path) -> None:
     settings = json.loads((workdir / "settings.json").read_text())
     torch.set_num_threads(settings.get("threads", torch.get_num_threads()))
-    results = []
-    for run in settings["runs"]:
-        shape = {key: run[key] for key in SHAPE_KEYS}
-        model = build_replacement_model(
-            shape, settings["tokenizer"], bias=run["bias"], seed=settings["seed"]
-        )
-        measure(model, prompt_ids(8, shape["d_vocab"], settings["seed"]), run)  # warm-up
-        rows = []
-        for length in run["lengths"]:
-            ids = prompt_ids(length, shape["d_vocab"], settings["seed"] + length)
-            rows.append(measure(model, ids, run))
-            print(run["name"], rows[-1], flush=True)
-            if rows[-1]["seconds"] > settings.get("max_seconds", float("inf")):
-                break  # the next length would take too long
-        results.append({"name": run["name"], "rows": rows})
     versions = {
         name: metadata.version(name)
         for name in ("circuit-tracer", "torch", "transformer-lens", "transformers")
     }
-    (workdir / "result.json").write_text(json.dumps({"runs": results, "versions": versions}))
+    results: list[dict] = []
+    for run in settings["runs"]:
+        shape = {key: run[key] for key in SHAPE_KEYS}
+        model = build_replacement_model(
+            shape, settings["tokenizer"], k=run["k"], seed=settings["seed"]
+        )
+        measure(model, prompt_ids(8, shape["d_vocab"], settings["seed"]), run)  # warm-up
+        results.append({"name": run["name"], "rows": []})
+        for length in run["lengths"]:
+            ids = prompt_ids(length, shape["d_vocab"], settings["seed"] + length)
+            results[-1]["rows"].append(measure(model, ids, run))
+            print(run["name"], results[-1]["rows"][-1], flush=True)
+            # written after every call, so an interrupted run keeps what it measured
+            result = {"runs": results, "versions": versions}
+            (workdir / "result.json").write_text(json.dumps(result))
+            if results[-1]["rows"][-1]["seconds"] > settings.get("max_seconds", float("inf")):
+                break  # the next length would take too long
 
 
 if __name__ == "__main__":

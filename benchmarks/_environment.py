@@ -51,19 +51,24 @@ def _version(name: str) -> str:
 
 def ensure_peer_venv(
     path: pathlib.Path,
-    probe: str,
+    peer: tuple[str, str, str],
     installs: Sequence[Sequence[str]],
     *,
     what: str,
     files: dict[str, str] | None = None,
 ) -> pathlib.Path:
-    """``PATH/bin/python`` of a peer's own virtual environment, created if ``probe`` (Python
-    code that fails unless the peer is installed) fails there.
+    """``PATH/bin/python`` of a peer's own virtual environment, created unless the peer,
+    ``(distribution, version, module to import)``, is already installed there.
 
     Creating it: ``python -m venv --clear PATH``, then ``files`` (name → text) written into
     PATH (e.g. a pip constraints file), then one ``pip`` call per entry of ``installs``
-    (arguments after ``pip``; ``{PATH}`` in them stands for PATH), then ``probe`` again.
+    (arguments after ``pip``; ``{PATH}`` in them stands for PATH), then the check again.
     """
+    distribution, version, module = peer
+    probe = (
+        f"import importlib.metadata as m, {module}; "
+        f"assert m.version({distribution!r}) == {version!r}"
+    )
     python = path / "bin" / "python"
     if python.exists() and subprocess.run([python, "-c", probe], check=False).returncode == 0:
         return python

@@ -99,16 +99,13 @@ class Machine:
 
 def ensure_peer_venv(path: pathlib.Path) -> pathlib.Path:
     """``PATH/bin/python`` with sae-dashboard installed, creating the environment if needed."""
-    probe = (
-        "import importlib.metadata as m, sae_dashboard.sae_vis_runner; "
-        f"assert m.version('sae-dashboard') == {PEER_VERSION!r}"
-    )
     installs = [
         ["install", f"torch=={TORCH_VERSION}"],
         ["install", f"sae-dashboard=={PEER_VERSION}", f"torch=={TORCH_VERSION}", "pyarrow<26"],
         ["uninstall", "-y", "torchvision", "torchaudio"],
     ]
-    return peer_environment(path, probe, installs, what="SAEDashboard (about 2 minutes)")
+    peer = ("sae-dashboard", PEER_VERSION, "sae_dashboard.sae_vis_runner")
+    return peer_environment(path, peer, installs, what="SAEDashboard (about 2 minutes)")
 
 
 def make_sae(seed: int = 0) -> mw.SparseAutoencoder:

@@ -9,6 +9,7 @@ import pathlib
 import pytest
 import torch
 
+import mi_widgets as mw
 from mi_widgets.circuits.graph import AttributionGraph
 from mi_widgets.circuits.graph_json import GraphJSONError, from_json, to_json
 
@@ -95,6 +96,25 @@ def test_methods_delegate(tmp_path):
     assert loaded.metadata["slug"] == "my-graph"
 
 
+@pytest.fixture(scope="module")
+def demo_graph() -> AttributionGraph:
+    """``mw.attribute`` on the demo model with seeded random TopK transcoders."""
+    model, tokenizer = mw.demo_model()
+    transcoders = [mw.Transcoder(128, 256, layer=layer, k=8, seed=layer) for layer in range(2)]
+    return mw.attribute(model, tokenizer, "key = value; key = value; key =", transcoders)
+
+
+def test_attribute_graphs_round_trip(tmp_path, demo_graph):
+    assert demo_graph.counts["feature"] > 10 and int((demo_graph.adjacency != 0).sum()) > 100
+    for graph in (demo_graph, demo_graph.prune(node_threshold=0.8, edge_threshold=0.98)):
+        loaded = mw.AttributionGraph.from_json(graph.to_json(tmp_path / "g.json"))
+        assert_same_nodes_and_edges(graph, loaded)
+    document = json.loads((tmp_path / "g.json").read_text())
+    assert document["metadata"]["node_threshold"] == 0.8  # recorded by prune
+    influence = [node["influence"] for node in document["nodes"] if node["feature_type"] != "logit"]
+    assert all(0 < value <= 1 + 1e-6 for value in influence)
+
+
 def test_file_follows_circuit_tracer_schema(tmp_path):
     graph = hand_built_graph()
     document = json.loads(to_json(graph, tmp_path / "g.json", node_threshold=0.8).read_text())
@@ -158,6 +178,7 @@ def test_influence_and_clerps_survive_a_round_trip(tmp_path):
     path = to_json(hand_built_graph(), tmp_path / "g.json")
     document = json.loads(path.read_text())
     document["nodes"][1]["influence"] = 0.25
+    document["nodes"][0]["influence"] = None
     document["nodes"][0]["clerp"] = "cats"
     document["qParams"]["pinnedIds"] = ["1_40_3"]
     path.write_text(json.dumps(document))
@@ -165,6 +186,20 @@ def test_influence_and_clerps_survive_a_round_trip(tmp_path):
     assert again["nodes"][1]["influence"] == 0.25 and again["nodes"][0]["influence"] is None
     assert again["nodes"][0]["clerp"] == "cats"
     assert again["qParams"]["pinnedIds"] == ["1_40_3"]
+
+
+def test_influence_is_circuit_tracers_cumulative_score(tmp_path):
+    graph = hand_built_graph()
+    nodes = json.loads(to_json(graph, tmp_path / "g.json").read_text())["nodes"]
+    influence = [node["influence"] for node in nodes]
+    assert influence[9:] == [None, None]  # logits
+    scores = graph.node_influence()[:9]
+    order = torch.argsort(scores, descending=True).tolist()
+    in_order = [influence[i] for i in order]
+    assert in_order == sorted(in_order) and in_order[-1] == pytest.approx(
+        float(scores.sum() / graph.node_influence().sum()), rel=1e-6
+    )
+    assert in_order[0] == pytest.approx(float(scores.max() / graph.node_influence().sum()))
 
 
 def test_kind_comes_from_feature_type_not_the_id(tmp_path):

@@ -70,8 +70,10 @@ def to_json(
     Every node of the graph is written (prune first to write fewer) and every nonzero entry
     of the adjacency as a link. ``slug`` names the graph (default: the graph's ``slug``
     metadata, else made from the prompt); ``node_threshold`` is recorded in the metadata (the
-    pruning threshold the graph was made with, if any). Influence and clerp come from the
-    graph's metadata (kept there by :func:`from_json`, keyed by node id) when present.
+    pruning threshold the graph was made with, if any). Influence and clerps come from the
+    graph's metadata (kept there by :func:`from_json`, keyed by ``(kind, node id)``) when
+    present; else influence is computed as circuit-tracer does (:func:`cumulative_influence`)
+    and a logit's clerp is ``Output "token" (p=0.123)``.
     """
     if not isinstance(graph, AttributionGraph):
         raise TypeError(f"graph must be an AttributionGraph, got {type(graph).__name__}")
@@ -156,7 +158,7 @@ def _nodes(graph: AttributionGraph) -> list[dict[str, Any]]:
             )
         ),
     ]
-    influence = graph.metadata.get("influence", {})
+    influence = graph.metadata.get("influence") or cumulative_influence(graph)
     clerps = {
         **{
             ("logit", node_id): _logit_clerp(token, probability)
@@ -187,6 +189,23 @@ def _nodes(graph: AttributionGraph) -> list[dict[str, Any]]:
         }
         for node_id, kind, node in zip(graph.node_ids, graph.node_kinds, fields, strict=True)
     ]
+
+
+def cumulative_influence(graph: AttributionGraph) -> dict[tuple[str, str], float]:
+    """circuit-tracer's ``influence`` field: each node's share of the total influence on the
+    logits held by the nodes at least as influential as it (``graph.node_influence()``
+    sorted descending, cumulated, divided by the total), keyed by ``(kind, node id)``; none
+    for logits."""
+    scores = graph.node_influence()
+    order = torch.argsort(scores, descending=True)
+    cumulative = torch.empty_like(scores)
+    cumulative[order] = torch.cumsum(scores[order], 0) / scores.sum()
+    keys = list(zip(graph.node_kinds, graph.node_ids, strict=True))
+    return {
+        key: value
+        for key, value in zip(keys, cumulative.tolist(), strict=True)
+        if key[0] != "logit"
+    }
 
 
 def _logit_clerp(token: str, probability: float) -> str:
