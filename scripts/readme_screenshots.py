@@ -17,8 +17,8 @@ the output:
   attribution of the demo model copying a token from its context;
 * ``logit_lens.png`` (and ``_dark``): the demo model's logit lens on the same sentence, the
   last cell (where the last layer predicts the copied token) hovered;
-* ``graph_view.png`` (and ``_dark``): the attribution graph of the same sentence (transcoders
-  with random weights until the trained demo transcoders exist), a feature selected.
+* ``graph_view.png`` (and ``_dark``): the attribution graph of the same sentence through the
+  demo transcoders, the first feature the view keeps selected.
 """
 
 from __future__ import annotations
@@ -105,12 +105,8 @@ display(mw.LogitLensView(lens, title="Demo model: logit lens"))
 """
 GRAPH_CELL = """
 import mi_widgets as mw
-from mi_widgets.circuits import Transcoder, TranscoderSet
 model, tokenizer = mw.demo_model()
-d_model, n_layers = model.config.hidden_size, model.config.num_hidden_layers
-transcoders = TranscoderSet(
-    [Transcoder(d_model, 512, layer=i, k=16, seed=i) for i in range(n_layers)]
-)  # random: the trained demo transcoders replace them
+transcoders = mw.demo_transcoders()
 graph = mw.attribute(model, tokenizer, "The list holds key value file name. The list holds key",
                      transcoders)
 view = mw.GraphView(graph, title="Demo model: attribution graph of ' value'")
