@@ -25,7 +25,8 @@ from tests.browser.harness import OfflinePage, launch_chromium
 from tests.graph_fixtures import random_graph
 
 SIZES = [(1_000, 100_000), (7_500, 100_000)]
-THRESHOLDS = [(0.8, 0.98), (1.0, 1.0)]
+#: Thresholds, and whether every feature is pinned (shown whatever pruning drops).
+SETTINGS = [((0.8, 0.98), False), ((1.0, 1.0), False), ((1.0, 1.0), True)]
 
 #: Moves the pointer over a grid of points; resolves with the ms from each mousemove that
 #: lands on a node to the next animation frame (at most `count` of them) and those nodes.
@@ -86,17 +87,23 @@ graph dimmed, the 5 strongest inputs and outputs drawn, the selection line); 10 
 edges and rings drawn), the rest of a frame is event dispatch, tooltip layout and compositing.
 The main canvas draws the 20,000 strongest shown edges (2,000 with widths by |weight|, the rest
 1 px wide: thick translucent lines are slow to stroke without a GPU). Thresholds 1.0 / 1.0
-keep every node with edges (features need inputs and outputs): the worst case. Goals (issue 18):
+keep every node with edges (features need inputs and outputs); *all pinned* shows every feature
+and all their edges whatever pruning drops: the worst case. Goals (issue 18):
 first paint ≤ 1.5 s, ≤ 50 ms per interaction. The edges travel as int32 source/target and
 float32 weights (12 bytes each, base64 in the file).
 """
 
 
-def measure(browser, n_features: int, n_edges: int, thresholds, workdir: pathlib.Path) -> dict:
+def measure(
+    browser, n_features: int, n_edges: int, thresholds, pin_all: bool, workdir: pathlib.Path
+) -> dict:
     graph = random_graph(n_features, n_edges, n_pos=16, n_layers=4, seed=0)
-    path = workdir / f"graph_{n_features}_{thresholds[0]}.html"
+    path = workdir / f"graph_{n_features}_{thresholds[0]}_{pin_all}.html"
     start = time.perf_counter()
-    view = mw.GraphView(graph, node_threshold=thresholds[0], edge_threshold=thresholds[1])
+    pinned = graph.node_ids[: graph.counts["feature"]] if pin_all else []
+    view = mw.GraphView(
+        graph, node_threshold=thresholds[0], edge_threshold=thresholds[1], pinned=pinned
+    )
     mw.to_html(view, path)
     build = time.perf_counter() - start
     session = OfflinePage(browser, viewport=(1400, 1000))
@@ -109,7 +116,7 @@ def measure(browser, n_features: int, n_edges: int, thresholds, workdir: pathlib
     row = {
         "features": f"{n_features:,}",
         "edges": f"{int((graph.adjacency != 0).sum()):,}",
-        "thresholds": f"{thresholds[0]} / {thresholds[1]}",
+        "thresholds": f"{thresholds[0]} / {thresholds[1]}" + (", all pinned" if pin_all else ""),
         "shown nodes / edges": f"{root.get_attribute('data-kept')} / "
         f"{root.get_attribute('data-edges')}",
         "file MB": path.stat().st_size / 2**20,
@@ -135,8 +142,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         for n_features, n_edges in SIZES:
-            for thresholds in THRESHOLDS:
-                rows.append(measure(browser, n_features, n_edges, thresholds, pathlib.Path(folder)))
+            for thresholds, pin_all in SETTINGS:
+                row = measure(
+                    browser, n_features, n_edges, thresholds, pin_all, pathlib.Path(folder)
+                )
+                rows.append(row)
                 print(rows[-1], file=sys.stderr)
         browser.close()
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
