@@ -21,6 +21,8 @@ FAMILIES = ["gpt2", "gpt_neox", "llama", "mistral", "qwen2"]
 #: Relative tolerance of the sums (float32 through a few layers).
 RTOL = 1e-4
 
+pytestmark = pytest.mark.usefixtures("torch_single_thread")
+
 
 def random_transcoders(d_model: int, n_layers: int, *, skip: bool = False) -> TranscoderSet:
     """TopK transcoders with random weights and biases (and random skips when asked)."""
@@ -63,8 +65,9 @@ def target_values(replacement: LocalReplacement, written, embeddings, graph) -> 
     with torch.no_grad():
         run = replacement.run(written, embeddings)
         out = torch.full((graph.n_nodes,), float("nan"))
-        for index, (layer, pos, feature) in enumerate(graph.features.tolist()):
-            out[index] = replacement.feature_values(run, layer)[0, pos, feature]
+        pre = torch.stack([replacement.feature_values(run, layer)[0] for layer in range(2)])
+        layer, pos, feature = graph.features.T
+        out[graph.slices["feature"]] = pre[layer, pos, feature]
         out[graph.slices["logit"]] = replacement.logit_values(run, graph.logits)[0]
     return out
 
