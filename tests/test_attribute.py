@@ -210,7 +210,7 @@ def test_max_features_keeps_the_most_influential_and_says_what_it_drops(
 
 def test_bert_is_refused_with_the_reason(tiny_family_models, tiny_gpt2):
     transcoders = random_transcoders(32, 2)
-    with pytest.raises(ValueError, match="encoder attends both ways.*post-norm"):
+    with pytest.raises(ValueError, match=r"encoder attends both ways.*post-norm"):
         mw.attribute(tiny_family_models["bert"], tiny_gpt2[1], PROMPT, transcoders)
 
 

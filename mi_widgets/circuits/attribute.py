@@ -175,7 +175,9 @@ class _Sources:
         ])  # fmt: skip
         written = [
             acts[f[:, 0], f[:, 1], None] * tc.W_dec[f[:, 1]].detach()
-            for acts, f, tc in zip(replacement.activations, found, replacement.transcoders)
+            for acts, f, tc in zip(
+                replacement.activations, found, replacement.transcoders, strict=True
+            )
         ]
         n_pos = len(replacement.input_ids)
         layers = torch.arange(replacement.n_layers).repeat_interleave(n_pos)
@@ -213,9 +215,7 @@ class _EdgeSolver:
     def rows(self, targets: torch.Tensor, *, logit: bool) -> torch.Tensor:
         """``[len(targets), n_sources]`` float32 CPU: the rows of features ``targets``
         (indices into the sources' features) or of logits (indices into the logit nodes)."""
-        parts = [
-            self._batch(batch, logit=logit) for batch in targets.split(self.batch_size)
-        ]
+        parts = [self._batch(batch, logit=logit) for batch in targets.split(self.batch_size)]
         return torch.cat(parts) if parts else torch.zeros(0, self.sources.n_sources)
 
     def _batch(self, targets: torch.Tensor, *, logit: bool) -> torch.Tensor:
@@ -331,8 +331,7 @@ def _check_causal(model: Any) -> None:
         return
     if not isinstance(model, torch.nn.Module):
         raise TypeError(
-            "model must be a Hugging Face model or a TransformerLens HookedTransformer, got "
-            f"{name}"
+            f"model must be a Hugging Face model or a TransformerLens HookedTransformer, got {name}"
         )
     family = detect(model)
     if not family.causal:

@@ -159,8 +159,4 @@ def _norm_modules(model: Any) -> dict[torch.nn.Module, NormParameters]:
 
 def _tlens_names(model: Any) -> list[str]:
     """The hook points a TransformerLens model's patterns and scales pass through."""
-    return [
-        name
-        for name in model.hook_dict
-        if name.endswith(("attn.hook_pattern", "hook_scale"))
-    ]
+    return [name for name in model.hook_dict if name.endswith(("attn.hook_pattern", "hook_scale"))]

@@ -17,8 +17,7 @@ model's own logits.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +25,7 @@ import torch
 
 from ..capture import tlens
 from ..capture.hooks import capture_mode
-from ..capture.readout import logits_at, readout
+from ..capture.readout import _StopForwardError, final_residual, logits_at, readout
 from ..capture.sites import at_site, reading
 from .frozen import FrozenState
 from .transcoder import TranscoderSet
@@ -48,10 +47,6 @@ class ReplacementPass:
     mlp_outputs: list[torch.Tensor]
     embeddings: torch.Tensor
     final: torch.Tensor
-
-
-class _Stop(Exception):
-    """Raised at the unembedding once its input is read."""
 
 
 class LocalReplacement:
@@ -110,7 +105,8 @@ class LocalReplacement:
     def written(self) -> torch.Tensor:
         """``[layer, pos, d_model]`` what the sources write into each MLP output at the prompt:
         ``activations @ W_dec + error``."""
-        decoded = [acts @ tc.W_dec for acts, tc in zip(self.activations, self.transcoders)]
+        pairs = zip(self.activations, self.transcoders, strict=True)
+        decoded = [acts @ tc.W_dec for acts, tc in pairs]
         return torch.stack(decoded).detach() + self.errors
 
     def run(
@@ -141,17 +137,15 @@ class LocalReplacement:
                     at_site(self.model, f"blocks.{layer}.ln2.hook_normalized", splice[0])
                 )
                 stack.enter_context(at_site(self.model, f"blocks.{layer}.hook_mlp_out", splice[1]))
-            stack.enter_context(self._stop_at_unembedding(found))
-            try:
+            final = stack.enter_context(final_residual(self.model, -1, keep_graph=True))
+            with suppress(_StopForwardError):
                 self._forward(self.input_ids[None].expand(batch, -1))
-            except _Stop:
-                pass
         layers = range(self.n_layers)
         return ReplacementPass(
             mlp_inputs=[found["inputs"][layer] for layer in layers],
             mlp_outputs=[found["outputs"][layer] for layer in layers],
             embeddings=leaf,
-            final=found["final"],
+            final=final[0],
         )
 
     def feature_values(self, run: ReplacementPass, layer: int) -> torch.Tensor:
@@ -189,21 +183,6 @@ class LocalReplacement:
             return spliced
 
         return keep_input, replace_output
-
-    @contextmanager
-    def _stop_at_unembedding(self, found: dict[str, Any]) -> Iterator[None]:
-        """Keep the unembedding's input at the last position, then stop the pass."""
-
-        def stop(module: torch.nn.Module, args: tuple, kwargs: dict) -> None:
-            x = args[0] if args else next(iter(kwargs.values()))
-            found["final"] = x[:, -1]
-            raise _Stop
-
-        handle = readout(self.model).unembed.register_forward_pre_hook(stop, with_kwargs=True)
-        try:
-            yield
-        finally:
-            handle.remove()
 
     def _forward(self, input_ids: torch.Tensor) -> Any:
         ids = input_ids.to(_device(self.model))
