@@ -77,7 +77,7 @@ def attribute(
     >>> transcoders = [mw.Transcoder(128, 256, layer=i, k=8) for i in range(2)]
     >>> graph = mw.attribute(model, tokenizer, text, transcoders)
     >>> graph.counts
-    {'feature': 192, 'error': 24, 'embedding': 12, 'logit': 10}
+    {'feature': 176, 'error': 22, 'embedding': 11, 'logit': 10}
     >>> rows = graph.slices["feature"]
     >>> sums = graph.adjacency[rows].sum(1) + graph.constants[rows]
     >>> torch.allclose(sums, graph.values[rows], atol=1e-4)
