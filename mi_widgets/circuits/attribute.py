@@ -153,13 +153,15 @@ class _Sources:
     Attributes:
         features: ``[n_f, 3]`` int64 ``(layer, position, feature)``.
         activations: ``[n_f]`` their activations.
-        written: per layer ``[n_f_layer, d_model]`` activation × decoder row of its features.
+        written: per layer ``([pos, slots, d_model], [n_f_layer])``: activation × decoder row
+            of its features, grouped by position (zero-padded to the most features at one
+            position), and each feature's slot in the flattened ``[pos * slots]``.
         errors: ``[n_layers * pos, 2]`` int64 ``(layer, position)``.
     """
 
     features: torch.Tensor
     activations: torch.Tensor
-    written: list[torch.Tensor]
+    written: list[tuple[torch.Tensor, torch.Tensor]]
     errors: torch.Tensor
     n_positions: int
 
@@ -173,13 +175,13 @@ class _Sources:
         activations = torch.cat([
             acts[f[:, 0], f[:, 1]] for acts, f in zip(replacement.activations, found, strict=True)
         ])  # fmt: skip
+        n_pos = len(replacement.input_ids)
         written = [
-            acts[f[:, 0], f[:, 1], None] * tc.W_dec[f[:, 1]].detach()
+            _by_position(acts[f[:, 0], f[:, 1], None] * tc.W_dec[f[:, 1]].detach(), f[:, 0], n_pos)
             for acts, f, tc in zip(
                 replacement.activations, found, replacement.transcoders, strict=True
             )
         ]
-        n_pos = len(replacement.input_ids)
         layers = torch.arange(replacement.n_layers).repeat_interleave(n_pos)
         errors = torch.stack([layers, torch.arange(n_pos).repeat(replacement.n_layers)], 1)
         return cls(features, activations, written, errors, n_pos)
@@ -251,8 +253,8 @@ class _EdgeSolver:
         block's input, ``[batch, pos, d_model]`` each."""
         sources, replacement = self.sources, self.replacement
         features = [
-            torch.einsum("bnd,nd->bn", grad[:, f[:, 1]], written.to(grad))
-            for grad, f, written in zip(outputs, self.by_layer, sources.written, strict=True)
+            torch.einsum("bpd,pkd->bpk", grad, written.to(grad)).flatten(1)[:, slot]
+            for grad, (written, slot) in zip(outputs, sources.written, strict=True)
         ]
         errors = (torch.stack(outputs, 1) * replacement.errors.to(outputs[0])).sum(-1)
         embeddings = (embedding * replacement.embeddings.to(embedding)).sum(-1)
@@ -307,6 +309,23 @@ def _expand(
         rows = torch.cat([rows, solver.rows(chosen, logit=False)])
     order = kept.argsort()
     return kept[order], rows[order]
+
+
+def _by_position(
+    rows: torch.Tensor, positions: torch.Tensor, n_pos: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``rows`` ``[n, d]`` (sorted by ``positions`` ``[n]``) as ``[n_pos, slots, d]``, zero-padded,
+    and each row's index ``[n]`` in the flattened ``[n_pos * slots]``."""
+    counts = torch.bincount(positions, minlength=n_pos)
+    slots = int(counts.max()) if len(positions) else 0
+    rank = (
+        torch.arange(len(positions), device=positions.device)
+        - (counts.cumsum(0) - counts)[positions]
+    )
+    slot = positions * slots + rank
+    padded = rows.new_zeros(n_pos * slots, rows.shape[-1])
+    padded[slot] = rows
+    return padded.view(n_pos, slots, -1), slot
 
 
 def _node_vector(features: torch.Tensor, logits: torch.Tensor, n_nodes: int) -> torch.Tensor:
