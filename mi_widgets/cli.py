@@ -138,7 +138,9 @@ def _demo(output: pathlib.Path, text: str) -> int:
         output,
         title="mi_widgets demo: attention and head scores",
         intro=_DEMO_INTRO.format(
-            scored_on="on this text" if repeats else "on sequences of random tokens repeated twice",
+            scored_on="on this text"
+            if repeats
+            else "on sequences of random tokens repeated twice (its switch shows this text's)",
             random_note=(
                 f"{len(strong)} heads score 0.5 or more on induction (layer.head: "
                 f"{', '.join(strong)}), best {float(induction.max()):.2f}."

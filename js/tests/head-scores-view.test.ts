@@ -157,3 +157,60 @@ describe("head scores view (DOM)", () => {
     expect(el.querySelector(".mi-head-scores-view")).toBeNull();
   });
 });
+
+describe("head scores view: the scores-on switch", () => {
+  const TEXT = [0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.25, 0.5, 0.75, 1, NaN, 0];
+
+  function switchModel(scoresOn = "given") {
+    const model = makeModel();
+    Object.assign(model.state, {
+      title: "Scores: random, not the text shown.",
+      text_title: "Scores: the text.",
+      source_labels: { given: "random repeats", text: "this text" },
+      scores_on: scoresOn,
+      _text_values: encodeStored("float32", TEXT, [2, LAYERS, HEADS]),
+    });
+    return model;
+  }
+
+  it("is hidden without the text's scores", async () => {
+    const { root } = await mount(makeModel());
+    expect(find<HTMLElement>(root, ".mi-source-switch").hidden).toBe(true);
+    expect(root.dataset.scoresOn).toBe("given");
+  });
+
+  it("a click shows the text's scores, its heading and values", async () => {
+    const model = switchModel();
+    const { root } = await mount(model);
+    const sw = find<HTMLElement>(root, ".mi-source-switch");
+    expect(sw.hidden).toBe(false);
+    expect(sw.getAttribute("role")).toBe("radiogroup");
+    expect(sw.textContent).toBe("Scores on:random repeatsthis text");
+    const text = find<HTMLInputElement>(root, ".mi-source-radio[value='text']");
+    expect(text.parentElement?.getAttribute("title")).toBe("Scores: the text.");
+    expect(find(root, ".mi-selection").textContent).toContain("induction 0.9000");
+    text.checked = true;
+    text.dispatchEvent(new Event("change", { bubbles: true }));
+    await tick();
+    expect(model.get("scores_on")).toBe("text");
+    expect(root.dataset.scoresOn).toBe("text");
+    expect(find(root, ".mi-title").textContent).toBe("Scores: the text.");
+    expect(find(root, ".mi-selection").textContent).toContain("induction 0.2500");
+  });
+
+  it("arrow keys on the switch choose the input; Python's value is followed", async () => {
+    const model = switchModel("text");
+    const { root } = await mount(model);
+    expect(find(root, ".mi-title").textContent).toBe("Scores: the text.");
+    const sw = find<HTMLElement>(root, ".mi-source-switch");
+    sw.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowLeft", bubbles: true }));
+    await tick();
+    expect(model.get("scores_on")).toBe("given");
+    expect(find<HTMLInputElement>(root, ".mi-source-radio[value='given']").checked).toBe(true);
+    expect(model.get("head")).toBe(0); // the grid's own arrow keys did not move the head
+    model.set("scores_on", "text");
+    await tick();
+    expect(root.dataset.scoresOn).toBe("text");
+    expect(find<HTMLInputElement>(root, ".mi-source-radio[value='text']").checked).toBe(true);
+  });
+});

@@ -196,3 +196,62 @@ def test_save_png_downloads_the_grid(offline, reports):
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", data[16:24])
     assert width >= 300 and height >= 200
+
+
+def linked_text_scores() -> mw.HeadScores:
+    """The scores of the attention view's text, as the exported view computed them."""
+    attention = mw.AttentionView(attention=attention_pattern(), tokens=list("abcdef"))
+    return mw.HeadScoresView(known_scores(), attention=attention).text_scores
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_switch_shows_the_scores_of_the_text(offline, reports, theme, tmp_path):
+    session, page = open_report(offline, reports, theme)
+    colors = probability_colors(theme == "dark")
+    text = linked_text_scores()
+    title = page.locator(f"{VIEW} .mi-title")
+    assert title.text_content().startswith("Scores: known scores, not the text shown.")
+    switch = page.locator(f"{VIEW} .mi-source-switch")
+    assert switch.is_visible() and switch.get_attribute("role") == "radiogroup"
+    assert switch.inner_text().split() == ["Scores", "on:", "given", "scores", "this", "text"]
+    page.locator(".mi-score-select").select_option("previous_token")
+    page.wait_for_selector(f"{VIEW}[data-painted-score='previous_token']")
+    given = grid_colors(page)
+    page.locator(f"{VIEW} .mi-source-option", has_text="this text").click()
+    page.wait_for_selector(f"{VIEW}[data-painted-source='text']")
+    shown = grid_colors(page)
+    expected = colors[lut_index(text["previous_token"])]
+    np.testing.assert_array_equal(shown, expected, "the grid is the text's previous-token score")
+    assert not np.array_equal(shown, given)
+    assert title.text_content() == f"Scores: {text.source}."
+    assert page.locator(f"{VIEW} .mi-source-radio[value='text']").is_checked()
+    page.locator(f"{VIEW}").screenshot(path=tmp_path / f"switch-{theme}.png")
+    # keyboard: the checked option takes focus, an arrow key chooses the other
+    page.locator(f"{VIEW} .mi-source-radio[value='text']").focus()
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_selector(f"{VIEW}[data-painted-source='given']")
+    np.testing.assert_array_equal(grid_colors(page), given)
+    assert title.text_content().startswith("Scores: known scores, not the text shown.")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector(f"{VIEW}[data-painted-source='text']")
+    assert session.requests == [] and session.errors == []
+
+
+def test_selection_and_link_work_on_the_text_scores(offline, reports):
+    session, page = open_report(offline, reports)
+    text = linked_text_scores()
+    page.locator(f"{VIEW} .mi-source-option", has_text="this text").click()
+    page.wait_for_selector(f"{VIEW}[data-painted-source='text']")
+    page.locator(".mi-score-select").select_option("previous_token")
+    page.mouse.click(*cell_point(page, 1, 1))
+    page.wait_for_selector(f"{VIEW}[data-selected='1,1']")
+    page.wait_for_selector(f"{ATTENTION}[data-painted-layer='1'][data-painted-head='1']")
+    value = float(text["previous_token"][1, 1])
+    selection = page.locator(f"{VIEW} .mi-selection").text_content()
+    assert f"previous token {value:.4f}" in selection
+    page.mouse.move(*cell_point(page, 1, 1))
+    tooltip = page.locator(f"{VIEW} .mi-tooltip")
+    tooltip.wait_for(state="visible")
+    sent = json.loads(tooltip.get_attribute("data-values"))
+    assert np.float32(sent["previous_token"]) == np.float32(value), "the tooltip reads the text"
+    assert session.requests == [] and session.errors == []

@@ -81,3 +81,22 @@ def test_python_changes_move_the_grid_selection(notebook):
     page.wait_for_selector(f"{ATTENTION}[data-painted-head='3']")
     assert page.locator(VIEW).get_attribute("data-selected") == "0,1", "unlinked: the grid stays"
     assert notebook.errors == []
+
+
+def test_the_scores_on_switch_works_both_ways(notebook):
+    page = notebook.page
+    title = page.locator(f"{VIEW} .mi-title")
+    assert title.text_content().startswith("Scores: live scores, not the text shown.")
+    page.locator(f"{VIEW} .mi-source-option", has_text="this text").click()
+    notebook.wait_for_kernel_value("scores_view.scores_on", "text")
+    page.wait_for_selector(f"{VIEW}[data-painted-source='text']")
+    assert title.text_content() == notebook.run("print(scores_view.text_title)").strip()
+    assert "the attention view's text of 6 tokens" in title.text_content()
+    notebook.run("scores_view.scores_on = 'given'")
+    page.wait_for_selector(f"{VIEW}[data-painted-source='given']")
+    assert page.locator(f"{VIEW} .mi-source-radio[value='given']").is_checked()
+    assert title.text_content().startswith("Scores: live scores, not the text shown.")
+    page.locator(f"{VIEW} .mi-source-radio[value='given']").focus()
+    page.keyboard.press("ArrowRight")
+    notebook.wait_for_kernel_value("scores_view.scores_on", "text")
+    assert notebook.errors == []

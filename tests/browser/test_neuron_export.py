@@ -207,3 +207,56 @@ def test_opens_on_the_most_active_neuron_with_the_list_shown(offline, tmp_path):
     page.locator(".mi-neuron-input").press("Enter")
     page.wait_for_selector(".mi-neuron-view[data-painted-neuron='0']")
     assert "most active" not in page.locator(".mi-subtitle").inner_text()
+
+
+#: Left edge (x) and top (y) of each vertical run of pixels of exactly ``rgb`` in a PNG: the
+#: boxes "save PNG" draws around example tokens.
+_BOX_EDGES = """async ([b64, rgb]) => {
+  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  const image = await createImageBitmap(new Blob([bytes], { type: "image/png" }));
+  const canvas = document.createElement("canvas");
+  canvas.width = image.width;
+  canvas.height = image.height;
+  const ctx = canvas.getContext("2d");
+  ctx.drawImage(image, 0, 0);
+  const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+  const left = new Map();
+  for (let y = 0; y < canvas.height; y++) {
+    for (let x = 0; x < canvas.width; x++) {
+      const i = 4 * (y * canvas.width + x);
+      if (data[i] === rgb[0] && data[i + 1] === rgb[1] && data[i + 2] === rgb[2]) {
+        left.set(y, x);
+        break;
+      }
+    }
+  }
+  return [...left.entries()];
+}"""
+
+
+def test_saved_png_aligns_example_rows_on_their_example_token(
+    offline, tmp_path, tiny_family_models, tiny_gpt2
+):
+    import base64
+
+    model, tokenizer = tiny_family_models["gpt2"], tiny_gpt2[1]
+    corpus = ["Mary went to the store.", "John gave a drink to Mary.", "the store, the drink"]
+    top = mw.top_activations(model, tokenizer, corpus, layer=1, k=4, context=3, progress=False)
+    before = {"".join(e.tokens[: e.center]) for e in top.examples(3)}
+    assert len(before) > 1, "rows differ before their example token (else any layout aligns)"
+    trace = mw.trace(model, tokenizer, "When Mary and John went to the store")
+    view = mw.NeuronView(trace, layer=1, neuron=3, examples=top)
+    page = offline().open(export(tmp_path, view), READY)
+    page.wait_for_selector(".mi-examples[data-state='ready']")
+    with page.expect_download() as download_info:
+        page.locator(".mi-save-png").click()
+    saved = tmp_path / "aligned.png"
+    download_info.value.save_as(saved)
+    accent = [217, 72, 15]  # --mi-accent of the light theme: the example-token box
+    edges = page.evaluate(_BOX_EDGES, [base64.b64encode(saved.read_bytes()).decode(), accent])
+    ys = np.array([y for y, _ in edges])
+    rows = len(top.examples(3))
+    pitch = 2 * 20  # the figure's rows: 20 px, drawn at scale 2
+    assert ys.max() - ys.min() + 1 >= (rows - 1) * pitch + 36, "a boxed token in every row"
+    lefts = {x for _, x in edges}
+    assert len(lefts) == 1, f"the boxes start at x = {sorted(lefts)}: rows are not aligned"

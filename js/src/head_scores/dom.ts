@@ -7,12 +7,15 @@ import { buildFrame, frameLine } from "../lib/frame";
 import { Tooltip } from "../lib/tooltip";
 import { SCORE_KEY_HELP, scoreLabel } from "./format";
 import { buildLegend, type LegendDom } from "./legend";
+import { buildSourceSwitch, type SourceSwitch } from "./source_switch";
 import { HEAD_SCORES_CSS } from "./styles";
 
 export interface HeadScoresDom {
   root: HTMLDivElement;
   title: HTMLSpanElement;
   select: HTMLSelectElement;
+  /** "Scores on: given | this text" (hidden without the text's scores). */
+  sources: SourceSwitch;
   selection: HTMLDivElement;
   save: HTMLButtonElement;
   layerLabels: HTMLDivElement;
@@ -32,6 +35,8 @@ export function buildDom(doc: Document, onSave: () => void): HeadScoresDom {
   const select = make(doc, "select", "mi-score-select");
   select.setAttribute("aria-label", "Score");
   save.before(select);
+  const sources = buildSourceSwitch(doc);
+  frame.help.before(sources.el);
   const selection = frameLine(frame, "mi-selection", true);
 
   const body = make(doc, "div", "mi-score-body", root);
@@ -44,7 +49,7 @@ export function buildDom(doc: Document, onSave: () => void): HeadScoresDom {
   const legend = buildLegend(doc);
   root.appendChild(legend.el);
   const tooltip = new Tooltip(root);
-  return { root, title, select, selection, save, layerLabels, headLabels, stack, grid, overlay, legend, tooltip };
+  return { root, title, select, sources, selection, save, layerLabels, headLabels, stack, grid, overlay, legend, tooltip };
 }
 
 /** Rebuild the score `<select>` (value = name, text = label) and select `score`. */

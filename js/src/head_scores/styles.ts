@@ -5,6 +5,27 @@
 import { frameCss } from "../lib/frame";
 
 const VIEW_CSS = `
+.mi-head-scores-view .mi-source-switch {
+  display: flex; flex-wrap: wrap; align-items: center; gap: 0; margin: 2px 0 6px; font-size: 12px;
+}
+.mi-head-scores-view .mi-source-switch[hidden] { display: none; }
+.mi-head-scores-view .mi-source-switch-caption { color: var(--mi-muted); margin-right: 6px; }
+.mi-head-scores-view .mi-source-option {
+  position: relative; padding: 2px 10px; cursor: pointer; color: var(--mi-fg);
+  border: 1px solid var(--mi-border); background: var(--mi-bg);
+}
+.mi-head-scores-view .mi-source-option + .mi-source-option { border-left: none; }
+.mi-head-scores-view .mi-source-option:first-of-type { border-radius: 3px 0 0 3px; }
+.mi-head-scores-view .mi-source-option:last-of-type { border-radius: 0 3px 3px 0; }
+.mi-head-scores-view .mi-source-radio {
+  position: absolute; opacity: 0; width: 1px; height: 1px; margin: 0; pointer-events: none;
+}
+.mi-head-scores-view .mi-source-option:has(.mi-source-radio:checked) {
+  background: var(--mi-hover); border-color: var(--mi-accent); color: var(--mi-fg); font-weight: 700;
+}
+.mi-head-scores-view .mi-source-option:has(.mi-source-radio:focus-visible) {
+  outline: 2px solid var(--mi-accent); outline-offset: 1px;
+}
 .mi-head-scores-view .mi-score-body {
   display: grid; grid-template-columns: auto auto; grid-template-rows: auto auto;
   width: max-content; max-width: 100%; overflow: auto;

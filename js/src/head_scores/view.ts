@@ -11,7 +11,7 @@
 
 import type { AnyModel } from "@anywidget/types";
 import { Controller } from "../lib/controller";
-import { decode, type Decoded } from "../lib/binary";
+import { decode, type Decoded, type EncodedArray } from "../lib/binary";
 import { probabilityLut } from "../lib/colormap";
 import { fromFormControl, keyAction } from "../lib/keyboard";
 import { themeColors } from "../lib/theme";
@@ -22,6 +22,7 @@ import { cellAtPixel, fillScorePixels, gridShape, hasNaN, labelStep, nanColors, 
 import { legendFigure, paintBar, paintSwatch } from "./legend";
 import type { Model } from "./model";
 import { GridOverlay } from "./overlay";
+import { sourceForKey, updateSourceSwitch } from "./source_switch";
 
 const META = 1;
 const DATA = 2;
@@ -52,6 +53,10 @@ export class HeadScoresController extends Controller<Model> {
     this.overlay = new GridOverlay(this.dom.overlay);
     this.mount(el, this.dom.root);
     this.listen("change:_values", DATA | SCORE | SELECTION);
+    this.listen("change:_text_values", META | DATA | SCORE | SELECTION);
+    this.listen("change:scores_on", META | DATA | SCORE | SELECTION);
+    this.listen("change:source_labels", META);
+    this.listen("change:text_title", META);
     this.listen("change:n_layers", DATA | SCORE | SELECTION);
     this.listen("change:n_heads", DATA | SCORE | SELECTION);
     this.listen("change:layer_labels", DATA | SELECTION);
@@ -86,6 +91,22 @@ export class HeadScoresController extends Controller<Model> {
     };
   }
 
+  /** The scores on the linked text (`_text_values`), or null when there are none. */
+  private get textValues(): EncodedArray | null {
+    const text = this.model.get("_text_values");
+    return text && "data" in text ? (text as EncodedArray) : null;
+  }
+
+  /** Whether the grid shows the linked text's scores (`scores_on` is "text" and they came). */
+  private get onText(): boolean {
+    return this.model.get("scores_on") === "text" && this.textValues !== null;
+  }
+
+  /** The heading of the shown scores. */
+  private get heading(): string {
+    return (this.onText ? this.model.get("text_title") : this.model.get("title")) || "Head scores";
+  }
+
   private layerLabel(layer: number): number {
     return (this.model.get("layer_labels") ?? [])[layer] ?? layer;
   }
@@ -112,7 +133,7 @@ export class HeadScoresController extends Controller<Model> {
   }
 
   private loadData(): void {
-    const encoded = this.model.get("_values");
+    const encoded = (this.onText ? this.textValues : null) ?? this.model.get("_values");
     try {
       this.data = encoded ? decode(encoded) : null;
       this.shape = this.data ? gridShape(this.data) : { scores: 0, layers: 0, heads: 0 };
@@ -135,11 +156,15 @@ export class HeadScoresController extends Controller<Model> {
   }
 
   private renderMeta(): void {
-    const { title, select, root } = this.dom;
-    const name = this.model.get("title") || "Head scores";
+    const { title, select, root, sources } = this.dom;
+    const name = this.heading;
     title.textContent = name;
     root.setAttribute("aria-label", name);
     setScoreOptions(select, this.names, this.model.get("score") ?? "");
+    const titles = { given: this.model.get("title") ?? "", text: this.model.get("text_title") ?? "" };
+    const shown = this.onText ? "text" : "given";
+    updateSourceSwitch(sources, this.model.get("source_labels") ?? {}, titles, shown);
+    root.dataset.scoresOn = shown;
   }
 
   /** The grid of the shown score: one putImageData. */
@@ -154,6 +179,7 @@ export class HeadScoresController extends Controller<Model> {
     fillScorePixels(pixels, data, this.scoreIndex, this.cell, probabilityLut(this.dark), nanColors(this.dark));
     ctx.putImageData(image, 0, 0);
     this.dom.root.dataset.paintedScore = score;
+    this.dom.root.dataset.paintedSource = this.onText ? "text" : "given";
   }
 
   private paintLegend(data: Decoded): void {
@@ -232,6 +258,20 @@ export class HeadScoresController extends Controller<Model> {
       root.focus({ preventScroll: true });
     });
     this.on(select, "change", () => this.commit({ score: select.value }));
+    const { el: sourceSwitch, radios } = this.dom.sources;
+    for (const radio of radios) {
+      this.on(radio, "change", () => {
+        if (radio.checked) this.commit({ scores_on: radio.value });
+      });
+    }
+    this.on(sourceSwitch, "keydown", (event) => {
+      const source = sourceForKey(event);
+      if (!source) return;
+      event.preventDefault();
+      event.stopPropagation();
+      radios.find((radio) => radio.value === source)?.focus();
+      this.commit({ scores_on: source });
+    });
     this.on(root, "keydown", (event) => this.onKey(event));
   }
 
@@ -279,8 +319,9 @@ export class HeadScoresController extends Controller<Model> {
       caption: `${scoreLabel(score)} score`,
       colors,
     });
+    const label = this.model.get("source_labels")?.[this.onText ? "text" : "given"];
     return saveScoresPng({
-      title: "Head scores",
+      title: label ? `Head scores on ${label}` : "Head scores",
       score,
       layerLabel: this.layerLabel(layer),
       head,

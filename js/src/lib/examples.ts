@@ -56,6 +56,30 @@ export function exampleRows(data: ExampleData, vocab: readonly string[]): Exampl
   return rows;
 }
 
+/** Characters of context shown before the example token (earlier ones are clipped). */
+export const CONTEXT_BEFORE_CHARS = 28;
+
+/**
+ * Rows aligned on their example token: the left edge of each token of a row, relative to the
+ * example token's (`center`), from the tokens' widths. The tokens before it end where it starts
+ * (negative offsets), the others follow it. The page gets the same layout from its CSS (a
+ * right-aligned part of `CONTEXT_BEFORE_CHARS` characters); "save PNG" draws with these.
+ */
+export function offsetsFromExample(widths: readonly number[], center: number): number[] {
+  const offsets = new Array<number>(widths.length);
+  let x = 0;
+  for (let i = center - 1; i >= 0; i--) {
+    x -= widths[i];
+    offsets[i] = x;
+  }
+  x = 0;
+  for (let i = center; i < widths.length; i++) {
+    offsets[i] = x;
+    x += widths[i];
+  }
+  return offsets;
+}
+
 /** Largest |activation| over the rows' windows. */
 export function rowsPeak(rows: readonly ExampleRow[]): number {
   let peak = 0;
@@ -208,7 +232,7 @@ export const EXAMPLES_CSS = `
 .mi-root .mi-example { display: flex; gap: 10px; align-items: baseline; }
 .mi-root .mi-example-meta { flex: none; width: 18em; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; color: var(--mi-muted); font-family: var(--mi-mono); font-size: 11.5px; }
 .mi-root .mi-example-tokens { display: flex; min-width: 0; white-space: pre; overflow: hidden; font-family: var(--mi-mono); font-size: 12px; }
-.mi-root .mi-example-before { flex: none; width: 28ch; display: flex; justify-content: flex-end; overflow: hidden; }
+.mi-root .mi-example-before { flex: none; width: ${CONTEXT_BEFORE_CHARS}ch; display: flex; justify-content: flex-end; overflow: hidden; }
 .mi-root .mi-example-after { flex: 1 1 auto; min-width: 0; display: flex; overflow: hidden; }
 .mi-root .mi-example-tokens .mi-ntok { white-space: pre; cursor: default; }
 .mi-root .mi-example-max { outline: 2px solid var(--mi-accent); font-weight: 700; }

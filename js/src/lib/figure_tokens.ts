@@ -3,7 +3,7 @@
  */
 
 import { divergingIndex, divergingPalette, formatValue } from "./diverging";
-import type { ExampleRow } from "./examples";
+import { CONTEXT_BEFORE_CHARS, type ExampleRow, offsetsFromExample } from "./examples";
 import type { ThemeColors } from "./theme";
 import { visibleToken } from "./tokens";
 
@@ -42,25 +42,36 @@ export interface RowsPlacement {
   colors: ThemeColors;
 }
 
-/** Draw one line per example (value, doc:position, coloured window, example token boxed). */
+/** Where the tokens of the example rows start, px right of `RowsPlacement.x`. */
+export const FIGURE_TOKENS_X = 170;
+
+/**
+ * Draw one line per example (value, doc:position, coloured window, example token boxed), the
+ * rows aligned on their example token as in the page: it starts `CONTEXT_BEFORE_CHARS`
+ * characters into the token column; context that does not fit on either side is left out.
+ */
 export function drawExampleRows(ctx: CanvasRenderingContext2D, rows: readonly ExampleRow[], at: RowsPlacement): void {
+  ctx.font = FIGURE_MONO;
+  const left = at.x + FIGURE_TOKENS_X;
+  const anchor = left + CONTEXT_BEFORE_CHARS * ctx.measureText("0").width;
   rows.forEach((row, j) => {
     const ry = at.y + FIGURE_LINE * j;
     ctx.font = FIGURE_MONO;
     ctx.fillStyle = at.colors.muted;
     ctx.fillText(`${formatValue(row.value)} d${row.doc}:${row.position}`, at.x, ry + 3);
-    let rx = at.x + 170;
-    row.tokens.forEach((token, i) => {
-      const text = visibleToken(token).text;
-      const w = ctx.measureText(text).width;
-      if (rx + w > at.right) return;
+    const texts = row.tokens.map((token) => visibleToken(token).text);
+    const widths = texts.map((text) => ctx.measureText(text).width);
+    const offsets = offsetsFromExample(widths, row.center);
+    texts.forEach((text, i) => {
+      const rx = anchor + offsets[i];
+      const w = widths[i];
+      if (rx < left || rx + w > at.right) return;
       drawToken(ctx, { x: rx, y: 0, w, text, value: row.values[i] }, ry, at.scale, at.dark);
       if (i === row.center) {
         ctx.strokeStyle = at.colors.accent;
         ctx.lineWidth = 2;
         ctx.strokeRect(rx, ry, w, FIGURE_LINE - 2);
       }
-      rx += w;
     });
   });
 }
