@@ -66,8 +66,12 @@ def attribute(
 
     Memory: the adjacency is ``n_nodes²`` float32 (``n_nodes`` = active features + ``n_layers
     × pos`` errors + ``pos`` embeddings + logits; with TopK transcoders, ``n_layers × pos ×
-    k`` features), plus one forward graph of ``batch_size`` copies of the prompt kept for
-    the backward passes (about ``batch_size`` times the activations of one forward pass).
+    k`` features), about twice that at the peak (the rows are gathered before they are
+    placed); one forward graph of ``batch_size`` copies of the prompt kept for the backward
+    passes (about ``batch_size`` times the activations of one forward pass); and each
+    layer's feature activations ``[pos, n_features]``. Time: one backward pass per
+    ``batch_size`` targets (features and logits), each over ``batch_size`` copies of the
+    prompt.
 
     Raises:
         ValueError: naming the argument: transcoders that do not match the model (width,
