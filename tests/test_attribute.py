@@ -138,6 +138,11 @@ def test_the_demo_model_is_exact_and_prunes_to_its_logits():
     model, tokenizer = mw.demo_model()
     transcoders = random_transcoders(128, 2, skip=True)
     graph = mw.attribute(model, tokenizer, "key = value; key = value; key =", transcoders)
+    replacement = LocalReplacement(model, transcoders, graph.input_ids)
+    with torch.no_grad():
+        run = replacement.run(replacement.written(), replacement.embeddings)
+    logits = run.final[0] @ replacement.readout.unembed + replacement.readout.unembed_bias
+    torch.testing.assert_close(logits, model_logits(model, graph.input_ids), rtol=1e-4, atol=1e-4)
     check_sums(graph)
     check_perturbations(model, tokenizer, transcoders, graph)
     small = graph.prune()

@@ -166,11 +166,13 @@ class LocalReplacement:
         return directions, bias[token_ids] - bias.mean()
 
     def _splice(self, tc: Any, written: torch.Tensor, found: dict[str, Any]) -> tuple[Any, Any]:
-        """Edits at the MLP's input (kept) and output (replaced) of ``tc.layer``."""
+        """Edits at the MLP's input (kept; the MLP itself, whose output is replaced, gets it
+        detached and builds no autograd graph) and output (replaced) of ``tc.layer``."""
         layer = tc.layer
 
-        def keep_input(x: torch.Tensor) -> None:
+        def keep_input(x: torch.Tensor) -> torch.Tensor:
             found["inputs"][layer] = x
+            return x.detach()
 
         def replace_output(out: torch.Tensor) -> torch.Tensor:
             x = found["inputs"][layer]
