@@ -227,30 +227,32 @@ class _EdgeSolver:
     def _batch(self, targets: torch.Tensor, *, logit: bool) -> torch.Tensor:
         run, n = self.run, len(targets)
         copies = torch.arange(n)
-        seeds = [torch.zeros_like(x) for x in run.mlp_inputs]
-        final_seed = torch.zeros_like(run.final)
+        # seeded outputs only: the backward pass then skips the blocks after the last target
+        outputs, seeds = [], []
         if logit:
-            final_seed[copies] = self.directions[targets].to(final_seed)
+            outputs.append(run.final)
+            seeds.append(torch.zeros_like(run.final))
+            seeds[-1][copies] = self.directions[targets].to(run.final)
         else:
             layer, pos, index = self.sources.features[targets].T
             for each in layer.unique().tolist():
                 chosen = layer == each
                 encoder = self.replacement.transcoders[each].W_enc.detach()
-                seeds[each][copies[chosen], pos[chosen]] = encoder[:, index[chosen]].T.to(
-                    seeds[each]
-                )
+                outputs.append(run.mlp_inputs[each])
+                seeds.append(torch.zeros_like(outputs[-1]))
+                seeds[-1][copies[chosen], pos[chosen]] = encoder[:, index[chosen]].T.to(seeds[-1])
+        inputs = [*run.mlp_outputs, run.embeddings]
         grads = torch.autograd.grad(
-            [*run.mlp_inputs, run.final],
-            [*run.mlp_outputs, run.embeddings],
-            [*seeds, final_seed],
+            outputs,
+            inputs,
+            seeds,
             retain_graph=True,
             allow_unused=True,
         )
-        outputs = [
-            torch.zeros_like(out) if g is None else g
-            for g, out in zip(grads[:-1], run.mlp_outputs, strict=True)
-        ]
-        return self._weights(outputs, grads[-1])[:n].float().cpu()
+        found = [
+            torch.zeros_like(x) if g is None else g for g, x in zip(grads, inputs, strict=True)
+        ]  # None: a block the targets do not read
+        return self._weights(found[:-1], found[-1])[:n].float().cpu()
 
     def _weights(self, outputs: list[torch.Tensor], embedding: torch.Tensor) -> torch.Tensor:
         """``[batch, n_sources]`` from the gradients w.r.t. each MLP output and the first
