@@ -199,9 +199,16 @@ class _Sources:
         return self.n_features + len(self.errors) + self.n_positions
 
 
+#: Feature rows come from passes over prefixes of the prompt, their lengths rounded up to a
+#: multiple of ``pos / PREFIX_STEPS`` (a causal model's features depend only on earlier
+#: positions): fewer positions per backward pass, a few more forward passes.
+PREFIX_STEPS = 8
+
+
 class _EdgeSolver:
-    """Rows of the adjacency (one per target) by batched backward passes through one kept
-    forward pass of ``batch_size`` copies of the prompt."""
+    """Rows of the adjacency (one per target) by batched backward passes through kept
+    forward passes of ``batch_size`` copies of the prompt: the whole prompt for the logits,
+    its shortest prefix (of a few lengths) that holds the targets for features."""
 
     def __init__(
         self,
@@ -216,16 +223,38 @@ class _EdgeSolver:
         #: per layer ``[n_f_layer, 3]`` the features of that layer
         self.by_layer = [sources.features[layer_of == i] for i in range(replacement.n_layers)]
         self.directions = replacement.logit_directions(logits)[0]
-        self.run = replacement.run(replacement.written(), replacement.embeddings, batch_size)
+        self.written = replacement.written()
+        self.run = replacement.run(self.written, replacement.embeddings, batch_size)
+        n_pos = len(replacement.input_ids)
+        self.n_pos, self.step = n_pos, -(-n_pos // PREFIX_STEPS)
+        self.prefix: tuple[int, ReplacementPass] | None = None
 
     def rows(self, targets: torch.Tensor, *, logit: bool) -> torch.Tensor:
         """``[len(targets), n_sources]`` float32 CPU: the rows of features ``targets``
         (indices into the sources' features) or of logits (indices into the logit nodes)."""
-        parts = [self._batch(batch, logit=logit) for batch in targets.split(self.batch_size)]
-        return torch.cat(parts) if parts else torch.zeros(0, self.sources.n_sources)
+        order = targets.argsort()  # features by layer, then position: prefixes grow
+        parts = [self._batch(batch, logit=logit) for batch in targets[order].split(self.batch_size)]
+        rows = torch.cat(parts) if parts else torch.zeros(0, self.sources.n_sources)
+        return rows[order.argsort()]
+
+    def _run_for(self, targets: torch.Tensor) -> ReplacementPass:
+        """A kept pass over the shortest prefix (of lengths in steps) holding ``targets``."""
+        last = int(self.sources.features[targets, 1].max())
+        length = min(self.n_pos, -(-(last + 1) // self.step) * self.step)
+        if length == self.n_pos:
+            return self.run
+        if self.prefix is None or self.prefix[0] != length:
+            self.prefix = None  # free the previous graph first
+            embeddings = self.replacement.embeddings
+            self.prefix = (
+                length,
+                self.replacement.run(self.written, embeddings, self.batch_size, length),
+            )
+        return self.prefix[1]
 
     def _batch(self, targets: torch.Tensor, *, logit: bool) -> torch.Tensor:
-        run, n = self.run, len(targets)
+        run = self.run if logit else self._run_for(targets)
+        n = len(targets)
         copies = torch.arange(n)
         # seeded outputs only: the backward pass then skips the blocks after the last target
         outputs, seeds = [], []
@@ -250,9 +279,15 @@ class _EdgeSolver:
             allow_unused=True,
         )
         found = [
-            torch.zeros_like(x) if g is None else g for g, x in zip(grads, inputs, strict=True)
+            self._full_length(torch.zeros_like(x) if g is None else g)
+            for g, x in zip(grads, inputs, strict=True)
         ]  # None: a block the targets do not read
         return self._weights(found[:-1], found[-1])[:n].float().cpu()
+
+    def _full_length(self, grad: torch.Tensor) -> torch.Tensor:
+        """``[batch, pos, d_model]``: a prefix pass's gradient with zeros after the prefix (the
+        targets do not depend on later positions)."""
+        return torch.nn.functional.pad(grad, (0, 0, 0, self.n_pos - grad.shape[1]))
 
     def _weights(self, outputs: list[torch.Tensor], embedding: torch.Tensor) -> torch.Tensor:
         """``[batch, n_sources]`` from the gradients w.r.t. each MLP output and the first

@@ -40,7 +40,8 @@ class ReplacementPass:
         mlp_inputs: per layer ``[batch, pos, d_model]`` each MLP's (frozen-norm) input.
         mlp_outputs: per layer ``[batch, pos, d_model]`` each spliced MLP output.
         embeddings: ``[batch, pos, d_model]`` the first block's input.
-        final: ``[batch, d_model]`` the final norm's output at the logit position.
+        final: ``[batch, d_model]`` the final norm's output at the pass's last position (the
+            logit position unless the pass ran a prefix).
     """
 
     mlp_inputs: list[torch.Tensor]
@@ -110,26 +111,34 @@ class LocalReplacement:
         return torch.stack(decoded).detach() + self.errors
 
     def run(
-        self, written: torch.Tensor, embeddings: torch.Tensor, batch: int = 1
+        self,
+        written: torch.Tensor,
+        embeddings: torch.Tensor,
+        batch: int = 1,
+        length: int | None = None,
     ) -> ReplacementPass:
-        """One pass of the replacement over ``batch`` copies of the prompt.
+        """One pass of the replacement over ``batch`` copies of the prompt (of its first
+        ``length`` positions when given: what targets before ``length`` depend on).
 
         Args:
             written: ``[layer, pos, d_model]`` what the sources write into each MLP output
                 (:meth:`written` at the prompt; zeros to find the constant parts).
             embeddings: ``[pos, d_model]`` the first block's input.
             batch: copies of the prompt (one backward target per copy).
+            length: run the first ``length`` positions only (``written`` and ``embeddings``
+                are cut to them).
 
         The embeddings become a leaf that requires a gradient, so the pass keeps the autograd
         graph unless run under ``torch.no_grad()``.
         """
         dtype = self.embeddings.dtype
+        embeddings, written = embeddings[:length], written[:, :length]
         leaf = embeddings.to(dtype).expand(batch, *embeddings.shape).clone()
         leaf.requires_grad_(torch.is_grad_enabled())
         found: dict[str, Any] = {"inputs": {}, "outputs": {}}
         with ExitStack() as stack:
             stack.enter_context(capture_mode(self.model, eager=False))
-            stack.enter_context(self.frozen.replaying())
+            stack.enter_context(self.frozen.replaying(length))
             stack.enter_context(at_site(self.model, "blocks.0.hook_resid_pre", lambda x: leaf))
             for layer, tc in enumerate(self.transcoders):
                 splice = self._splice(tc, written[layer].to(dtype), found)
@@ -139,7 +148,7 @@ class LocalReplacement:
                 stack.enter_context(at_site(self.model, f"blocks.{layer}.hook_mlp_out", splice[1]))
             final = stack.enter_context(final_residual(self.model, -1, keep_graph=True))
             with suppress(_StopForwardError):
-                self._forward(self.input_ids[None].expand(batch, -1))
+                self._forward(self.input_ids[None, :length].expand(batch, -1))
         layers = range(self.n_layers)
         return ReplacementPass(
             mlp_inputs=[found["inputs"][layer] for layer in layers],
