@@ -112,12 +112,18 @@ def attribute(
     sources = _Sources.of(replacement)
     solver = _EdgeSolver(replacement, sources, logits, batch_size)
     logit_rows = solver.rows(torch.arange(len(logits)), logit=True)
-    kept, feature_rows = _expand(solver, logit_rows, probabilities, max_features)
-    columns = torch.cat([kept, torch.arange(sources.n_features, sources.n_sources)])
-    n_nodes = len(columns) + len(logits)
+    n_kept = sources.n_features if max_features is None else min(max_features, sources.n_features)
+    n_nodes = n_kept + sources.n_sources - sources.n_features + len(logits)
     adjacency = torch.zeros(n_nodes, n_nodes)
-    adjacency[: len(kept), : len(columns)] = feature_rows[:, columns]
-    adjacency[len(columns) :, : len(columns)] = logit_rows[:, columns]
+    if n_kept == sources.n_features:  # every feature: rows straight into the adjacency
+        kept = torch.arange(n_kept)
+        solver.rows(kept, logit=False, out=adjacency[:n_kept, : sources.n_sources])
+    else:
+        kept, feature_rows = _most_influential(solver, logit_rows, probabilities, n_kept)
+        columns = torch.cat([kept, torch.arange(sources.n_features, sources.n_sources)])
+        adjacency[:n_kept, : len(columns)] = feature_rows[:, columns]
+        logit_rows = logit_rows[:, columns]
+    adjacency[n_nodes - len(logits) :, : logit_rows.shape[1]] = logit_rows
     values, constants = (
         _node_vector(part[0][kept], part[1], n_nodes) for part in solver.values_and_constants()
     )
@@ -229,13 +235,18 @@ class _EdgeSolver:
         self.n_pos, self.step = n_pos, -(-n_pos // PREFIX_STEPS)
         self.prefix: tuple[int, ReplacementPass] | None = None
 
-    def rows(self, targets: torch.Tensor, *, logit: bool) -> torch.Tensor:
+    def rows(
+        self, targets: torch.Tensor, *, logit: bool, out: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """``[len(targets), n_sources]`` float32 CPU: the rows of features ``targets``
-        (indices into the sources' features) or of logits (indices into the logit nodes)."""
+        (indices into the sources' features) or of logits (indices into the logit nodes),
+        written into ``out`` when given."""
+        if out is None:
+            out = torch.zeros(len(targets), self.sources.n_sources)
         order = targets.argsort()  # features by layer, then position: prefixes grow
-        parts = [self._batch(batch, logit=logit) for batch in targets[order].split(self.batch_size)]
-        rows = torch.cat(parts) if parts else torch.zeros(0, self.sources.n_sources)
-        return rows[order.argsort()]
+        for chosen in order.split(self.batch_size):
+            out[chosen] = self._batch(targets[chosen], logit=logit)
+        return out
 
     def _run_for(self, targets: torch.Tensor) -> ReplacementPass:
         """A kept pass over the shortest prefix (of lengths in steps) holding ``targets``."""
@@ -321,33 +332,26 @@ class _EdgeSolver:
         return torch.cat(pre).cpu() if len(features) else torch.zeros(0), logits.cpu()
 
 
-def _expand(
-    solver: _EdgeSolver,
-    logit_rows: torch.Tensor,
-    probabilities: torch.Tensor,
-    max_features: int | None,
+def _most_influential(
+    solver: _EdgeSolver, logit_rows: torch.Tensor, probabilities: torch.Tensor, count: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(kept features [n] in node order, their rows [n, n_sources])``: every feature, or
-    the ``max_features`` most influential on the logits, expanded a batch at a time."""
+    """``(features [count] in node order, their rows [count, n_sources])``: a batch at a
+    time, the not-yet-expanded features with the largest influence on the logits through the
+    rows expanded so far."""
     n_features = solver.sources.n_features
-    if max_features is None or max_features >= n_features:
-        everything = torch.arange(n_features)
-        return everything, solver.rows(everything, logit=False)
-    n_sources = solver.sources.n_sources
-    logit_nodes = torch.arange(n_sources, n_sources + len(probabilities))
+    direct = probabilities @ influence.normalised(logit_rows)  # [n_sources]
     kept = torch.zeros(0, dtype=torch.long)
-    rows = torch.zeros(0, n_sources)
-    while len(kept) < max_features:
-        matrix = influence.normalised(torch.cat([logit_rows, rows]))
-        matrix = torch.nn.functional.pad(matrix, (0, len(probabilities)))
-        weights = torch.cat([probabilities, torch.zeros(len(kept))])
-        scores = influence.influence(matrix, weights, torch.cat([logit_nodes, kept]))
-        scores = scores[:n_features]
+    rows = torch.zeros(count, solver.sources.n_sources)
+    normalised = torch.zeros_like(rows)
+    while len(kept) < count:
+        done = len(kept)
+        through = influence.influence(normalised[:done], direct[kept], kept)
+        scores = (direct + through)[:n_features]
         scores[kept] = -1.0
-        count = min(solver.batch_size, max_features - len(kept))
-        chosen = scores.topk(count).indices
+        chosen = scores.topk(min(solver.batch_size, count - done)).indices
+        new = solver.rows(chosen, logit=False, out=rows[done : done + len(chosen)])
+        normalised[done : done + len(chosen)] = influence.normalised(new)
         kept = torch.cat([kept, chosen])
-        rows = torch.cat([rows, solver.rows(chosen, logit=False)])
     order = kept.argsort()
     return kept[order], rows[order]
 
