@@ -64,14 +64,15 @@ def attribute(
             hold only with every feature kept); ``metadata["dropped_features"]`` counts them.
         batch_size: backward targets per pass (copies of the prompt in one forward pass).
 
-    Memory: the adjacency is ``n_nodes²`` float32 (``n_nodes`` = active features + ``n_layers
+    Memory: the adjacency, ``n_nodes²`` float32 (``n_nodes`` = active features + ``n_layers
     × pos`` errors + ``pos`` embeddings + logits; with TopK transcoders, ``n_layers × pos ×
-    k`` features), about twice that at the peak (the rows are gathered before they are
-    placed); one forward graph of ``batch_size`` copies of the prompt kept for the backward
-    passes (about ``batch_size`` times the activations of one forward pass); and each
-    layer's feature activations ``[pos, n_features]``. Time: one backward pass per
-    ``batch_size`` targets (features and logits), each over ``batch_size`` copies of the
-    prompt.
+    k`` features), filled in place (with ``max_features``, also the kept rows before they
+    are placed); up to two forward graphs of ``batch_size`` copies of the prompt kept for
+    the backward passes (the whole prompt, and a prefix of it for the features), each about
+    ``batch_size`` times the activations of one forward pass; and each layer's feature
+    activations ``[pos, n_features]``. Time: one backward pass per ``batch_size`` targets,
+    over ``batch_size`` copies of the shortest prefix (in eighths of the prompt) holding
+    the targets' positions, through the blocks up to the targets' layer.
 
     Raises:
         ValueError: naming the argument: transcoders that do not match the model (width,
