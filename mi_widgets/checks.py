@@ -113,17 +113,6 @@ def check_layer(layer: Any, n_layers: int, owner: str | None, name: str = "layer
     return check_layers(layer, n_layers, owner, name)[0]
 
 
-def check_member(value: Any, allowed: Sequence[int], name: str, owner: str) -> int:
-    """``value`` as an int that is one of ``allowed`` (e.g. the layers a view holds)."""
-    if not is_int(value):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value not in allowed:
-        raise ValueError(
-            f"{name} = {value} is out of range: {owner} has {name}s {', '.join(map(str, allowed))}"
-        )
-    return int(value)
-
-
 def layer_from_end(layer: Any, layers: Sequence[int]) -> Any:
     """``layers[layer]`` for a negative ``layer`` counting from the end of the model
     ``layers`` a view holds (``-1``: the last); any other value unchanged, to be checked."""
@@ -134,7 +123,14 @@ def layer_from_end(layer: Any, layers: Sequence[int]) -> Any:
 
 def check_layer_member(layer: Any, layers: Sequence[int], owner: str) -> int:
     """One of the model ``layers`` a view holds; negative counts from the end of them."""
-    return check_member(layer_from_end(layer, layers), layers, "layer", owner)
+    layer = layer_from_end(layer, layers)
+    if not is_int(layer):
+        raise TypeError(f"layer must be an int, got {type(layer).__name__}")
+    if layer not in layers:
+        raise ValueError(
+            f"layer = {layer} is out of range: {owner} has layers {', '.join(map(str, layers))}"
+        )
+    return int(layer)
 
 
 def _layer_out_of_range(

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING
 
 import torch
 
 from .batch import Batch, pad_id, pad_right, split, tokenize
 from .families import SUPPORTED_MODEL_TYPES, detect
-from .hooks import capture_mode, eager_attention, recording
+from .hooks import capture_mode, eager_attention
 from .options import Options, check_options
-from .trace import Trace
+from .sites import Edit, at_site
+from .trace import RECORDED, Trace
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel
@@ -56,14 +58,7 @@ def _run(model, family, input_ids, attention_mask, options: Options) -> Batch:
     extra = {"use_cache": False} if family.causal else {}
     with (
         capture_mode(model, eager="attention" in kinds),
-        recording(
-            model,
-            family,
-            layers,
-            resid="resid" in kinds,
-            mlp="mlp" in kinds,
-            dtype=options.dtype,
-        ) as records,
+        _recording(model, layers, kinds, options.dtype) as records,
         torch.no_grad(),
     ):
         output = model(
@@ -81,9 +76,9 @@ def _run(model, family, input_ids, attention_mask, options: Options) -> Batch:
         input_ids=input_ids,
         attention_mask=attention_mask,
         attention=attention,
-        resid_pre=_stack(records["resid_pre"], layers),
-        resid_post=_stack(records["resid_post"], layers),
-        mlp_post=_stack(records["mlp_post"], layers),
+        resid_pre=_stack(records.get("resid_pre"), layers),
+        resid_post=_stack(records.get("resid_post"), layers),
+        mlp_post=_stack(records.get("mlp_post"), layers),
         logits=logits,
     )
 
@@ -99,7 +94,43 @@ def _vocab_logits(output, shape: torch.Size) -> torch.Tensor | None:
     return None
 
 
-def _stack(by_layer: dict[int, torch.Tensor], layers: Sequence[int]) -> torch.Tensor | None:
+#: Recorded activations by :class:`~mi_widgets.Trace` field, then by layer, each
+#: ``[batch, pos, d]`` on the CPU.
+Records = dict[str, dict[int, torch.Tensor]]
+
+
+@contextmanager
+def _recording(
+    model: PreTrainedModel, layers: Sequence[int], kinds: frozenset[str], dtype: torch.dtype
+) -> Iterator[Records]:
+    """Record the per-layer sites a trace holds (:data:`~mi_widgets.capture.trace.RECORDED`)
+    whose kind is in ``kinds``, at ``layers``, during the forward pass run inside the block;
+    attention comes from the model's output instead. Each tensor is copied to the CPU in
+    ``dtype`` when the pass computes it."""
+    records: Records = {
+        field: {}
+        for field, site in RECORDED.items()
+        if site.trace_kind in kinds and site.trace_kind != "attention"
+    }
+    with ExitStack() as stack:
+        for field, by_layer in records.items():
+            for layer in layers:
+                name = f"blocks.{layer}.{RECORDED[field].kind}"
+                stack.enter_context(at_site(model, name, _keeper(by_layer, layer, dtype)))
+        yield records
+
+
+def _keeper(by_layer: dict[int, torch.Tensor], layer: int, dtype: torch.dtype) -> Edit:
+    """An edit that keeps a CPU copy of the activation in ``dtype`` as ``by_layer[layer]``
+    (a copy even when nothing changes: the pass may reuse the memory)."""
+
+    def keep(activation: torch.Tensor) -> None:
+        by_layer[layer] = activation.detach().to(device="cpu", dtype=dtype, copy=True)
+
+    return keep
+
+
+def _stack(by_layer: dict[int, torch.Tensor] | None, layers: Sequence[int]) -> torch.Tensor | None:
     """``[layer, batch, pos, d]`` from per-layer ``[batch, pos, d]``; None if nothing."""
     return torch.stack([by_layer[i] for i in layers]) if by_layer else None
 

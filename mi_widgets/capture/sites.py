@@ -57,7 +57,7 @@ from typing import Any
 import torch
 
 from .families import detect, is_hooked_transformer
-from .hooks import _first, eager_attention
+from .hooks import eager_attention
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,8 @@ ACTIVATION_KINDS = tuple(
 )
 #: Per-block kinds of the residual stream's width, where a direction can be read or added.
 STREAM_KINDS = tuple(site.kind for site in REGISTRY if site.per_layer and site.width == "d_model")
-_NAME = re.compile(r"blocks\.(-?\d+)\.(.+)")
+#: A per-block site name: ``blocks.{layer}.{kind}`` (the layer may be negative).
+BLOCK_SITE = re.compile(r"blocks\.(-?\d+)\.(.+)")
 
 #: ``edit(activation)``: ``None`` leaves it, a tensor replaces it.
 Edit = Callable[[torch.Tensor], torch.Tensor | None]
@@ -164,7 +165,7 @@ def parse_site(model: Any, name: Any, argument: str = "hook") -> tuple[int | Non
         if reason is not None:
             raise ValueError(f"{argument} = {name!r} is not a hook point of {model_name}: {reason}")
         return None, name
-    match = _NAME.fullmatch(name) if isinstance(name, str) else None
+    match = BLOCK_SITE.fullmatch(name) if isinstance(name, str) else None
     if match is not None:
         kind, layer = SITE_KINDS.get(match.group(2)), int(match.group(1))
         if kind is not None and kind.per_layer and -count <= layer < count:
@@ -334,6 +335,11 @@ def _input_hook(edit: Edit) -> Callable:
         return None if new is None else (args, {**kwargs, "hidden_states": new})
 
     return hook
+
+
+def _first(value: Any) -> torch.Tensor:
+    """Blocks return a Tensor in transformers 5 and a tuple ``(hidden, ...)`` before."""
+    return value[0] if isinstance(value, (tuple, list)) else value
 
 
 def _output_hook(edit: Edit) -> Callable:

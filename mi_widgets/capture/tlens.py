@@ -21,16 +21,6 @@ from .trace import RECORDED, Trace
 __all__ = ["capture_cache", "capture_model", "is_activation_cache", "is_hooked_transformer"]
 
 FAMILY = "TransformerLens"
-#: Hook name of each per-layer kind a trace records, as ``(field of Batch, hook name
-#: pattern)``, from the site registry.
-HOOKS = {
-    kind: tuple(
-        (field, f"blocks.{{}}.{site.kind}")
-        for field, site in RECORDED.items()
-        if site.trace_kind == kind
-    )
-    for kind in dict.fromkeys(site.trace_kind for site in RECORDED.values())
-}
 
 
 def capture_model(
@@ -118,11 +108,12 @@ def _tokenizer(tokenizer, model):
 
 
 def _hook_names(options: Options) -> list[str]:
+    """The hook names of every site a trace records (:data:`~.trace.RECORDED`) that
+    ``options`` asks for, at each of its layers."""
     return [
-        pattern.format(layer)
-        for kind, fields in HOOKS.items()
-        if kind in options.kinds
-        for _, pattern in fields
+        f"blocks.{layer}.{site.kind}"
+        for site in RECORDED.values()
+        if site.trace_kind in options.kinds
         for layer in options.layers
     ]
 
@@ -130,15 +121,14 @@ def _hook_names(options: Options) -> list[str]:
 def _batch(cache, input_ids, attention_mask, options: Options, logits) -> Batch:
     """Stack the cache's per-layer hooks into ``[layer, batch, ...]`` tensors."""
     stacked = {}
-    for kind, fields in HOOKS.items():
-        for field, pattern in fields:
-            names = [pattern.format(layer) for layer in options.layers]
-            present = kind in options.kinds and all(name in cache for name in names)
-            stacked[field] = (
-                torch.stack([cache[name].detach() for name in names]).to("cpu", options.dtype)
-                if present
-                else None
-            )
+    for field, site in RECORDED.items():
+        names = [f"blocks.{layer}.{site.kind}" for layer in options.layers]
+        present = site.trace_kind in options.kinds and all(name in cache for name in names)
+        stacked[field] = (
+            torch.stack([cache[name].detach() for name in names]).to("cpu", options.dtype)
+            if present
+            else None
+        )
     return Batch(input_ids=input_ids, attention_mask=attention_mask, logits=logits, **stacked)
 
 

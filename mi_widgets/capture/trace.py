@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
-from .sites import REGISTRY, SITE_KINDS, SiteKind
+from .sites import BLOCK_SITE, REGISTRY, SITE_KINDS, SiteKind
 
 #: The kinds of site a trace records layer by layer, by the field that holds each (see
 #: :mod:`mi_widgets.capture.sites`).
 RECORDED = {site.trace_field: site for site in REGISTRY if site.trace_field is not None}
-_NAME = re.compile(r"blocks\.(-?\d+)\.(.+)")
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,7 +135,7 @@ class Trace:
                 does not record (saying how to read it), or one this trace did not capture
                 (saying how to capture it).
         """
-        match = _NAME.fullmatch(name) if isinstance(name, str) else None
+        match = BLOCK_SITE.fullmatch(name) if isinstance(name, str) else None
         site = SITE_KINDS.get(match.group(2) if match else name) if isinstance(name, str) else None
         if site is None or (match is None) == site.per_layer:
             raise KeyError(

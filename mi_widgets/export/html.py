@@ -13,6 +13,7 @@ from typing import Any, Literal
 from ..widgets._serialization import split_header
 from ..widgets.base import SlicedView, static_file
 from ..widgets.link import report_links
+from ..widgets.registry import REPORT_RUNTIME_BUNDLE
 from ..widgets.snapshot import map_bytes
 from .snapshot import Slice
 
@@ -145,7 +146,7 @@ class _Document:
             f"{base64.b64encode(blob).decode('ascii')}</script>"
             for i, blob in enumerate(self.blobs)
         )
-        runtime = static_file("standalone.js").read_text(encoding="utf-8")
+        runtime = static_file(REPORT_RUNTIME_BUNDLE).read_text(encoding="utf-8")
         if "</script" in runtime.lower():
             raise RuntimeError("standalone.js contains '</script' and cannot be inlined")
         return _SCRIPTS.format(data=_script_json(data), blobs=blobs, runtime=runtime)

@@ -60,7 +60,8 @@ class SlicedView(LinkableView):
         super().__init_subclass__(**kwargs)
 
     def __init__(self, **kwargs: Any) -> None:
-        static_file(f"{self._module}.js")  # a clear error when the front end is not built
+        # a clear error when the front end is not built
+        static_file(view_entry(self._module).bundle)
         super().__init__(**kwargs)
         self.on_msg(self._on_custom_message)
 

@@ -6,6 +6,8 @@
  * unlocks and clears it.
  */
 
+import { clampIndex } from "../lib/clamp";
+
 export interface Selection {
   query_token: number | null;
   locked: boolean;
@@ -34,10 +36,5 @@ export function moveQuery(selection: Selection, hovered: number | null, delta: n
   if (n <= 0) return selection;
   const from = displayedQuery(selection, hovered);
   const start = from ?? (delta > 0 ? -1 : n);
-  return { query_token: clamp(start + delta, 0, n - 1), locked: true };
-}
-
-/** `value` clamped to `[low, high]`. */
-export function clamp(value: number, low: number, high: number): number {
-  return Math.min(high, Math.max(low, value));
+  return { query_token: clampIndex(start + delta, n), locked: true };
 }

@@ -16,6 +16,7 @@ import { valueAt, type Decoded } from "../lib/binary";
 import { probabilityLut } from "../lib/colormap";
 import { HeatmapPainter, rowReader, thumbSide } from "../lib/heatmap";
 import { showLayerState } from "../lib/layer_state";
+import { clampIndex } from "../lib/clamp";
 import type { KeyAction } from "../lib/keyboard";
 import { themeColors } from "../lib/theme";
 import { visibleToken } from "../lib/tokens";
@@ -25,7 +26,7 @@ import { buildDom, buildThumbs, type AttentionDom } from "./dom";
 import { saveAttentionPng } from "./figure";
 import { layerKey, type Model } from "./model";
 import { Overlay } from "./overlay";
-import { clamp, clickQuery, displayedQuery, moveQuery, unlocked, type Selection } from "./selection";
+import { clickQuery, displayedQuery, moveQuery, unlocked, type Selection } from "./selection";
 import { TokenStrip } from "./strip";
 
 const META = 1;
@@ -100,7 +101,7 @@ export class AttentionController extends Controller<Model> {
 
   private get head(): number {
     const heads = this.data ? this.data.matrices : this.model.get("n_heads");
-    return clamp(this.model.get("head") ?? 0, 0, Math.max(0, heads - 1));
+    return clampIndex(this.model.get("head") ?? 0, heads);
   }
 
   // ---- painting -------------------------------------------------------------------------
@@ -295,10 +296,10 @@ export class AttentionController extends Controller<Model> {
     const nLayers = this.model.get("n_layers") ?? 1;
     switch (action.kind) {
       case "head":
-        this.commit({ head: clamp(this.head + action.delta, 0, Math.max(0, nHeads - 1)) });
+        this.commit({ head: clampIndex(this.head + action.delta, nHeads) });
         break;
       case "layer":
-        this.commit({ layer: clamp((this.model.get("layer") ?? 0) + action.delta, 0, Math.max(0, nLayers - 1)) });
+        this.commit({ layer: clampIndex((this.model.get("layer") ?? 0) + action.delta, nLayers) });
         break;
       case "query": {
         const n = this.data?.n ?? this.tokens.length;

@@ -6,7 +6,7 @@
 import { formatValue } from "../lib/diverging";
 import type { ExampleRow } from "../lib/examples";
 import { drawExampleRows, FIGURE_LINE as LINE, FIGURE_MONO } from "../lib/figure_tokens";
-import { downloadCanvas, safeFilename } from "../lib/png";
+import { downloadCanvas, figureFont, safeFilename } from "../lib/png";
 import type { ThemeColors } from "../lib/theme";
 import { shortToken } from "../lib/tokens";
 import { intervalLabel } from "./intervals";
@@ -26,7 +26,6 @@ export interface FeatureFigure {
 
 const WIDTH = 1000;
 const PAD = 12;
-const SANS = (size: number, bold = false) => `${bold ? "bold " : ""}${size}px system-ui, -apple-system, sans-serif`;
 
 /** Compose the figure on a canvas (2x when small, so text stays sharp). */
 export function composeFeatureFigure(figure: FeatureFigure, doc: Document = document): HTMLCanvasElement {
@@ -50,22 +49,22 @@ export function composeFeatureFigure(figure: FeatureFigure, doc: Document = docu
   ctx.fillRect(0, 0, WIDTH, height);
   ctx.textBaseline = "top";
   ctx.fillStyle = colors.fg;
-  ctx.font = SANS(14, true);
+  ctx.font = figureFont(14, true);
   ctx.fillText(`${figure.title} — feature ${data.feature}`, PAD, PAD, WIDTH - 2 * PAD);
-  ctx.font = SANS(12);
+  ctx.font = figureFont(12);
   ctx.fillStyle = colors.muted;
   ctx.fillText(figure.stats, PAD, PAD + 22, WIDTH - 2 * PAD);
 
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(figure.histogram, PAD, top);
-  ctx.font = SANS(11);
+  ctx.font = figureFont(11);
   ctx.fillText(figure.axis[0], PAD, top + figure.histogram.height + 4);
   ctx.textAlign = "right";
   ctx.fillText(figure.axis[1], PAD + figure.histogram.width, top + figure.histogram.height + 4);
   ctx.textAlign = "left";
 
   const column = (x: number, heading: string, lines: [string, string][]) => {
-    ctx.font = SANS(12, true);
+    ctx.font = figureFont(12, true);
     ctx.fillStyle = colors.fg;
     ctx.fillText(heading, x, top);
     ctx.font = FIGURE_MONO;
@@ -84,7 +83,7 @@ export function composeFeatureFigure(figure: FeatureFigure, doc: Document = docu
   const placement = { x: PAD, right: WIDTH - PAD, scale: figure.scale, dark: figure.dark, colors };
   let y = examplesTop;
   const block = (heading: string, list: readonly ExampleRow[]) => {
-    ctx.font = SANS(12, true);
+    ctx.font = figureFont(12, true);
     ctx.fillStyle = colors.fg;
     ctx.fillText(heading, PAD, y);
     drawExampleRows(ctx, list, { ...placement, y: y + LINE });

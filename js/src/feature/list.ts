@@ -4,6 +4,7 @@
  * when the feature it shows changes.
  */
 
+import { clampIndex } from "../lib/clamp";
 import { formatValue } from "../lib/diverging";
 import { make } from "../lib/dom";
 import { shortToken, tokenTitle } from "../lib/tokens";
@@ -63,7 +64,7 @@ export class FeatureList {
   /** Move the cursor to `position` (clamped) and scroll it into view. */
   moveCursor(position: number): void {
     if (this.order.length === 0) return;
-    this.cursor = Math.max(0, Math.min(this.order.length - 1, position));
+    this.cursor = clampIndex(position, this.order.length);
     this.reveal(this.cursor);
   }
 

@@ -12,6 +12,7 @@
 import type { AnyModel } from "@anywidget/types";
 import { Controller } from "../lib/controller";
 import { formatValue, scaleFor } from "../lib/diverging";
+import { clampIndex } from "../lib/clamp";
 import { showBanner } from "../lib/dom";
 import { ExamplesPanel } from "../lib/examples";
 import { fromFormControl } from "../lib/keyboard";
@@ -48,8 +49,6 @@ const PAINT = 32;
 const PROBE = 64;
 const CONTROLS = 128;
 const ALL = META | SUMMARY | ORDER | SELECT | FEATURE | PAINT | PROBE | CONTROLS;
-
-const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
 
 export class FeatureController extends Controller<Model> implements FeatureActions {
   readonly dom: FeatureDom;
@@ -93,7 +92,7 @@ export class FeatureController extends Controller<Model> implements FeatureActio
   }
 
   private get feature(): number {
-    return clamp(this.model.get("feature") ?? 0, 0, Math.max(0, (this.model.get("n_features") ?? 1) - 1));
+    return clampIndex(this.model.get("feature") ?? 0, this.model.get("n_features") ?? 1);
   }
 
   private get vocab(): string[] {

@@ -3,7 +3,7 @@
  * legend, and the target's line chart under it.
  */
 
-import { composeFigure, downloadCanvas, safeFilename } from "../lib/png";
+import { composeFigure, downloadCanvas, figureFont, safeFilename } from "../lib/png";
 import type { ThemeColors } from "../lib/theme";
 import { legendFigure } from "../head_scores/legend";
 
@@ -34,7 +34,7 @@ function footer(figure: LensFigure, doc: Document): HTMLCanvasElement {
   ctx.fillRect(0, 0, canvas.width, canvas.height);
   ctx.drawImage(legend, 0, 0);
   ctx.fillStyle = figure.colors.fg;
-  ctx.font = `bold 12px system-ui, -apple-system, "Segoe UI", sans-serif`;
+  ctx.font = figureFont(12, true);
   ctx.textBaseline = "top";
   ctx.fillText(figure.chartTitle, 0, legend.height + 8, canvas.width);
   ctx.drawImage(figure.chart, 0, legend.height + 26);

@@ -14,6 +14,7 @@
 import type { AnyModel } from "@anywidget/types";
 import { probabilityLut } from "../lib/colormap";
 import type { Decoded } from "../lib/binary";
+import { clampIndex } from "../lib/clamp";
 import { buildFrame } from "../lib/frame";
 import { GridController } from "../lib/grid_controller";
 import { themeColors } from "../lib/theme";
@@ -77,8 +78,7 @@ export class LensController extends GridController<Model, LensGrid> {
 
   protected selected(): Cell {
     const spec = this.grid.spec ?? { rows: 1, columns: 1 };
-    const clamp = (v: number, n: number) => Math.max(0, Math.min(n - 1, v));
-    return { row: clamp(this.model.get("row") ?? 0, spec.rows), column: clamp(this.model.get("position") ?? 0, spec.columns) };
+    return { row: clampIndex(this.model.get("row") ?? 0, spec.rows), column: clampIndex(this.model.get("position") ?? 0, spec.columns) };
   }
 
   /** Select a cell: row and position, and the link traits that follow them. */

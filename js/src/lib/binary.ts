@@ -165,8 +165,3 @@ export function valueAt(d: Decoded, m: number, q: number, k: number): number {
   if (d.layout === "tril" && k > q) return d.offset;
   return d.offset + d.scale * d.data[rowOffset(d, m, q) + k];
 }
-
-/** Bytes held by a decoded array (for cache budgets). */
-export function decodedBytes(d: Decoded): number {
-  return d.data.byteLength;
-}

@@ -5,6 +5,7 @@
  */
 
 import type { AnyModel } from "@anywidget/types";
+import { clampIndex } from "./clamp";
 import { Controller } from "./controller";
 import { fromFormControl, keyAction } from "./keyboard";
 import { Tooltip } from "./tooltip";
@@ -36,11 +37,6 @@ export abstract class GridController<M extends Record<string, any>, G extends Ce
   ) {
     super(model);
     this.tooltip = new Tooltip(root);
-  }
-
-  dispose(): void {
-    super.dispose();
-    this.tooltip.dispose();
   }
 
   /** The selected cell. */
@@ -101,15 +97,14 @@ export abstract class GridController<M extends Record<string, any>, G extends Ce
     event.preventDefault();
     event.stopPropagation();
     const { row, column } = this.selected();
-    const clamp = (value: number, size: number) => Math.max(0, Math.min(size - 1, value));
     if (action.kind === "unlock") {
       this.pinned = false;
       this.tooltip.hide();
     } else if (action.kind === "layer") {
-      this.select({ row: clamp(row + action.delta, spec.rows), column });
+      this.select({ row: clampIndex(row + action.delta, spec.rows), column });
     } else {
       const step = action.kind === "query" ? 10 : 1; // Shift: ten columns at a time
-      this.select({ row, column: clamp(column + step * action.delta, spec.columns) });
+      this.select({ row, column: clampIndex(column + step * action.delta, spec.columns) });
     }
   }
 }

@@ -63,7 +63,10 @@ export class Loader<T> {
   }
 }
 
+/** The reason an exported report gives for a slice it does not hold. */
+export const NOT_EMBEDDED = "not embedded in this report";
+
 /** True when a missing reason says the slice is not in an exported report. */
 export function notEmbedded(reason: string): boolean {
-  return /not embedded/i.test(reason);
+  return reason.includes(NOT_EMBEDDED);
 }

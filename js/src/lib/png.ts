@@ -28,6 +28,11 @@ export interface FigureSpec {
   rowCell?: number;
 }
 
+/** The sans-serif font of figure text, `size` px, optionally bold (a canvas `font`). */
+export function figureFont(size: number, bold = false): string {
+  return `${bold ? "bold " : ""}${size}px system-ui, -apple-system, "Segoe UI", sans-serif`;
+}
+
 const PAD = 12;
 const THUMB = 48;
 const GAP = 8;
@@ -38,8 +43,6 @@ export function composeFigure(spec: FigureSpec, doc: Document = document): HTMLC
   const canvas = doc.createElement("canvas");
   const ctx = canvas.getContext("2d");
   if (!ctx) return canvas;
-  const font = (size: number, bold = false) =>
-    `${bold ? "bold " : ""}${size}px system-ui, -apple-system, "Segoe UI", sans-serif`;
   const labelFont = `${Math.min(12, Math.max(8, spec.cell - 2))}px ui-monospace, Menlo, Consolas, monospace`;
   ctx.font = labelFont;
   const measure = (labels: string[]) =>
@@ -64,11 +67,11 @@ export function composeFigure(spec: FigureSpec, doc: Document = document): HTMLC
   ctx.fillRect(0, 0, width, height);
   ctx.fillStyle = spec.colors.fg;
   ctx.textBaseline = "top";
-  ctx.font = font(14, true);
+  ctx.font = figureFont(14, true);
   ctx.fillText(spec.title, PAD, PAD, width - 2 * PAD);
 
   let y = PAD + titleH;
-  ctx.font = font(11);
+  ctx.font = figureFont(11);
   spec.thumbs.forEach((thumb, i) => {
     const x = PAD + (i % perRow) * (THUMB + GAP);
     const ty = y + Math.floor(i / perRow) * (THUMB + 18);

@@ -6,9 +6,9 @@
 import { formatValue } from "../lib/diverging";
 import type { ExampleRow } from "../lib/examples";
 import { drawExampleRows, drawToken, FIGURE_LINE as LINE, FIGURE_MONO, type TokenPiece } from "../lib/figure_tokens";
-import { downloadCanvas, safeFilename } from "../lib/png";
+import { downloadCanvas, figureFont, safeFilename } from "../lib/png";
 import type { ThemeColors } from "../lib/theme";
-import { visibleToken } from "../lib/tokens";
+import { EMPTY_MARK, visibleToken } from "../lib/tokens";
 
 export interface NeuronFigure {
   title: string;
@@ -35,7 +35,6 @@ export function composeNeuronFigure(figure: NeuronFigure, doc: Document = docume
   const ctx = canvas.getContext("2d");
   if (!ctx) return canvas;
   const mono = FIGURE_MONO;
-  const sans = (size: number, bold = false) => `${bold ? "bold " : ""}${size}px system-ui, -apple-system, sans-serif`;
   ctx.font = mono;
   // lay the text out first to know the height
   const pieces: TokenPiece[] = [];
@@ -51,7 +50,7 @@ export function composeNeuronFigure(figure: NeuronFigure, doc: Document = docume
         x = PAD;
         y += LINE;
       }
-      const text = token.length === 0 ? "∅" : part ? visibleToken(part).text : "";
+      const text = token.length === 0 ? EMPTY_MARK : part ? visibleToken(part).text : "";
       if (!text) return;
       const w = ctx.measureText(text).width;
       if (x + w > WIDTH - PAD && x > PAD) {
@@ -74,13 +73,13 @@ export function composeNeuronFigure(figure: NeuronFigure, doc: Document = docume
   ctx.fillRect(0, 0, WIDTH, height);
   ctx.textBaseline = "top";
   ctx.fillStyle = figure.colors.fg;
-  ctx.font = sans(14, true);
+  ctx.font = figureFont(14, true);
   ctx.fillText(`${figure.title} — layer ${figure.layer}, neuron ${figure.neuron}`, PAD, PAD, WIDTH - 2 * PAD);
   // legend
   ctx.imageSmoothingEnabled = false;
   const ly = PAD + 26;
   ctx.drawImage(figure.legend, PAD, ly, 256, 10);
-  ctx.font = sans(11);
+  ctx.font = figureFont(11);
   ctx.fillStyle = figure.colors.muted;
   ctx.fillText(formatValue(-figure.scale), PAD, ly + 12);
   ctx.textAlign = "center";
@@ -97,7 +96,7 @@ export function composeNeuronFigure(figure: NeuronFigure, doc: Document = docume
     ctx.fillText(`… ${figure.tokens.length - count} more tokens`, PAD, top + textHeight);
   }
   if (figure.examples.length) {
-    ctx.font = sans(12, true);
+    ctx.font = figureFont(12, true);
     ctx.fillStyle = figure.colors.fg;
     ctx.fillText("Top corpus examples", PAD, examplesTop);
     const { dark, colors } = figure;

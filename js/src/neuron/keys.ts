@@ -2,10 +2,9 @@
  * What a key does in the neuron view: ←/→ neuron, ↑/↓ layer, Shift+←/→ token, Esc clear.
  */
 
+import { clamp } from "../lib/clamp";
 import type { KeyAction } from "../lib/keyboard";
 import type { Model } from "./model";
-
-const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
 
 /** Where the view stands when a key is pressed. */
 export interface NeuronPlace {

@@ -13,6 +13,7 @@ import type { AnyModel } from "@anywidget/types";
 import { decode, type Decoded, type EncodedArray } from "../lib/binary";
 import { Controller } from "../lib/controller";
 import { divergingLut, formatValue, scaleFor } from "../lib/diverging";
+import { clampIndex } from "../lib/clamp";
 import { setLayerOptions } from "../lib/dom";
 import { ExamplesPanel, exampleRows, rowsPeak, type ExampleRow } from "../lib/examples";
 import type { KeyAction } from "../lib/keyboard";
@@ -39,8 +40,6 @@ const SELECTION = 16;
 const HOVER = 32;
 const EXAMPLES = 64;
 const ALL = META | TOKENS | LAYER | NEURON | SELECTION | EXAMPLES;
-
-const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
 
 export class NeuronController extends Controller<Model> implements NeuronActions {
   readonly dom: NeuronDom;
@@ -89,7 +88,7 @@ export class NeuronController extends Controller<Model> implements NeuronActions
   }
 
   private get neuron(): number {
-    return clamp(this.model.get("neuron") ?? 0, 0, Math.max(0, (this.model.get("n_neurons") ?? 1) - 1));
+    return clampIndex(this.model.get("neuron") ?? 0, this.model.get("n_neurons") ?? 1);
   }
 
   private get token(): number | null {

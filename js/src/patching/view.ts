@@ -11,6 +11,7 @@
 import type { AnyModel } from "@anywidget/types";
 import { decode, type Decoded } from "../lib/binary";
 import { formatValue } from "../lib/diverging";
+import { clampIndex } from "../lib/clamp";
 import { make } from "../lib/dom";
 import { buildFrame, frameCss, frameLine } from "../lib/frame";
 import { GridController } from "../lib/grid_controller";
@@ -78,10 +79,9 @@ export class PatchingController extends GridController<Model> {
 
   protected selected(): Cell {
     const spec = this.grid.spec;
-    const clamp = (v: number, n: number) => Math.max(0, Math.min(Math.max(0, n - 1), v | 0));
     return {
-      row: clamp(this.model.get("row") ?? 0, spec?.rows ?? 1),
-      column: clamp(this.model.get("column") ?? 0, spec?.columns ?? 1),
+      row: clampIndex((this.model.get("row") ?? 0) | 0, spec?.rows ?? 1),
+      column: clampIndex((this.model.get("column") ?? 0) | 0, spec?.columns ?? 1),
     };
   }
 

@@ -108,11 +108,6 @@ export class ProbeController extends Controller<Model> {
     this.invalidate(DATA | SELECTION | THEME | META);
   }
 
-  dispose(): void {
-    super.dispose();
-    this.dom.tooltip.dispose();
-  }
-
   private get layers(): number[] {
     return this.model.get("layers") ?? [];
   }

@@ -8,6 +8,7 @@
  */
 
 import type { ArrayHeader } from "../lib/binary";
+import { NOT_EMBEDDED } from "../lib/loader";
 import type { BlobStore } from "./blobs";
 
 // biome-ignore lint/suspicious/noExplicitAny: handlers take what anywidget passes them, untyped
@@ -19,7 +20,7 @@ export interface EmbeddedSlice {
   blob: string;
 }
 
-export const NOT_EMBEDDED = "not embedded in this report";
+export { NOT_EMBEDDED };
 
 export class StandInModel {
   private handlers = new Map<string, Handler[]>();

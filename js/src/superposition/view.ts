@@ -10,6 +10,7 @@
 
 import type { AnyModel } from "@anywidget/types";
 import { decode, type Decoded } from "../lib/binary";
+import { clampIndex } from "../lib/clamp";
 import { Controller } from "../lib/controller";
 import { make } from "../lib/dom";
 import { buildFrame, frameCss, frameLine } from "../lib/frame";
@@ -104,18 +105,13 @@ export class SuperpositionController extends Controller<Model> {
     this.invalidate(DATA | SELECTION | THEME);
   }
 
-  dispose(): void {
-    super.dispose();
-    this.dom.tooltip.dispose();
-  }
-
   private get sparsities(): number[] {
     return this.model.get("sparsities") ?? [];
   }
 
   private get index(): number {
     const s = this.model.get("sparsity") ?? 0;
-    return Math.min(Math.max(0, s), Math.max(0, this.sparsities.length - 1));
+    return clampIndex(s, this.sparsities.length);
   }
 
   private get feature(): number {
