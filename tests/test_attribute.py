@@ -268,3 +268,27 @@ def test_unknown_norms_are_refused():
 
     with pytest.raises(ValueError, match=r"block 0 norm \(GemmaStyleRMSNorm\) is not a known"):
         norm_parameters(GemmaStyleRMSNorm(), 8, "block 0 norm")
+
+
+@pytest.mark.parametrize("activation", ["relu", "jumprelu"])
+def test_relu_transcoders_with_uneven_features_per_position(tiny_family_models, tiny_gpt2,
+                                                            activation):  # fmt: skip
+    model, tokenizer = tiny_family_models["gpt_neox"], tiny_gpt2[1]
+    generator = torch.Generator().manual_seed(3)
+    transcoders = TranscoderSet([
+        Transcoder.from_tensors(
+            torch.randn(32, 64, generator=generator) * 0.3,
+            torch.randn(64, generator=generator) * 0.5 - 0.6,
+            torch.randn(64, 32, generator=generator) * 0.2,
+            torch.zeros(32),
+            layer=layer,
+            activation=activation,
+            threshold=torch.full((64,), 0.05),
+        )
+        for layer in range(2)
+    ])  # fmt: skip
+    graph = mw.attribute(model, tokenizer, PROMPT, transcoders, batch_size=8)
+    per_position = torch.bincount(graph.features[:, 0] * 100 + graph.features[:, 1])
+    assert len(set(per_position[per_position > 0].tolist())) > 1  # uneven counts
+    check_sums(graph)
+    check_perturbations(model, tokenizer, transcoders, graph)
