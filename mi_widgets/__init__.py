@@ -32,7 +32,8 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name is imported o
     from .capture import Trace, trace
     from .capture.steering import steer
     from .circuits import AttributionGraph, Transcoder, attribute
-    from .demo import demo_corpus, demo_model
+    from .circuits.training import evaluate_transcoders, train_transcoders
+    from .demo import demo_corpus, demo_model, demo_transcoders
     from .export import to_html
     from .probing import Probe, ProbeResult, probe
     from .sae import FeatureStats, SparseAutoencoder, evaluate_sae, feature_stats, train_sae
@@ -77,8 +78,10 @@ __all__ = [
     "attribute",
     "demo_corpus",
     "demo_model",
+    "demo_transcoders",
     "direct_logit_attribution",
     "evaluate_sae",
+    "evaluate_transcoders",
     "feature_stats",
     "head_scores",
     "link_heads",
@@ -93,6 +96,7 @@ __all__ = [
     "trace",
     "train_sae",
     "train_toy_superposition",
+    "train_transcoders",
 ]
 
 #: Where each public name lives (imported on first use: ``import mi_widgets`` stays light).
@@ -114,8 +118,11 @@ _ORIGINS = {
     "AttributionGraph": ".circuits",
     "Transcoder": ".circuits",
     "attribute": ".circuits",
+    "evaluate_transcoders": ".circuits.training",
+    "train_transcoders": ".circuits.training",
     "demo_corpus": ".demo",
     "demo_model": ".demo",
+    "demo_transcoders": ".demo",
     "to_html": ".export",
     "Probe": ".probing",
     "ProbeResult": ".probing",

@@ -26,7 +26,7 @@ echo "== lint"
 .venv/bin/ruff check mi_widgets tests scripts benchmarks
 .venv/bin/mypy
 
-echo "== wheel contains the built front end (every view of the registry) and the demo model"
+echo "== wheel contains the built front end (every view of the registry), the demo model and its transcoders"
 rm -rf dist && .venv/bin/pip wheel -q --no-deps -w dist .
 .venv/bin/python - <<'PY'
 import glob, json, zipfile
@@ -42,6 +42,8 @@ for needed in (
     "mi_widgets/demo/model/model.safetensors",
     "mi_widgets/demo/model/tokenizer.json",
     "mi_widgets/demo/corpus.jsonl.gz",
+    "mi_widgets/demo/transcoders/layer_0.safetensors",
+    "mi_widgets/demo/transcoders/layer_1.safetensors",
 ):
     assert needed in names, f"{needed} missing from the wheel"
 print("wheel ok:", len(names), "files")

@@ -237,6 +237,27 @@ class Transcoder(torch.nn.Module):
         tc.info = settings.get("info", {})
         return tc
 
+    @classmethod
+    def load_circuit_tracer(cls, path: str | pathlib.Path, layer: int) -> Transcoder:
+        """Read circuit-tracer's file of one layer (see :mod:`mi_widgets.circuits.formats`)."""
+        from .formats import circuit_tracer_weights
+
+        return cls._with_info(**circuit_tracer_weights(path), layer=layer)
+
+    @classmethod
+    def from_saelens(cls, source: Any, layer: int | None = None) -> Transcoder:
+        """A SAELens transcoder, or the folder it was saved to (see
+        :mod:`mi_widgets.circuits.formats`); ``layer`` defaults to its hook's block."""
+        from .formats import saelens_weights
+
+        return cls._with_info(**saelens_weights(source, layer))
+
+    @classmethod
+    def _with_info(cls, info: dict[str, Any], **weights: Any) -> Transcoder:
+        tc = cls.from_tensors(**weights)
+        tc.info.update(info)
+        return tc
+
     def extra_repr(self) -> str:
         k = f", k={self.k}" if self.k is not None else ""
         skip = ", skip" if self.W_skip is not None else ""
@@ -343,6 +364,15 @@ class TranscoderSet(torch.nn.Module):
                 f"{directory} holds no layer_*.safetensors written by TranscoderSet.save"
             )
         return cls([Transcoder.load(file) for file in files])
+
+    @classmethod
+    def load_circuit_tracer(cls, directory: str | pathlib.Path) -> TranscoderSet:
+        """Read circuit-tracer's folder of ``layer_{i}.safetensors`` files (see
+        :mod:`mi_widgets.circuits.formats`)."""
+        from .formats import circuit_tracer_files
+
+        files = circuit_tracer_files(directory)
+        return cls([Transcoder.load_circuit_tracer(file, i) for i, file in enumerate(files)])
 
     def extra_repr(self) -> str:
         return f"{len(self)} layers"

@@ -14,6 +14,14 @@ file lists how it was trained and every head's measured scores.
 >>> len(texts)
 107
 
+``demo_transcoders()`` loads one transcoder per layer of the demo model, trained on its
+training text by ``scripts/train_demo_transcoders.py`` (``transcoders/QUALITY.md`` lists their
+measured quality):
+
+>>> tcs = demo_transcoders()
+>>> len(tcs), tcs[0].n_features, tcs[0].k
+(2, 1024, 16)
+
 ``untrained_model()`` (in :mod:`mi_widgets.demo.untrained`) builds the same kind of tiny model
 with random weights, to show what attention looks like before training.
 """
@@ -28,8 +36,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from transformers import GPTNeoXForCausalLM, PreTrainedTokenizerFast
 
+    from ..circuits import TranscoderSet
+
 #: Folder of the shipped weights (safetensors), config and tokenizer.
 MODEL_DIR = Path(__file__).with_name("model")
+#: Folder of the shipped transcoders (one safetensors file per layer) and their QUALITY.md.
+TRANSCODERS_DIR = Path(__file__).with_name("transcoders")
 #: The training text: one JSON object per line, ``{"source", "text", "split"}``, gzip.
 CORPUS_PATH = Path(__file__).with_name("corpus.jsonl.gz")
 _SPLITS = ("all", "train", "eval")
@@ -74,3 +86,21 @@ def demo_corpus(split: str = "all") -> list[str]:
     with gzip.open(CORPUS_PATH, "rt", encoding="utf-8") as file:
         records = [json.loads(line) for line in file]
     return [r["text"] for r in records if split == "all" or r["split"] == split]
+
+
+def demo_transcoders() -> TranscoderSet:
+    """The transcoders of the demo model (one per layer, float32, CPU), loaded offline.
+
+    TopK transcoders of 1,024 features (k = 16) reading ``blocks.{i}.ln2.hook_normalized`` and
+    predicting ``blocks.{i}.hook_mlp_out``; ``transcoders/QUALITY.md`` next to this file lists
+    how they were trained and their measured variance explained and loss. Each call returns a
+    fresh copy.
+    """
+    from ..circuits import TranscoderSet
+
+    if not any(TRANSCODERS_DIR.glob("layer_*.safetensors")):
+        raise FileNotFoundError(
+            f"the demo transcoders are missing from {TRANSCODERS_DIR}; reinstall mi_widgets or "
+            "run scripts/train_demo_transcoders.py"
+        )
+    return TranscoderSet.load(TRANSCODERS_DIR)

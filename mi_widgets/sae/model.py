@@ -205,17 +205,7 @@ class SparseAutoencoder(torch.nn.Module):
                 f"cannot read a SAELens {type(sae).__name__} (architecture {architecture!r}): "
                 f"supported are {', '.join(kinds)}"
             )
-        unsupported = {
-            "normalize_activations": (getattr(cfg, "normalize_activations", "none"), "none"),
-            "rescale_acts_by_decoder_norm": (
-                getattr(cfg, "rescale_acts_by_decoder_norm", False),
-                False,
-            ),
-            "reshape_activations": (getattr(cfg, "reshape_activations", "none"), "none"),
-        }
-        for name, (value, plain) in unsupported.items():
-            if value != plain:
-                raise ValueError(f"cannot read a SAELens SAE with {name} = {value!r}")
+        check_saelens_config(cfg.to_dict())
         metadata = getattr(cfg, "metadata", None)
         hook = getattr(metadata, "hook_name", None)
         out = cls.from_tensors(
@@ -265,3 +255,16 @@ class SparseAutoencoder(torch.nn.Module):
         k = f", k={self.k}" if self.k is not None else ""
         hook = f", hook={self.hook!r}" if self.hook else ""
         return f"d_in={self.d_in}, n_features={self.n_features}, {self.activation}{k}{hook}"
+
+
+def check_saelens_config(config: dict[str, Any]) -> None:
+    """Raise a ValueError naming the first setting of a SAELens config (``cfg.to_dict()`` or
+    ``cfg.json``) that rescales or reshapes activations, which our coders do not do."""
+    plain = {
+        "normalize_activations": "none",
+        "rescale_acts_by_decoder_norm": False,
+        "reshape_activations": "none",
+    }
+    for name, value in plain.items():
+        if config.get(name, value) != value:
+            raise ValueError(f"cannot read a SAELens SAE with {name} = {config[name]!r}")

@@ -7,18 +7,15 @@ measure how well it reconstructs them.
 >>> 0 < evaluation["fraction_variance_explained"] < 1, evaluation["l0"]
 (True, 4.0)
 
-Training follows Gao et al. (2024), "Scaling and evaluating sparse autoencoders": decoder
-rows kept at unit norm (the gradient's component along each row removed before a step, rows
-renormalised after), encoder initialised as the decoder's transpose, ``b_dec`` as the mean
-activation, the loss a normalised MSE (squared error over the activations' variance), and
-an auxiliary loss against dead features: features that have not fired for ``dead_after``
-tokens reconstruct the remaining error with their top ``aux_k`` pre-activations (weight
-1/32). ReLU autoencoders add an L1 penalty on feature activations.
+Training follows Gao et al. (2024), "Scaling and evaluating sparse autoencoders" (the step
+shared with transcoders, :mod:`mi_widgets.sae.trainer`): decoder rows kept at unit norm,
+encoder initialised as the decoder's transpose, ``b_dec`` as the mean activation, the loss a
+normalised MSE (squared error over the activations' variance), and an auxiliary loss against
+dead features. ReLU autoencoders add an L1 penalty on feature activations.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -26,13 +23,12 @@ from typing import Any
 
 import torch
 
-from ..capture.reader import CorpusReader, TextBatch
+from ..capture.reader import CorpusReader
 from ..capture.sites import at_site, canonical_name, reading, site_width
-from ..checks import positive_int
 from .model import SparseAutoencoder
-
-#: Weight of the auxiliary dead-feature loss (Gao et al. 2024).
-AUX_WEIGHT = 1 / 32
+from .reconstruction import ReconstructionSums, SplicedLosses, recovered_fraction
+from .trainer import SparseCoderTrainer as _Trainer
+from .trainer import check_settings, run_epochs
 
 
 @dataclass(frozen=True)
@@ -63,10 +59,7 @@ class SAEEvaluation:
     def loss_recovered(self) -> float | None:
         """``(zero_ablated - spliced) / (zero_ablated - clean)``: 1 when splicing the
         autoencoder in costs nothing, 0 when it is as bad as zeroing the activations."""
-        clean, spliced, zero = self.loss_clean, self.loss_spliced, self.loss_zero_ablated
-        if clean is None or spliced is None or zero is None or zero == clean:
-            return None
-        return (zero - spliced) / (zero - clean)
+        return recovered_fraction(self.loss_clean, self.loss_spliced, self.loss_zero_ablated)
 
     def __str__(self) -> str:
         text = (
@@ -139,16 +132,10 @@ def train_sae(
     """
     reader = CorpusReader(model, tokenizer, max_length)
     hook = canonical_name(model, hook)
-    if activation not in ("topk", "relu"):
-        raise ValueError(f"activation = {activation!r}: train_sae trains 'topk' or 'relu'")
-    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("aux_k", aux_k)):
-        positive_int(value, name)
-    if buffer_size < batch_size:
-        raise ValueError(f"buffer_size = {buffer_size} must be at least batch_size = {batch_size}")
-    if epochs > 1 and iter(corpus) is corpus:
-        raise ValueError(
-            "epochs > 1 needs a corpus that can be read again (a list), not an iterator"
-        )
+    check_settings(
+        "train_sae", corpus, activation,
+        epochs=epochs, batch_size=batch_size, buffer_size=buffer_size, aux_k=aux_k,
+    )  # fmt: skip
     sae = SparseAutoencoder(
         site_width(model, hook),
         n_features,
@@ -158,17 +145,16 @@ def train_sae(
         seed=seed,
     )
     trainer = _Trainer(sae, lr, l1_coefficient, aux_k, dead_after)
-    shuffle = torch.Generator().manual_seed(seed)
     start = time.perf_counter()
-    for epoch in range(epochs):
+
+    def rows(epoch: int) -> Iterator[torch.Tensor]:
         label = f"train_sae epoch {epoch + 1}/{epochs}" if progress else None
-        rows = _activations(reader, corpus, hook, text_batch_size, truncate, label)
-        for buffer in _buffers(rows, buffer_size, shuffle):
-            for step in buffer.split(batch_size):
-                if step.shape[0] == batch_size or epoch == epochs - 1:
-                    trainer.step(step)
-    if trainer.steps == 0:
-        raise ValueError("corpus gave no tokens to train on")
+        return _activations(reader, corpus, hook, text_batch_size, truncate, label)
+
+    run_epochs(
+        rows, trainer.step, epochs=epochs, batch_size=batch_size, buffer_size=buffer_size,
+        seed=seed,
+    )  # fmt: skip
     sae.info = {
         "hook": hook,
         "model": reader.name,
@@ -179,7 +165,7 @@ def train_sae(
         "tokens_trained": trainer.tokens,
         "epochs": epochs,
         "seconds": round(time.perf_counter() - start, 1),
-        "final_batch_loss": trainer.last_loss,
+        "final_batch_loss": float(trainer.last_loss),
     }
     if eval_corpus is None and isinstance(corpus, Sequence):
         eval_corpus, sae.info["evaluation_texts"] = corpus[:64], "the first 64 training texts"
@@ -187,66 +173,6 @@ def train_sae(
         evaluation = evaluate_sae(model, tokenizer, sae, eval_corpus, max_length=max_length)
         sae.info["evaluation"] = asdict(evaluation) | {"loss_recovered": evaluation.loss_recovered}
     return sae
-
-
-class _Trainer:
-    """Adam on one autoencoder, with unit-norm decoder rows and the auxiliary dead loss."""
-
-    def __init__(
-        self, sae: SparseAutoencoder, lr: float, l1: float, aux_k: int, dead_after: int
-    ) -> None:
-        self.sae, self.l1, self.aux_k, self.dead_after = sae, l1, aux_k, dead_after
-        self.optimizer = torch.optim.Adam(sae.parameters(), lr=lr)
-        self.since_fired = torch.zeros(sae.n_features, dtype=torch.long)  # tokens
-        self.steps = self.tokens = 0
-        self.last_loss = math.nan
-
-    def step(self, x: torch.Tensor) -> None:
-        """One optimiser step on activation rows ``x`` ``[rows, d_in]``."""
-        sae = self.sae
-        if self.steps == 0:  # start the decoder bias at the mean activation
-            with torch.no_grad():
-                sae.b_dec.copy_(x.mean(0))
-        pre = sae.pre_activations(x)
-        if sae.k is not None:  # TopK: decode the k features of each row only
-            top = pre.topk(sae.k, dim=-1)
-            values = torch.relu(top.values)
-            error = x - (values[..., None] * sae.W_dec[top.indices]).sum(-2) - sae.b_dec
-            fired = torch.zeros(sae.n_features, dtype=torch.bool)
-            fired[top.indices[values > 0]] = True
-        else:
-            features = sae.activate(pre)
-            error = x - sae.decode(features)
-            fired = (features > 0).any(0)
-        variance = (x - x.mean(0)).pow(2).sum(-1).mean().clamp(min=1e-12)
-        loss = error.pow(2).sum(-1).mean() / variance
-        if sae.activation == "relu":
-            loss = loss + self.l1 * features.sum(-1).mean() / x.norm(dim=-1).mean().clamp(min=1e-12)
-        dead = self.since_fired >= self.dead_after
-        if dead.any():
-            loss = loss + AUX_WEIGHT * self._aux_loss(pre, dead, error.detach())
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        with torch.no_grad():  # keep the decoder rows on the unit sphere
-            grad, rows = sae.W_dec.grad, sae.W_dec
-            assert grad is not None  # loss.backward() filled it
-            grad -= (grad * rows).sum(1, keepdim=True) * rows
-        self.optimizer.step()
-        sae.normalize_decoder()
-        self.since_fired += x.shape[0]
-        self.since_fired[fired] = 0
-        self.steps += 1
-        self.tokens += x.shape[0]
-        self.last_loss = float(loss.detach())
-
-    def _aux_loss(self, pre: torch.Tensor, dead: torch.Tensor, error: torch.Tensor) -> torch.Tensor:
-        """Normalised MSE of the error reconstructed by the top ``aux_k`` dead features."""
-        k = min(self.aux_k, int(dead.sum()))
-        top = pre.masked_fill(~dead, -torch.inf).topk(k, dim=-1)
-        dense = torch.zeros_like(pre).scatter_(-1, top.indices, torch.relu(top.values))
-        estimate = dense @ self.sae.W_dec  # aux_k is large: a matmul beats a gather
-        variance = (error - error.mean(0)).pow(2).sum(-1).mean().clamp(min=1e-12)
-        return (error - estimate).pow(2).sum(-1).mean() / variance
 
 
 @torch.no_grad()
@@ -269,59 +195,32 @@ def evaluate_sae(
     """
     hook = check_hook(model, sae, hook)
     reader = CorpusReader(model, tokenizer, max_length)
-    sums = {"squared_error": 0.0, "squared": 0.0, "l0": 0.0, "tokens": 0}
-    total = torch.zeros(sae.d_in, dtype=torch.float64)
-    fired = torch.zeros(sae.n_features, dtype=torch.bool)
-    losses = {"clean": 0.0, "spliced": 0.0, "zero": 0.0, "count": 0}
+    sums, losses = ReconstructionSums(sae.n_features), SplicedLosses()
     for batch in reader.stream(corpus, batch_size, truncate=truncate, progress=None):
         real = batch.mask.bool()
         with reading(model, [hook]) as records:
             clean = reader.forward(batch.input_ids, batch.mask)
         x = records[hook].cpu().float()[real]  # [tokens, d_in]
         features = sae.encode(x)
-        sums["squared_error"] += float((x - sae.decode(features)).double().pow(2).sum())
-        sums["squared"] += float(x.double().pow(2).sum())
-        total += x.double().sum(0)
-        sums["l0"] += float((features != 0).sum())
-        sums["tokens"] += x.shape[0]
-        fired |= (features != 0).any(0)
+        sums.add(x, sae.decode(features), features)
         if clean is None or not reader.causal:
             continue
         with at_site(model, hook, lambda x: sae(x.float()).to(x.dtype)):
             spliced = reader.forward(batch.input_ids, batch.mask)
         with at_site(model, hook, torch.zeros_like):
-            zero = reader.forward(batch.input_ids, batch.mask)
-        for name, logits in (("clean", clean), ("spliced", spliced), ("zero", zero)):
-            assert logits is not None  # the model gave clean logits, so these too
-            loss, count = _next_token_loss(logits, batch)
-            losses[name] += loss
-        losses["count"] += count
-    n = sums["tokens"]
-    if n == 0:
+            ablated = reader.forward(batch.input_ids, batch.mask)
+        assert spliced is not None and ablated is not None  # the model gave clean logits
+        losses.add(batch, clean=clean, spliced=spliced, ablated=ablated)
+    if sums.n_tokens == 0:
         raise ValueError("corpus gave no tokens to evaluate on")
-    variance = sums["squared"] - float(total.pow(2).sum()) / n
-    has_loss = losses["count"] > 0
     return SAEEvaluation(
-        n_tokens=int(n),
-        mse=sums["squared_error"] / (n * sae.d_in),
-        fraction_variance_explained=1 - sums["squared_error"] / max(variance, 1e-12),
-        l0=sums["l0"] / n,
-        dead_fraction=float((~fired).float().mean()),
-        loss_clean=losses["clean"] / losses["count"] if has_loss else None,
-        loss_spliced=losses["spliced"] / losses["count"] if has_loss else None,
-        loss_zero_ablated=losses["zero"] / losses["count"] if has_loss else None,
+        n_tokens=sums.n_tokens,
+        mse=sums.mse,
+        fraction_variance_explained=sums.fraction_variance_explained,
+        l0=sums.l0,
+        dead_fraction=sums.dead_fraction,
+        **losses.means(),
     )
-
-
-def _next_token_loss(logits: torch.Tensor, batch: TextBatch) -> tuple[float, int]:
-    """Summed next-token cross-entropy over real positions with a real next token, and how
-    many there are."""
-    targets = batch.input_ids[:, 1:].to(logits.device)
-    valid = batch.mask[:, 1:].bool().to(logits.device)
-    loss = torch.nn.functional.cross_entropy(
-        logits[:, :-1].float().transpose(1, 2), targets, reduction="none"
-    )
-    return float(loss[valid].sum()), int(valid.sum())
 
 
 def _activations(
@@ -336,24 +235,6 @@ def _activations(
     for batch in reader.stream(corpus, batch_size, truncate=truncate, progress=progress):
         acts = reader.read(batch.input_ids, batch.mask, [hook])[0]
         yield acts[batch.mask.bool()]  # a copy: the reader's buffer is reused
-
-
-def _buffers(
-    rows: Iterator[torch.Tensor], size: int, generator: torch.Generator
-) -> Iterator[torch.Tensor]:
-    """Shuffled blocks of ``size`` rows (the last one smaller) from a stream of row blocks."""
-    pending: list[torch.Tensor] = []
-    count = 0
-    for block in rows:
-        pending.append(block)
-        count += block.shape[0]
-        if count >= size:
-            joined = torch.cat(pending)
-            yield joined[torch.randperm(count, generator=generator)]
-            pending, count = [], 0
-    if count:
-        joined = torch.cat(pending)
-        yield joined[torch.randperm(count, generator=generator)]
 
 
 def check_hook(model: Any, sae: SparseAutoencoder, hook: str | None) -> str:
