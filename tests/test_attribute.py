@@ -292,3 +292,19 @@ def test_relu_transcoders_with_uneven_features_per_position(tiny_family_models, 
     assert len(set(per_position[per_position > 0].tolist())) > 1  # uneven counts
     check_sums(graph)
     check_perturbations(model, tokenizer, transcoders, graph)
+
+
+def test_the_demo_transcoders_explain_most_of_the_demo_prompt():
+    model, tokenizer = mw.demo_model()
+    graph = mw.attribute(model, tokenizer, "key = value; key = value; key =", mw.demo_transcoders())
+    check_sums(graph)
+    scores = graph.scores()
+    # trained transcoders: most influence starts at the embeddings, not at the errors
+    assert 0.5 < scores.replacement <= 1 and 0.5 < scores.completeness <= 1
+    small = graph.prune()
+    assert small.logits.tolist() == graph.logits.tolist()
+    assert 0 < small.counts["feature"] < graph.counts["feature"]
+    best = small.top_paths(k=3)
+    assert [path.weight for path in best] == sorted((path.weight for path in best), reverse=True)
+    assert all(small.node_kinds[path.nodes[0]] == "embedding" for path in best)
+    assert all(small.node_kinds[path.nodes[-1]] == "logit" for path in best)

@@ -79,10 +79,9 @@ def attribute(
             number of layers, a layer without a transcoder), a prompt longer than the
             model's context, a logit token that is not one token, a non-causal model.
 
-    >>> transcoders = [mw.Transcoder(128, 256, layer=i, k=8) for i in range(2)]
-    >>> graph = mw.attribute(model, tokenizer, text, transcoders)
-    >>> graph.counts
-    {'feature': 176, 'error': 22, 'embedding': 11, 'logit': 10}
+    >>> graph = mw.attribute(model, tokenizer, text, mw.demo_transcoders())
+    >>> graph.counts                                  # 16 features per token and layer
+    {'feature': 352, 'error': 22, 'embedding': 11, 'logit': 10}
     >>> rows = graph.slices["feature"]
     >>> sums = graph.adjacency[rows].sum(1) + graph.constants[rows]
     >>> torch.allclose(sums, graph.values[rows], atol=1e-4)
