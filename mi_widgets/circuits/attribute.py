@@ -243,15 +243,26 @@ class _EdgeSolver:
         written into ``out`` when given."""
         if out is None:
             out = torch.zeros(len(targets), self.sources.n_sources)
-        order = targets.argsort()  # features by layer, then position: prefixes grow
+        order = targets.argsort() if logit else self._prefix_order(targets)
         for chosen in order.split(self.batch_size):
             out[chosen] = self._batch(targets[chosen], logit=logit)
         return out
 
+    def _prefix_order(self, targets: torch.Tensor) -> torch.Tensor:
+        """The order to compute feature ``targets`` in: by prefix length (one forward pass
+        each), then layer, then position (batches of one layer stop at its block)."""
+        layer, pos, _ = self.sources.features[targets].T
+        prefix = pos // self.step
+        return ((prefix * len(self.by_layer) + layer) * self.n_pos + pos).argsort(stable=True)
+
+    def _prefix_length(self, targets: torch.Tensor) -> int:
+        """The prefix length (a multiple of the step, or the whole prompt) holding ``targets``."""
+        last = int(self.sources.features[targets, 1].max())
+        return min(self.n_pos, (last // self.step + 1) * self.step)
+
     def _run_for(self, targets: torch.Tensor) -> ReplacementPass:
         """A kept pass over the shortest prefix (of lengths in steps) holding ``targets``."""
-        last = int(self.sources.features[targets, 1].max())
-        length = min(self.n_pos, -(-(last + 1) // self.step) * self.step)
+        length = self._prefix_length(targets)
         if length == self.n_pos:
             return self.run
         if self.prefix is None or self.prefix[0] != length:
