@@ -8,6 +8,8 @@ import pathlib
 import platform
 import re
 import subprocess
+import sys
+from collections.abc import Sequence
 from importlib import metadata
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "RESULTS.md"
@@ -45,6 +47,40 @@ def _version(name: str) -> str:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
         return "not installed"
+
+
+def ensure_peer_venv(
+    path: pathlib.Path,
+    peer: tuple[str, str, str],
+    installs: Sequence[Sequence[str]],
+    *,
+    what: str,
+    files: dict[str, str] | None = None,
+) -> pathlib.Path:
+    """``PATH/bin/python`` of a peer's own virtual environment, created unless the peer,
+    ``(distribution, version, module to import)``, is already installed there.
+
+    Creating it: ``python -m venv --clear PATH``, then ``files`` (name → text) written into
+    PATH (e.g. a pip constraints file), then one ``pip`` call per entry of ``installs``
+    (arguments after ``pip``; ``{PATH}`` in them stands for PATH), then the check again.
+    """
+    distribution, version, module = peer
+    probe = (
+        f"import importlib.metadata as m, {module}; "
+        f"assert m.version({distribution!r}) == {version!r}"
+    )
+    python = path / "bin" / "python"
+    if python.exists() and subprocess.run([python, "-c", probe], check=False).returncode == 0:
+        return python
+    print(f"creating the {what} environment in {path}", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", "--clear", path], check=True)
+    for name, text in (files or {}).items():
+        (path / name).write_text(text)
+    for arguments in installs:
+        pip = [python, "-m", "pip", "--quiet"]
+        subprocess.run([*pip, *(a.replace("{PATH}", str(path)) for a in arguments)], check=True)
+    subprocess.run([python, "-c", probe], check=True)
+    return python
 
 
 def write_results(

@@ -50,6 +50,7 @@ import time
 import torch
 
 import mi_widgets as mw
+from benchmarks._environment import ensure_peer_venv as peer_environment
 from benchmarks._environment import write_results
 from mi_widgets.capture.reader import CorpusReader
 
@@ -98,22 +99,13 @@ class Machine:
 
 def ensure_peer_venv(path: pathlib.Path) -> pathlib.Path:
     """``PATH/bin/python`` with sae-dashboard installed, creating the environment if needed."""
-    python = path / "bin" / "python"
-    probe = (
-        "import importlib.metadata as m, sae_dashboard.sae_vis_runner; "
-        f"assert m.version('sae-dashboard') == {PEER_VERSION!r}"
-    )
-    if python.exists() and subprocess.run([python, "-c", probe], check=False).returncode == 0:
-        return python
-    print(f"creating the SAEDashboard environment in {path} (about 2 minutes)", flush=True)
-    subprocess.run([sys.executable, "-m", "venv", "--clear", path], check=True)
-    pip = [python, "-m", "pip", "--quiet"]
-    subprocess.run([*pip, "install", f"torch=={TORCH_VERSION}"], check=True)
-    peer = [f"sae-dashboard=={PEER_VERSION}", f"torch=={TORCH_VERSION}", "pyarrow<26"]
-    subprocess.run([*pip, "install", *peer], check=True)
-    subprocess.run([*pip, "uninstall", "-y", "torchvision", "torchaudio"], check=True)
-    subprocess.run([python, "-c", probe], check=True)
-    return python
+    installs = [
+        ["install", f"torch=={TORCH_VERSION}"],
+        ["install", f"sae-dashboard=={PEER_VERSION}", f"torch=={TORCH_VERSION}", "pyarrow<26"],
+        ["uninstall", "-y", "torchvision", "torchaudio"],
+    ]
+    peer = ("sae-dashboard", PEER_VERSION, "sae_dashboard.sae_vis_runner")
+    return peer_environment(path, peer, installs, what="SAEDashboard (about 2 minutes)")
 
 
 def make_sae(seed: int = 0) -> mw.SparseAutoencoder:

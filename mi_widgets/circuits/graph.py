@@ -12,6 +12,7 @@ Neuronpedia and circuit-tracer: features ``{layer}_{feature}_{pos}``, errors
 from __future__ import annotations
 
 import math
+import pathlib
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
@@ -248,6 +249,27 @@ class AttributionGraph:
             path._replace(labels=tuple(labels[node] for node in path.nodes))
             for path in influence.top_paths(self.adjacency, self.logit_weights(), sources, k)
         ]
+
+    def to_json(
+        self,
+        path: str | pathlib.Path,
+        *,
+        slug: str | None = None,
+        node_threshold: float | None = None,
+    ) -> pathlib.Path:
+        """Write the graph as Neuronpedia graph JSON (circuit-tracer's format); see
+        :func:`mi_widgets.circuits.graph_json.to_json`."""
+        from .graph_json import to_json
+
+        return to_json(self, path, slug=slug, node_threshold=node_threshold)
+
+    @classmethod
+    def from_json(cls, path: str | pathlib.Path) -> AttributionGraph:
+        """Read a graph file written by :meth:`to_json`, circuit-tracer or Neuronpedia; see
+        :func:`mi_widgets.circuits.graph_json.from_json`."""
+        from .graph_json import from_json
+
+        return from_json(path)
 
     def __repr__(self) -> str:
         prompt = self.prompt if len(self.prompt) <= 40 else self.prompt[:37] + "..."
