@@ -21,6 +21,8 @@ FAMILIES = ["gpt2", "gpt_neox", "llama", "mistral", "qwen2"]
 #: Relative tolerance of the sums (float32 through a few layers).
 RTOL = 1e-4
 
+pytestmark = pytest.mark.usefixtures("torch_single_thread")
+
 
 def random_transcoders(d_model: int, n_layers: int, *, skip: bool = False) -> TranscoderSet:
     """TopK transcoders with random weights and biases (and random skips when asked)."""
@@ -63,8 +65,9 @@ def target_values(replacement: LocalReplacement, written, embeddings, graph) -> 
     with torch.no_grad():
         run = replacement.run(written, embeddings)
         out = torch.full((graph.n_nodes,), float("nan"))
-        for index, (layer, pos, feature) in enumerate(graph.features.tolist()):
-            out[index] = replacement.feature_values(run, layer)[0, pos, feature]
+        pre = torch.stack([replacement.feature_values(run, layer)[0] for layer in range(2)])
+        layer, pos, feature = graph.features.T
+        out[graph.slices["feature"]] = pre[layer, pos, feature]
         out[graph.slices["logit"]] = replacement.logit_values(run, graph.logits)[0]
     return out
 
@@ -135,6 +138,11 @@ def test_the_demo_model_is_exact_and_prunes_to_its_logits():
     model, tokenizer = mw.demo_model()
     transcoders = random_transcoders(128, 2, skip=True)
     graph = mw.attribute(model, tokenizer, "key = value; key = value; key =", transcoders)
+    replacement = LocalReplacement(model, transcoders, graph.input_ids)
+    with torch.no_grad():
+        run = replacement.run(replacement.written(), replacement.embeddings)
+    logits = run.final[0] @ replacement.readout.unembed + replacement.readout.unembed_bias
+    torch.testing.assert_close(logits, model_logits(model, graph.input_ids), rtol=1e-4, atol=1e-4)
     check_sums(graph)
     check_perturbations(model, tokenizer, transcoders, graph)
     small = graph.prune()
@@ -207,7 +215,7 @@ def test_max_features_keeps_the_most_influential_and_says_what_it_drops(
 
 def test_bert_is_refused_with_the_reason(tiny_family_models, tiny_gpt2):
     transcoders = random_transcoders(32, 2)
-    with pytest.raises(ValueError, match="encoder attends both ways.*post-norm"):
+    with pytest.raises(ValueError, match=r"encoder attends both ways.*post-norm"):
         mw.attribute(tiny_family_models["bert"], tiny_gpt2[1], PROMPT, transcoders)
 
 
@@ -260,3 +268,43 @@ def test_unknown_norms_are_refused():
 
     with pytest.raises(ValueError, match=r"block 0 norm \(GemmaStyleRMSNorm\) is not a known"):
         norm_parameters(GemmaStyleRMSNorm(), 8, "block 0 norm")
+
+
+@pytest.mark.parametrize("activation", ["relu", "jumprelu"])
+def test_relu_transcoders_with_uneven_features_per_position(tiny_family_models, tiny_gpt2,
+                                                            activation):  # fmt: skip
+    model, tokenizer = tiny_family_models["gpt_neox"], tiny_gpt2[1]
+    generator = torch.Generator().manual_seed(3)
+    transcoders = TranscoderSet([
+        Transcoder.from_tensors(
+            torch.randn(32, 64, generator=generator) * 0.3,
+            torch.randn(64, generator=generator) * 0.5 - 0.6,
+            torch.randn(64, 32, generator=generator) * 0.2,
+            torch.zeros(32),
+            layer=layer,
+            activation=activation,
+            threshold=torch.full((64,), 0.05),
+        )
+        for layer in range(2)
+    ])  # fmt: skip
+    graph = mw.attribute(model, tokenizer, PROMPT, transcoders, batch_size=8)
+    per_position = torch.bincount(graph.features[:, 0] * 100 + graph.features[:, 1])
+    assert len(set(per_position[per_position > 0].tolist())) > 1  # uneven counts
+    check_sums(graph)
+    check_perturbations(model, tokenizer, transcoders, graph)
+
+
+def test_the_demo_transcoders_explain_most_of_the_demo_prompt():
+    model, tokenizer = mw.demo_model()
+    graph = mw.attribute(model, tokenizer, "key = value; key = value; key =", mw.demo_transcoders())
+    check_sums(graph)
+    scores = graph.scores()
+    # trained transcoders: most influence starts at the embeddings, not at the errors
+    assert 0.5 < scores.replacement <= 1 and 0.5 < scores.completeness <= 1
+    small = graph.prune()
+    assert small.logits.tolist() == graph.logits.tolist()
+    assert 0 < small.counts["feature"] < graph.counts["feature"]
+    best = small.top_paths(k=3)
+    assert [path.weight for path in best] == sorted((path.weight for path in best), reverse=True)
+    assert all(small.node_kinds[path.nodes[0]] == "embedding" for path in best)
+    assert all(small.node_kinds[path.nodes[-1]] == "logit" for path in best)

@@ -193,15 +193,16 @@ class _StopForwardError(Exception):
 
 
 @contextmanager
-def final_residual(model: Any, position: int):
+def final_residual(model: Any, position: int, *, keep_graph: bool = False):
     """Inside the block, a forward pass stops at the unembedding and leaves the normalised
-    final residual at ``position`` ``[batch, d_model]`` in the yielded list; catch
-    :class:`_StopForwardError` around the pass (:func:`logits_at`)."""
+    final residual at ``position`` ``[batch, d_model]`` in the yielded list (still in the
+    autograd graph with ``keep_graph``); catch :class:`_StopForwardError` around the pass
+    (:func:`logits_at`)."""
     found: list[torch.Tensor] = []
 
     def stop(module: torch.nn.Module, args: tuple, kwargs: dict) -> None:
         x = args[0] if args else next(iter(kwargs.values()))
-        found.append(x[:, position].detach())
+        found.append(x[:, position] if keep_graph else x[:, position].detach())
         raise _StopForwardError
 
     handle = readout(model).unembed.register_forward_pre_hook(stop, with_kwargs=True)

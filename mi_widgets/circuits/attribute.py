@@ -64,20 +64,24 @@ def attribute(
             hold only with every feature kept); ``metadata["dropped_features"]`` counts them.
         batch_size: backward targets per pass (copies of the prompt in one forward pass).
 
-    Memory: the adjacency is ``n_nodes²`` float32 (``n_nodes`` = active features + ``n_layers
+    Memory: the adjacency, ``n_nodes²`` float32 (``n_nodes`` = active features + ``n_layers
     × pos`` errors + ``pos`` embeddings + logits; with TopK transcoders, ``n_layers × pos ×
-    k`` features), plus one forward graph of ``batch_size`` copies of the prompt kept for
-    the backward passes (about ``batch_size`` times the activations of one forward pass).
+    k`` features), filled in place (with ``max_features``, also the kept rows before they
+    are placed); up to two forward graphs of ``batch_size`` copies of the prompt kept for
+    the backward passes (the whole prompt, and a prefix of it for the features), each about
+    ``batch_size`` times the activations of one forward pass; and each layer's feature
+    activations ``[pos, n_features]``. Time: one backward pass per ``batch_size`` targets,
+    over ``batch_size`` copies of the shortest prefix (in eighths of the prompt) holding
+    the targets' positions, through the blocks up to the targets' layer.
 
     Raises:
         ValueError: naming the argument: transcoders that do not match the model (width,
             number of layers, a layer without a transcoder), a prompt longer than the
             model's context, a logit token that is not one token, a non-causal model.
 
-    >>> transcoders = [mw.Transcoder(128, 256, layer=i, k=8) for i in range(2)]
-    >>> graph = mw.attribute(model, tokenizer, text, transcoders)
-    >>> graph.counts
-    {'feature': 192, 'error': 24, 'embedding': 12, 'logit': 10}
+    >>> graph = mw.attribute(model, tokenizer, text, mw.demo_transcoders())
+    >>> graph.counts                                  # 16 features per token and layer
+    {'feature': 352, 'error': 22, 'embedding': 11, 'logit': 10}
     >>> rows = graph.slices["feature"]
     >>> sums = graph.adjacency[rows].sum(1) + graph.constants[rows]
     >>> torch.allclose(sums, graph.values[rows], atol=1e-4)
@@ -108,12 +112,18 @@ def attribute(
     sources = _Sources.of(replacement)
     solver = _EdgeSolver(replacement, sources, logits, batch_size)
     logit_rows = solver.rows(torch.arange(len(logits)), logit=True)
-    kept, feature_rows = _expand(solver, logit_rows, probabilities, max_features)
-    columns = torch.cat([kept, torch.arange(sources.n_features, sources.n_sources)])
-    n_nodes = len(columns) + len(logits)
+    n_kept = sources.n_features if max_features is None else min(max_features, sources.n_features)
+    n_nodes = n_kept + sources.n_sources - sources.n_features + len(logits)
     adjacency = torch.zeros(n_nodes, n_nodes)
-    adjacency[: len(kept), : len(columns)] = feature_rows[:, columns]
-    adjacency[len(columns) :, : len(columns)] = logit_rows[:, columns]
+    if n_kept == sources.n_features:  # every feature: rows straight into the adjacency
+        kept = torch.arange(n_kept)
+        solver.rows(kept, logit=False, out=adjacency[:n_kept, : sources.n_sources])
+    else:
+        kept, feature_rows = _most_influential(solver, logit_rows, probabilities, n_kept)
+        columns = torch.cat([kept, torch.arange(sources.n_features, sources.n_sources)])
+        adjacency[:n_kept, : len(columns)] = feature_rows[:, columns]
+        logit_rows = logit_rows[:, columns]
+    adjacency[n_nodes - len(logits) :, : logit_rows.shape[1]] = logit_rows
     values, constants = (
         _node_vector(part[0][kept], part[1], n_nodes) for part in solver.values_and_constants()
     )
@@ -153,13 +163,15 @@ class _Sources:
     Attributes:
         features: ``[n_f, 3]`` int64 ``(layer, position, feature)``.
         activations: ``[n_f]`` their activations.
-        written: per layer ``[n_f_layer, d_model]`` activation × decoder row of its features.
+        written: per layer ``([pos, slots, d_model], [n_f_layer])``: activation × decoder row
+            of its features, grouped by position (zero-padded to the most features at one
+            position), and each feature's slot in the flattened ``[pos * slots]``.
         errors: ``[n_layers * pos, 2]`` int64 ``(layer, position)``.
     """
 
     features: torch.Tensor
     activations: torch.Tensor
-    written: list[torch.Tensor]
+    written: list[tuple[torch.Tensor, torch.Tensor]]
     errors: torch.Tensor
     n_positions: int
 
@@ -173,11 +185,13 @@ class _Sources:
         activations = torch.cat([
             acts[f[:, 0], f[:, 1]] for acts, f in zip(replacement.activations, found, strict=True)
         ])  # fmt: skip
-        written = [
-            acts[f[:, 0], f[:, 1], None] * tc.W_dec[f[:, 1]].detach()
-            for acts, f, tc in zip(replacement.activations, found, replacement.transcoders)
-        ]
         n_pos = len(replacement.input_ids)
+        written = [
+            _by_position(acts[f[:, 0], f[:, 1], None] * tc.W_dec[f[:, 1]].detach(), f[:, 0], n_pos)
+            for acts, f, tc in zip(
+                replacement.activations, found, replacement.transcoders, strict=True
+            )
+        ]
         layers = torch.arange(replacement.n_layers).repeat_interleave(n_pos)
         errors = torch.stack([layers, torch.arange(n_pos).repeat(replacement.n_layers)], 1)
         return cls(features, activations, written, errors, n_pos)
@@ -191,9 +205,16 @@ class _Sources:
         return self.n_features + len(self.errors) + self.n_positions
 
 
+#: Feature rows come from passes over prefixes of the prompt, their lengths rounded up to a
+#: multiple of ``pos / PREFIX_STEPS`` (a causal model's features depend only on earlier
+#: positions): fewer positions per backward pass, a few more forward passes.
+PREFIX_STEPS = 8
+
+
 class _EdgeSolver:
-    """Rows of the adjacency (one per target) by batched backward passes through one kept
-    forward pass of ``batch_size`` copies of the prompt."""
+    """Rows of the adjacency (one per target) by batched backward passes through kept
+    forward passes of ``batch_size`` copies of the prompt: the whole prompt for the logits,
+    its shortest prefix (of a few lengths) that holds the targets for features."""
 
     def __init__(
         self,
@@ -208,51 +229,95 @@ class _EdgeSolver:
         #: per layer ``[n_f_layer, 3]`` the features of that layer
         self.by_layer = [sources.features[layer_of == i] for i in range(replacement.n_layers)]
         self.directions = replacement.logit_directions(logits)[0]
-        self.run = replacement.run(replacement.written(), replacement.embeddings, batch_size)
+        self.written = replacement.written()
+        self.run = replacement.run(self.written, replacement.embeddings, batch_size)
+        n_pos = len(replacement.input_ids)
+        self.n_pos, self.step = n_pos, -(-n_pos // PREFIX_STEPS)
+        self.prefix: tuple[int, ReplacementPass] | None = None
 
-    def rows(self, targets: torch.Tensor, *, logit: bool) -> torch.Tensor:
+    def rows(
+        self, targets: torch.Tensor, *, logit: bool, out: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """``[len(targets), n_sources]`` float32 CPU: the rows of features ``targets``
-        (indices into the sources' features) or of logits (indices into the logit nodes)."""
-        parts = [
-            self._batch(batch, logit=logit) for batch in targets.split(self.batch_size)
-        ]
-        return torch.cat(parts) if parts else torch.zeros(0, self.sources.n_sources)
+        (indices into the sources' features) or of logits (indices into the logit nodes),
+        written into ``out`` when given."""
+        if out is None:
+            out = torch.zeros(len(targets), self.sources.n_sources)
+        order = targets.argsort() if logit else self._prefix_order(targets)
+        for chosen in order.split(self.batch_size):
+            out[chosen] = self._batch(targets[chosen], logit=logit)
+        return out
+
+    def _prefix_order(self, targets: torch.Tensor) -> torch.Tensor:
+        """The order to compute feature ``targets`` in: by prefix length (one forward pass
+        each), then layer, then position (batches of one layer stop at its block)."""
+        layer, pos, _ = self.sources.features[targets].T
+        prefix = pos // self.step
+        return ((prefix * len(self.by_layer) + layer) * self.n_pos + pos).argsort(stable=True)
+
+    def _prefix_length(self, targets: torch.Tensor) -> int:
+        """The prefix length (a multiple of the step, or the whole prompt) holding ``targets``."""
+        last = int(self.sources.features[targets, 1].max())
+        return min(self.n_pos, (last // self.step + 1) * self.step)
+
+    def _run_for(self, targets: torch.Tensor) -> ReplacementPass:
+        """A kept pass over the shortest prefix (of lengths in steps) holding ``targets``."""
+        length = self._prefix_length(targets)
+        if length == self.n_pos:
+            return self.run
+        if self.prefix is None or self.prefix[0] != length:
+            self.prefix = None  # free the previous graph first
+            embeddings = self.replacement.embeddings
+            self.prefix = (
+                length,
+                self.replacement.run(self.written, embeddings, self.batch_size, length),
+            )
+        return self.prefix[1]
 
     def _batch(self, targets: torch.Tensor, *, logit: bool) -> torch.Tensor:
-        run, n = self.run, len(targets)
+        run = self.run if logit else self._run_for(targets)
+        n = len(targets)
         copies = torch.arange(n)
-        seeds = [torch.zeros_like(x) for x in run.mlp_inputs]
-        final_seed = torch.zeros_like(run.final)
+        # seeded outputs only: the backward pass then skips the blocks after the last target
+        outputs, seeds = [], []
         if logit:
-            final_seed[copies] = self.directions[targets].to(final_seed)
+            outputs.append(run.final)
+            seeds.append(torch.zeros_like(run.final))
+            seeds[-1][copies] = self.directions[targets].to(run.final)
         else:
             layer, pos, index = self.sources.features[targets].T
             for each in layer.unique().tolist():
                 chosen = layer == each
                 encoder = self.replacement.transcoders[each].W_enc.detach()
-                seeds[each][copies[chosen], pos[chosen]] = encoder[:, index[chosen]].T.to(
-                    seeds[each]
-                )
+                outputs.append(run.mlp_inputs[each])
+                seeds.append(torch.zeros_like(outputs[-1]))
+                seeds[-1][copies[chosen], pos[chosen]] = encoder[:, index[chosen]].T.to(seeds[-1])
+        inputs = [*run.mlp_outputs, run.embeddings]
         grads = torch.autograd.grad(
-            [*run.mlp_inputs, run.final],
-            [*run.mlp_outputs, run.embeddings],
-            [*seeds, final_seed],
+            outputs,
+            inputs,
+            seeds,
             retain_graph=True,
             allow_unused=True,
         )
-        outputs = [
-            torch.zeros_like(out) if g is None else g
-            for g, out in zip(grads[:-1], run.mlp_outputs, strict=True)
-        ]
-        return self._weights(outputs, grads[-1])[:n].float().cpu()
+        found = [
+            self._full_length(torch.zeros_like(x) if g is None else g)
+            for g, x in zip(grads, inputs, strict=True)
+        ]  # None: a block the targets do not read
+        return self._weights(found[:-1], found[-1])[:n].float().cpu()
+
+    def _full_length(self, grad: torch.Tensor) -> torch.Tensor:
+        """``[batch, pos, d_model]``: a prefix pass's gradient with zeros after the prefix (the
+        targets do not depend on later positions)."""
+        return torch.nn.functional.pad(grad, (0, 0, 0, self.n_pos - grad.shape[1]))
 
     def _weights(self, outputs: list[torch.Tensor], embedding: torch.Tensor) -> torch.Tensor:
         """``[batch, n_sources]`` from the gradients w.r.t. each MLP output and the first
         block's input, ``[batch, pos, d_model]`` each."""
         sources, replacement = self.sources, self.replacement
         features = [
-            torch.einsum("bnd,nd->bn", grad[:, f[:, 1]], written.to(grad))
-            for grad, f, written in zip(outputs, self.by_layer, sources.written, strict=True)
+            torch.einsum("bpd,pkd->bpk", grad, written.to(grad)).flatten(1)[:, slot]
+            for grad, (written, slot) in zip(outputs, sources.written, strict=True)
         ]
         errors = (torch.stack(outputs, 1) * replacement.errors.to(outputs[0])).sum(-1)
         embeddings = (embedding * replacement.embeddings.to(embedding)).sum(-1)
@@ -278,35 +343,45 @@ class _EdgeSolver:
         return torch.cat(pre).cpu() if len(features) else torch.zeros(0), logits.cpu()
 
 
-def _expand(
-    solver: _EdgeSolver,
-    logit_rows: torch.Tensor,
-    probabilities: torch.Tensor,
-    max_features: int | None,
+def _most_influential(
+    solver: _EdgeSolver, logit_rows: torch.Tensor, probabilities: torch.Tensor, count: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(kept features [n] in node order, their rows [n, n_sources])``: every feature, or
-    the ``max_features`` most influential on the logits, expanded a batch at a time."""
+    """``(features [count] in node order, their rows [count, n_sources])``: a batch at a
+    time, the not-yet-expanded features with the largest influence on the logits through the
+    rows expanded so far."""
     n_features = solver.sources.n_features
-    if max_features is None or max_features >= n_features:
-        everything = torch.arange(n_features)
-        return everything, solver.rows(everything, logit=False)
-    n_sources = solver.sources.n_sources
-    logit_nodes = torch.arange(n_sources, n_sources + len(probabilities))
+    direct = probabilities @ influence.normalised(logit_rows)  # [n_sources]
     kept = torch.zeros(0, dtype=torch.long)
-    rows = torch.zeros(0, n_sources)
-    while len(kept) < max_features:
-        matrix = influence.normalised(torch.cat([logit_rows, rows]))
-        matrix = torch.nn.functional.pad(matrix, (0, len(probabilities)))
-        weights = torch.cat([probabilities, torch.zeros(len(kept))])
-        scores = influence.influence(matrix, weights, torch.cat([logit_nodes, kept]))
-        scores = scores[:n_features]
+    rows = torch.zeros(count, solver.sources.n_sources)
+    normalised = torch.zeros_like(rows)
+    while len(kept) < count:
+        done = len(kept)
+        through = influence.influence(normalised[:done], direct[kept], kept)
+        scores = (direct + through)[:n_features]
         scores[kept] = -1.0
-        count = min(solver.batch_size, max_features - len(kept))
-        chosen = scores.topk(count).indices
+        chosen = scores.topk(min(solver.batch_size, count - done)).indices
+        new = solver.rows(chosen, logit=False, out=rows[done : done + len(chosen)])
+        normalised[done : done + len(chosen)] = influence.normalised(new)
         kept = torch.cat([kept, chosen])
-        rows = torch.cat([rows, solver.rows(chosen, logit=False)])
     order = kept.argsort()
     return kept[order], rows[order]
+
+
+def _by_position(
+    rows: torch.Tensor, positions: torch.Tensor, n_pos: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``rows`` ``[n, d]`` (sorted by ``positions`` ``[n]``) as ``[n_pos, slots, d]``, zero-padded,
+    and each row's index ``[n]`` in the flattened ``[n_pos * slots]``."""
+    counts = torch.bincount(positions, minlength=n_pos)
+    slots = int(counts.max()) if len(positions) else 0
+    rank = (
+        torch.arange(len(positions), device=positions.device)
+        - (counts.cumsum(0) - counts)[positions]
+    )
+    slot = positions * slots + rank
+    padded = rows.new_zeros(n_pos * slots, rows.shape[-1])
+    padded[slot] = rows
+    return padded.view(n_pos, slots, -1), slot
 
 
 def _node_vector(features: torch.Tensor, logits: torch.Tensor, n_nodes: int) -> torch.Tensor:
@@ -331,8 +406,7 @@ def _check_causal(model: Any) -> None:
         return
     if not isinstance(model, torch.nn.Module):
         raise TypeError(
-            "model must be a Hugging Face model or a TransformerLens HookedTransformer, got "
-            f"{name}"
+            f"model must be a Hugging Face model or a TransformerLens HookedTransformer, got {name}"
         )
     family = detect(model)
     if not family.causal:

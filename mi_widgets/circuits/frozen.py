@@ -46,6 +46,7 @@ class FrozenState:
         self.frozen: dict[Any, torch.Tensor] = {}
         self.norms = {} if self.hooked else _norm_modules(model)
         self.replay = False
+        self.length: int | None = None
 
     @contextmanager
     def recording(self) -> Iterator[None]:
@@ -56,12 +57,25 @@ class FrozenState:
             yield
 
     @contextmanager
-    def replaying(self) -> Iterator[None]:
-        """Forward passes inside the block use the recorded patterns and scales."""
+    def replaying(self, length: int | None = None) -> Iterator[None]:
+        """Forward passes inside the block use the recorded patterns and scales; of only the
+        first ``length`` positions of the prompt when given (a causal model's prefix)."""
         if not self.frozen:
             raise RuntimeError("nothing recorded: run the prompt inside recording() first")
-        with self._hooks(replay=True):
-            yield
+        self.length = length
+        try:
+            with self._hooks(replay=True):
+                yield
+        finally:
+            self.length = None
+
+    def _prefix(self, recorded: torch.Tensor, *, pattern: bool) -> torch.Tensor:
+        """A recorded pattern ``[1, head, query_pos, key_pos]`` or scale ``[1, pos, ...]`` cut
+        to the replayed positions."""
+        end = self.length
+        if end is None:
+            return recorded
+        return recorded[..., :end, :end] if pattern else recorded[:, :end]
 
     @contextmanager
     def _hooks(self, *, replay: bool) -> Iterator[None]:
@@ -89,7 +103,8 @@ class FrozenState:
     def _tlens_hook(self, replay: bool) -> Any:
         def hook(x: torch.Tensor, hook: Any) -> torch.Tensor | None:
             if replay:
-                return self.frozen[hook.name].expand_as(x)
+                pattern = hook.name.endswith("hook_pattern")
+                return self._prefix(self.frozen[hook.name], pattern=pattern).expand_as(x)
             self.frozen[hook.name] = x.detach()
             return None
 
@@ -99,7 +114,7 @@ class FrozenState:
         def hook(module: torch.nn.Module, args: tuple, output: torch.Tensor) -> Any:
             x = args[0]
             if replay:
-                return norm.frozen(x, self.frozen[module])
+                return norm.frozen(x, self._prefix(self.frozen[module], pattern=False))
             self.frozen[module] = norm.scale(x.detach()).to(x.device)
             return None
 
@@ -116,7 +131,7 @@ class FrozenState:
             output, pattern = eager(module, query, key, value, attention_mask, *args, **kwargs)
             self.frozen[module] = pattern.detach()
             return output, pattern
-        pattern = self.frozen[module]
+        pattern = self._prefix(self.frozen[module], pattern=True)
         groups = pattern.shape[1] // value.shape[1]  # grouped-query attention
         value = value.repeat_interleave(groups, dim=1) if groups > 1 else value
         output = torch.matmul(pattern.to(value.dtype), value).transpose(1, 2).contiguous()
@@ -159,8 +174,4 @@ def _norm_modules(model: Any) -> dict[torch.nn.Module, NormParameters]:
 
 def _tlens_names(model: Any) -> list[str]:
     """The hook points a TransformerLens model's patterns and scales pass through."""
-    return [
-        name
-        for name in model.hook_dict
-        if name.endswith(("attn.hook_pattern", "hook_scale"))
-    ]
+    return [name for name in model.hook_dict if name.endswith(("attn.hook_pattern", "hook_scale"))]

@@ -184,7 +184,8 @@ class AttributionGraph:
         holds for nodes that lost incoming edges.
         """
         for name, value in (("node_threshold", node_threshold), ("edge_threshold", edge_threshold)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not number or not 0 <= value <= 1:
                 raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
         nodes, edges = influence.prune_masks(
             self.adjacency, self.logit_weights(), self.counts, node_threshold, edge_threshold

@@ -17,8 +17,7 @@ model's own logits.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +25,7 @@ import torch
 
 from ..capture import tlens
 from ..capture.hooks import capture_mode
-from ..capture.readout import logits_at, readout
+from ..capture.readout import _StopForwardError, final_residual, logits_at, readout
 from ..capture.sites import at_site, reading
 from .frozen import FrozenState
 from .transcoder import TranscoderSet
@@ -41,17 +40,14 @@ class ReplacementPass:
         mlp_inputs: per layer ``[batch, pos, d_model]`` each MLP's (frozen-norm) input.
         mlp_outputs: per layer ``[batch, pos, d_model]`` each spliced MLP output.
         embeddings: ``[batch, pos, d_model]`` the first block's input.
-        final: ``[batch, d_model]`` the final norm's output at the logit position.
+        final: ``[batch, d_model]`` the final norm's output at the pass's last position (the
+            logit position unless the pass ran a prefix).
     """
 
     mlp_inputs: list[torch.Tensor]
     mlp_outputs: list[torch.Tensor]
     embeddings: torch.Tensor
     final: torch.Tensor
-
-
-class _Stop(Exception):
-    """Raised at the unembedding once its input is read."""
 
 
 class LocalReplacement:
@@ -110,30 +106,39 @@ class LocalReplacement:
     def written(self) -> torch.Tensor:
         """``[layer, pos, d_model]`` what the sources write into each MLP output at the prompt:
         ``activations @ W_dec + error``."""
-        decoded = [acts @ tc.W_dec for acts, tc in zip(self.activations, self.transcoders)]
+        pairs = zip(self.activations, self.transcoders, strict=True)
+        decoded = [acts @ tc.W_dec for acts, tc in pairs]
         return torch.stack(decoded).detach() + self.errors
 
     def run(
-        self, written: torch.Tensor, embeddings: torch.Tensor, batch: int = 1
+        self,
+        written: torch.Tensor,
+        embeddings: torch.Tensor,
+        batch: int = 1,
+        length: int | None = None,
     ) -> ReplacementPass:
-        """One pass of the replacement over ``batch`` copies of the prompt.
+        """One pass of the replacement over ``batch`` copies of the prompt (of its first
+        ``length`` positions when given: what targets before ``length`` depend on).
 
         Args:
             written: ``[layer, pos, d_model]`` what the sources write into each MLP output
                 (:meth:`written` at the prompt; zeros to find the constant parts).
             embeddings: ``[pos, d_model]`` the first block's input.
             batch: copies of the prompt (one backward target per copy).
+            length: run the first ``length`` positions only (``written`` and ``embeddings``
+                are cut to them).
 
         The embeddings become a leaf that requires a gradient, so the pass keeps the autograd
         graph unless run under ``torch.no_grad()``.
         """
         dtype = self.embeddings.dtype
+        embeddings, written = embeddings[:length], written[:, :length]
         leaf = embeddings.to(dtype).expand(batch, *embeddings.shape).clone()
         leaf.requires_grad_(torch.is_grad_enabled())
         found: dict[str, Any] = {"inputs": {}, "outputs": {}}
         with ExitStack() as stack:
             stack.enter_context(capture_mode(self.model, eager=False))
-            stack.enter_context(self.frozen.replaying())
+            stack.enter_context(self.frozen.replaying(length))
             stack.enter_context(at_site(self.model, "blocks.0.hook_resid_pre", lambda x: leaf))
             for layer, tc in enumerate(self.transcoders):
                 splice = self._splice(tc, written[layer].to(dtype), found)
@@ -141,17 +146,15 @@ class LocalReplacement:
                     at_site(self.model, f"blocks.{layer}.ln2.hook_normalized", splice[0])
                 )
                 stack.enter_context(at_site(self.model, f"blocks.{layer}.hook_mlp_out", splice[1]))
-            stack.enter_context(self._stop_at_unembedding(found))
-            try:
-                self._forward(self.input_ids[None].expand(batch, -1))
-            except _Stop:
-                pass
+            final = stack.enter_context(final_residual(self.model, -1, keep_graph=True))
+            with suppress(_StopForwardError):
+                self._forward(self.input_ids[None, :length].expand(batch, -1))
         layers = range(self.n_layers)
         return ReplacementPass(
             mlp_inputs=[found["inputs"][layer] for layer in layers],
             mlp_outputs=[found["outputs"][layer] for layer in layers],
             embeddings=leaf,
-            final=found["final"],
+            final=final[0],
         )
 
     def feature_values(self, run: ReplacementPass, layer: int) -> torch.Tensor:
@@ -172,11 +175,13 @@ class LocalReplacement:
         return directions, bias[token_ids] - bias.mean()
 
     def _splice(self, tc: Any, written: torch.Tensor, found: dict[str, Any]) -> tuple[Any, Any]:
-        """Edits at the MLP's input (kept) and output (replaced) of ``tc.layer``."""
+        """Edits at the MLP's input (kept; the MLP itself, whose output is replaced, gets it
+        detached and builds no autograd graph) and output (replaced) of ``tc.layer``."""
         layer = tc.layer
 
-        def keep_input(x: torch.Tensor) -> None:
+        def keep_input(x: torch.Tensor) -> torch.Tensor:
             found["inputs"][layer] = x
+            return x.detach()
 
         def replace_output(out: torch.Tensor) -> torch.Tensor:
             x = found["inputs"][layer]
@@ -189,21 +194,6 @@ class LocalReplacement:
             return spliced
 
         return keep_input, replace_output
-
-    @contextmanager
-    def _stop_at_unembedding(self, found: dict[str, Any]) -> Iterator[None]:
-        """Keep the unembedding's input at the last position, then stop the pass."""
-
-        def stop(module: torch.nn.Module, args: tuple, kwargs: dict) -> None:
-            x = args[0] if args else next(iter(kwargs.values()))
-            found["final"] = x[:, -1]
-            raise _Stop
-
-        handle = readout(self.model).unembed.register_forward_pre_hook(stop, with_kwargs=True)
-        try:
-            yield
-        finally:
-            handle.remove()
 
     def _forward(self, input_ids: torch.Tensor) -> Any:
         ids = input_ids.to(_device(self.model))

@@ -118,9 +118,7 @@ def train_transcoders(
     def step(batch: torch.Tensor) -> None:
         trainer.step(batch[:, 0].transpose(0, 1), batch[:, 1].transpose(0, 1))
 
-    run_epochs(
-        rows, step, epochs=epochs, batch_size=batch_size, buffer_size=buffer_size, seed=seed
-    )
+    run_epochs(rows, step, epochs=epochs, batch_size=batch_size, buffer_size=buffer_size, seed=seed)
     transcoders = stack.unstack()
     seconds = round(time.perf_counter() - start, 1)
     for tc, loss in zip(transcoders, trainer.last_loss.tolist(), strict=True):
