@@ -11,7 +11,7 @@ import torch
 
 import mi_widgets as mw
 from mi_widgets.circuits.graph import AttributionGraph
-from mi_widgets.circuits.graph_json import GraphJSONError, from_json, to_json
+from mi_widgets.circuits.graph_json import GraphJSONError, to_json
 
 REFERENCE = (
     pathlib.Path(__file__).parent / "data" / "circuit_tracer" / "circuit-tracer-reference.json"
@@ -83,7 +83,7 @@ def assert_same_nodes_and_edges(a: AttributionGraph, b: AttributionGraph) -> Non
 
 def test_round_trip_keeps_nodes_and_adjacency(tmp_path):
     graph = hand_built_graph()
-    loaded = from_json(to_json(graph, tmp_path / "g.json"))
+    loaded = AttributionGraph.from_json(to_json(graph, tmp_path / "g.json"))
     assert_same_nodes_and_edges(graph, loaded)
     assert torch.isnan(loaded.values).all() and torch.isnan(loaded.constants).all()
 
@@ -182,7 +182,9 @@ def test_influence_and_clerps_survive_a_round_trip(tmp_path):
     document["nodes"][0]["clerp"] = "cats"
     document["qParams"]["pinnedIds"] = ["1_40_3"]
     path.write_text(json.dumps(document))
-    again = json.loads(to_json(from_json(path), tmp_path / "again.json").read_text())
+    again = json.loads(
+        to_json(AttributionGraph.from_json(path), tmp_path / "again.json").read_text()
+    )
     assert again["nodes"][1]["influence"] == 0.25 and again["nodes"][0]["influence"] is None
     assert again["nodes"][0]["clerp"] == "cats"
     assert again["qParams"]["pinnedIds"] == ["1_40_3"]
@@ -209,7 +211,7 @@ def test_kind_comes_from_feature_type_not_the_id(tmp_path):
     document = json.loads(path.read_text())
     ids = [node["node_id"] for node in document["nodes"]]
     assert ids.count("0_1_2") == 2
-    graph = from_json(path)
+    graph = AttributionGraph.from_json(path)
     assert graph.features[0].tolist() == [0, 2, 1] and graph.errors[0].tolist() == [1, 2]
 
 
@@ -218,7 +220,7 @@ def test_nodes_of_each_kind_are_grouped_in_file_order(tmp_path):
     document = json.loads(path.read_text())
     document["nodes"].reverse()
     path.write_text(json.dumps(document))
-    graph = from_json(path)
+    graph = AttributionGraph.from_json(path)
     assert graph.node_kinds == ["feature"] * 3 + ["error"] * 2 + ["embedding"] * 4 + ["logit"] * 2
     assert graph.features[:, 2].tolist() == [5, 40, 1]
     original = hand_built_graph()
@@ -235,7 +237,7 @@ def test_a_position_without_embedding_has_input_id_minus_one(tmp_path):
         link for link in document["links"] if "E_3_1" not in (link["source"], link["target"])
     ]
     path.write_text(json.dumps(document))
-    graph = from_json(path)
+    graph = AttributionGraph.from_json(path)
     assert graph.input_ids.tolist() == [7, -1, 12, 5] and graph.embeddings.tolist() == [0, 2, 3]
 
 
@@ -298,7 +300,7 @@ def test_invalid_files_name_the_first_bad_field(tmp_path, where, value, message)
     _edit(document, where, value)
     path.write_text(json.dumps(document))
     with pytest.raises(GraphJSONError) as error:
-        from_json(path)
+        AttributionGraph.from_json(path)
     assert str(error.value).startswith(f"{path}: ")
     assert message in str(error.value)
 
@@ -307,10 +309,10 @@ def test_not_json_and_not_an_object(tmp_path):
     path = tmp_path / "g.json"
     path.write_text("{nodes")
     with pytest.raises(GraphJSONError, match="not JSON"):
-        from_json(path)
+        AttributionGraph.from_json(path)
     path.write_text("[]")
     with pytest.raises(GraphJSONError, match="the file: expected an object, got"):
-        from_json(path)
+        AttributionGraph.from_json(path)
 
 
 def test_to_json_rejects_bad_arguments(tmp_path):
@@ -377,8 +379,8 @@ def test_graph_written_by_circuit_tracer_loads():
 
 
 def test_circuit_tracer_graph_round_trips(tmp_path):
-    graph = from_json(REFERENCE)
-    again = from_json(to_json(graph, tmp_path / "g.json"))
+    graph = AttributionGraph.from_json(REFERENCE)
+    again = AttributionGraph.from_json(to_json(graph, tmp_path / "g.json"))
     assert_same_nodes_and_edges(graph, again)
     assert again.metadata["influence"] == graph.metadata["influence"]
     original = {n["node_id"]: n for n in json.loads(REFERENCE.read_text())["nodes"]}

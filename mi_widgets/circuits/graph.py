@@ -11,7 +11,6 @@ Neuronpedia and circuit-tracer: features ``{layer}_{feature}_{pos}``, errors
 
 from __future__ import annotations
 
-import math
 import pathlib
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
@@ -19,7 +18,7 @@ from typing import Any, NamedTuple
 import torch
 
 from ..checks import positive_int
-from . import influence
+from . import graph_json, influence
 
 #: The kinds of node, in the order the nodes are stored.
 NODE_KINDS = ("feature", "error", "embedding", "logit")
@@ -262,17 +261,13 @@ class AttributionGraph:
     ) -> pathlib.Path:
         """Write the graph as Neuronpedia graph JSON (circuit-tracer's format); see
         :func:`mi_widgets.circuits.graph_json.to_json`."""
-        from .graph_json import to_json
-
-        return to_json(self, path, slug=slug, node_threshold=node_threshold)
+        return graph_json.to_json(self, path, slug=slug, node_threshold=node_threshold)
 
     @classmethod
     def from_json(cls, path: str | pathlib.Path) -> AttributionGraph:
         """Read a graph file written by :meth:`to_json`, circuit-tracer or Neuronpedia; see
-        :func:`mi_widgets.circuits.graph_json.from_json`."""
-        from .graph_json import from_json
-
-        return from_json(path)
+        :func:`mi_widgets.circuits.graph_json.read_graph`."""
+        return cls(**graph_json.read_graph(path))
 
     def attach_model(self, model: Any, tokenizer: Any, transcoders: Any) -> AttributionGraph:
         """Keep the model, tokenizer and transcoders of this graph in memory (never saved:
@@ -314,8 +309,3 @@ class GraphScores(NamedTuple):
 
 def _describe(counts: dict[str, int]) -> str:
     return ", ".join(f"{count} {kind}{'s' if count != 1 else ''}" for kind, count in counts.items())
-
-
-def nan_vector(size: int) -> torch.Tensor:
-    """``[size]`` float32 NaN: values or constants that are not known."""
-    return torch.full((size,), math.nan)

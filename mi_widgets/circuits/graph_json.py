@@ -10,9 +10,11 @@ effect of source on target). Node ids: features ``{layer}_{feature}_{pos}``, err
 ``feature_type``, never from the id), embeddings ``E_{token_id}_{pos}``, logits
 ``{n_layers + 1}_{token_id}_{pos}``.
 
->>> to_json(graph, "graph.json")                       # doctest: +SKIP
->>> from_json("graph.json").adjacency.shape            # doctest: +SKIP
-torch.Size([57, 57])
+>>> graph = mw.attribute(model, tokenizer, text, mw.demo_transcoders()).prune()
+>>> path = graph.to_json("graph.json")
+>>> loaded = mw.AttributionGraph.from_json(path)
+>>> loaded.node_ids == graph.node_ids, torch.equal(loaded.adjacency, graph.adjacency)
+(True, True)
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from typing import Any
 import torch
 
 from ..checks import is_int
-from .graph import AttributionGraph, nan_vector
+
+#: An :class:`~mi_widgets.AttributionGraph` (its module imports this one, so not by name here).
+Graph = Any
 
 SCHEMA_VERSION = 1
 #: ``feature_type`` of each node kind, as circuit-tracer writes it (its per-layer transcoder
@@ -59,7 +63,7 @@ class GraphJSONError(ValueError):
 
 
 def to_json(
-    graph: AttributionGraph,
+    graph: Graph,
     path: str | pathlib.Path,
     *,
     slug: str | None = None,
@@ -71,11 +75,11 @@ def to_json(
     of the adjacency as a link. ``slug`` names the graph (default: the graph's ``slug``
     metadata, else made from the prompt); ``node_threshold`` is recorded in the metadata (the
     pruning threshold the graph was made with, if any). Influence and clerps come from the
-    graph's metadata (kept there by :func:`from_json`, keyed by ``(kind, node id)``) when
+    graph's metadata (kept there by :func:`read_graph`, keyed by ``(kind, node id)``) when
     present; else influence is computed as circuit-tracer does (:func:`cumulative_influence`)
     and a logit's clerp is ``Output "token" (p=0.123)``.
     """
-    if not isinstance(graph, AttributionGraph):
+    if not all(hasattr(graph, name) for name in ("adjacency", "node_ids", "slices")):
         raise TypeError(f"graph must be an AttributionGraph, got {type(graph).__name__}")
     if node_threshold is not None and not isinstance(node_threshold, (int, float)):
         raise TypeError(f"node_threshold must be a number or None, got {node_threshold!r}")
@@ -119,7 +123,7 @@ def _slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40].strip("-") or "graph"
 
 
-def _nodes(graph: AttributionGraph) -> list[dict[str, Any]]:
+def _nodes(graph: Graph) -> list[dict[str, Any]]:
     """One JSON node per graph node, in the graph's node order."""
     input_ids = graph.input_ids.tolist()
     logit_layer, logit_pos = str(graph.n_layers + 1), graph.logit_position
@@ -191,7 +195,7 @@ def _nodes(graph: AttributionGraph) -> list[dict[str, Any]]:
     ]
 
 
-def cumulative_influence(graph: AttributionGraph) -> dict[tuple[str, str], float]:
+def cumulative_influence(graph: Graph) -> dict[tuple[str, str], float]:
     """circuit-tracer's ``influence`` field: each node's share of the total influence on the
     logits held by the nodes at least as influential as it (``graph.node_influence()``
     sorted descending, cumulated, divided by the total), keyed by ``(kind, node id)``; none
@@ -229,7 +233,7 @@ def _cantor_pairing(x: int, y: int) -> int:
     return (x + y) * (x + y + 1) // 2 + y
 
 
-def _links(graph: AttributionGraph) -> list[dict[str, Any]]:
+def _links(graph: Graph) -> list[dict[str, Any]]:
     """The nonzero entries of the adjacency as ``{source, target, weight}`` links, row by row
     (target), sources in node order.
 
@@ -250,7 +254,7 @@ def _links(graph: AttributionGraph) -> list[dict[str, Any]]:
     ]
 
 
-def shared_ids(graph: AttributionGraph) -> tuple[torch.Tensor, torch.Tensor]:
+def shared_ids(graph: Graph) -> tuple[torch.Tensor, torch.Tensor]:
     """``([n_shared], [n_shared])`` node indices of the features and errors whose ids are
     equal: feature ``f < n_layers`` of layer 0 at position ``p`` (``0_{f}_{p}``) and the
     layer-``f`` error at ``p`` (``0_{f}_{p}`` too) — the format's ids collide there."""
@@ -264,8 +268,10 @@ def shared_ids(graph: AttributionGraph) -> tuple[torch.Tensor, torch.Tensor]:
     return features, errors + graph.slices["error"].start
 
 
-def from_json(path: str | pathlib.Path) -> AttributionGraph:
-    """Read a graph written by :func:`to_json`, by circuit-tracer or by Neuronpedia.
+def read_graph(path: str | pathlib.Path) -> dict[str, Any]:
+    """The fields of an :class:`~mi_widgets.AttributionGraph` (keyword arguments) read from a
+    graph written by :func:`to_json`, by circuit-tracer or by Neuronpedia
+    (``AttributionGraph.from_json`` builds the graph).
 
     The graph holds the nodes in the file (features, errors, embeddings, logits, each kind in
     file order) and the adjacency from the links (0 where the file has no link). ``values``
@@ -288,7 +294,7 @@ def from_json(path: str | pathlib.Path) -> AttributionGraph:
         raise GraphJSONError(f"{path}: {error}") from None
 
 
-def _graph(document: Any) -> AttributionGraph:
+def _graph(document: Any) -> dict[str, Any]:
     root = _Field(document, "")
     meta = root.get("metadata", dict)
     tokens = meta.get("prompt_tokens", list)
@@ -325,7 +331,7 @@ def _graph(document: Any) -> AttributionGraph:
         (n["kind"], n["id"]): n["influence"] for n in ordered if n["influence"] is not None
     }
     metadata["clerps"] = {(n["kind"], n["id"]): n["clerp"] for n in ordered if n["clerp"]}
-    return AttributionGraph(
+    return dict(
         prompt=prompt,
         tokens=list(tokens.value),
         input_ids=input_ids,
@@ -479,3 +485,8 @@ class _Field:
 
     def item(self, i: int, value: Any) -> _Field:
         return _Field(value, f"{self.where}[{i}]")
+
+
+def nan_vector(size: int) -> torch.Tensor:
+    """``[size]`` float32 NaN: values or constants that are not known."""
+    return torch.full((size,), math.nan)
