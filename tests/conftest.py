@@ -79,8 +79,8 @@ def tiny_family_models(tiny_gpt2):
     """One tiny random model per supported Hugging Face family, all using tiny_gpt2's tokenizer.
 
     Keys: ``gpt2``, ``gpt2_base`` (GPT2Model), ``gpt_neox``, ``llama``, ``mistral``, ``qwen2``
-    (grouped-query attention: 4 query heads, 2 key/value heads), ``bert`` (BertForMaskedLM) and
-    ``bert_base`` (BertModel). 2 layers, 4 heads, d_model 32, d_mlp 64, context 64. They stay in
+    (grouped-query attention: 4 query heads, 2 key/value heads), ``bert`` (BertForMaskedLM),
+    ``bert_base`` (BertModel), and those of :func:`other_family_models`. 2 layers, 4 heads, d_model 32, d_mlp 64, context 64. They stay in
     training mode with dropout on, as built from config: a trace must turn dropout off itself.
     """
     import transformers as T
@@ -117,7 +117,57 @@ def tiny_family_models(tiny_gpt2):
         "qwen2": causal(T.Qwen2Config(**gated, attention_dropout=0.1)),
         "bert": T.BertForMaskedLM(bert),
         "bert_base": T.BertModel(bert),
+        **other_family_models(vocab),
     }
+
+
+# --- Qwen3, Phi-3, GPT-J and the generic decoder path -------------------------------------
+
+#: Families added to the table after the first ones, tested like them.
+OTHER_FAMILIES = ("qwen3", "phi3", "gptj")
+#: Causal LMs whose model_type is not in the family table: read by the generic decoder path.
+GENERIC_DECODERS = ("stablelm", "starcoder2")
+
+
+def other_family_models(vocab: int) -> dict[str, torch.nn.Module]:
+    """Tiny random causal LMs of :data:`OTHER_FAMILIES` and :data:`GENERIC_DECODERS`: 2 layers,
+    4 heads, d_model 32, d_mlp 64, context 64, in training mode with dropout on.
+
+    ``qwen3`` has query/key norms and d_head 16 (not d_model / heads) with 2 key/value heads,
+    ``phi3`` fused qkv and gate/up projections, ``gptj`` attention and MLP in parallel (rotary
+    on half of each head). ``stablelm`` (gated MLP, partial rotary, LayerNorm) and
+    ``starcoder2`` (GELU MLP with biases, LayerNorm) are not in the table.
+    """
+    import transformers as T
+
+    causal = T.AutoModelForCausalLM.from_config
+    tokens = {"vocab_size": vocab, "bos_token_id": 0, "eos_token_id": 0, "pad_token_id": 0}
+    sizes = {"num_hidden_layers": 2, "num_attention_heads": 4, "hidden_size": 32}
+    sizes |= {"intermediate_size": 64, "max_position_embeddings": 64, **tokens}
+    dropout = {"attention_dropout": 0.1}
+    torch.manual_seed(2)
+    return {
+        "qwen3": causal(T.Qwen3Config(**sizes, **dropout, num_key_value_heads=2, head_dim=16)),
+        "phi3": causal(
+            T.Phi3Config(
+                **sizes, **dropout, num_key_value_heads=4, resid_pdrop=0.1,
+                original_max_position_embeddings=64,
+            )
+        ),
+        "gptj": causal(
+            T.GPTJConfig(
+                n_layer=2, n_head=4, n_embd=32, n_inner=64, n_positions=64, rotary_dim=4,
+                resid_pdrop=0.1, attn_pdrop=0.1, **tokens,
+            )
+        ),
+        "stablelm": causal(T.StableLmConfig(**sizes, **dropout, num_key_value_heads=4)),
+        "starcoder2": causal(
+            T.Starcoder2Config(**sizes, **dropout, num_key_value_heads=2, residual_dropout=0.1)
+        ),
+    }  # fmt: skip
+
+
+# --- end of Qwen3, Phi-3, GPT-J and the generic decoder path ------------------------------
 
 
 @pytest.fixture(scope="session", params=["gelu", "gated"])

@@ -11,6 +11,7 @@ from mi_widgets.analysis.attribution import Attribution
 from mi_widgets.capture.hooks import capture_mode
 from mi_widgets.capture.readout import readout
 from mi_widgets.capture.sites import reading
+from tests.conftest import GENERIC_DECODERS, OTHER_FAMILIES
 
 pytestmark = pytest.mark.filterwarnings("ignore:HookedTransformer is deprecated:DeprecationWarning")
 
@@ -23,7 +24,9 @@ def assert_adds_up(dla: Attribution) -> None:
     assert dla.values().sum() + dla.constant == pytest.approx(dla.total, abs=1e-4)
 
 
-@pytest.mark.parametrize("family", ["gpt2", "gpt_neox", "llama", "mistral", "qwen2"])
+@pytest.mark.parametrize(
+    "family", ["gpt2", "gpt_neox", "llama", "mistral", "qwen2", *OTHER_FAMILIES, *GENERIC_DECODERS]
+)
 def test_contributions_sum_to_the_logit_difference(tiny_family_models, tiny_gpt2, family):
     model, tokenizer = tiny_family_models[family], tiny_gpt2[1]
     trace = mw.trace(model, tokenizer, TEXT)

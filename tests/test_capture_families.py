@@ -9,11 +9,30 @@ import torch.nn.functional as F
 
 import mi_widgets as mw
 from mi_widgets.capture import detect
+from tests.conftest import GENERIC_DECODERS, OTHER_FAMILIES
 
 TEXT = "When Mary and John went to the store, John gave a drink to"
-DECODERS = ["gpt2", "gpt2_base", "gpt_neox", "llama", "mistral", "qwen2"]
+DECODERS = [
+    "gpt2",
+    "gpt2_base",
+    "gpt_neox",
+    "llama",
+    "mistral",
+    "qwen2",
+    *OTHER_FAMILIES,
+    *GENERIC_DECODERS,
+]
 ENCODERS = ["bert", "bert_base"]
-WITH_HEAD = ["gpt2", "gpt_neox", "llama", "mistral", "qwen2", "bert"]
+WITH_HEAD = [
+    "gpt2",
+    "gpt_neox",
+    "llama",
+    "mistral",
+    "qwen2",
+    "bert",
+    *OTHER_FAMILIES,
+    *GENERIC_DECODERS,
+]
 
 pytestmark = pytest.mark.usefixtures("torch_single_thread")
 
@@ -44,7 +63,9 @@ def final_norm_and_unembed(key, model):
         return model.transformer.ln_f, model.lm_head
     if key == "gpt_neox":
         return model.gpt_neox.final_layer_norm, model.lm_head
-    return model.model.norm, model.lm_head  # llama, mistral, qwen2
+    if key == "gptj":
+        return model.transformer.ln_f, model.lm_head
+    return model.model.norm, model.lm_head  # llama, mistral, qwen2, qwen3, phi3, generic
 
 
 def mlp_from_weights(key, model, layer, x):
@@ -59,14 +80,22 @@ def mlp_from_weights(key, model, layer, x):
     if key.startswith("bert"):
         dense = base.encoder.layer[layer].intermediate.dense
         return F.gelu(x @ dense.weight.T + dense.bias)
+    if key == "gptj":
+        fc_in = base.h[layer].mlp.fc_in
+        return F.gelu(x @ fc_in.weight.T + fc_in.bias, approximate="tanh")
     mlp = base.layers[layer].mlp
+    if key == "phi3":  # one fused projection: gate then up
+        gate, up = (x @ mlp.gate_up_proj.weight.T).chunk(2, dim=-1)
+        return F.silu(gate) * up
+    if key == "starcoder2":
+        return F.gelu(x @ mlp.c_fc.weight.T + mlp.c_fc.bias, approximate="tanh")
     return F.silu(x @ mlp.gate_proj.weight.T) * (x @ mlp.up_proj.weight.T)
 
 
 def mlp_module(key, model, layer):
     """The module whose input is what the MLP nonlinearity is applied to (after the norm)."""
     base = model.base_model
-    if key.startswith("gpt2"):
+    if key.startswith("gpt2") or key == "gptj":
         return base.h[layer].mlp
     if key.startswith("bert"):
         return base.encoder.layer[layer].intermediate
@@ -168,7 +197,9 @@ def test_mlp_activations_equal_a_recomputation_from_the_weights(key, tiny_family
     assert trace.mlp_post.abs().max() > 0.01
 
 
-@pytest.mark.parametrize("key", ["gpt2", "gpt_neox", "llama", "mistral", "qwen2"])
+@pytest.mark.parametrize(
+    "key", ["gpt2", "gpt_neox", "llama", "mistral", "qwen2", *OTHER_FAMILIES, *GENERIC_DECODERS]
+)
 def test_loss_is_the_next_token_cross_entropy(key, tiny_family_models, tiny_gpt2):
     model, tokenizer = tiny_family_models[key], tiny_gpt2[1]
     trace = mw.trace(model, tokenizer, TEXT)

@@ -16,6 +16,7 @@ from mi_widgets.capture.sites import (
     site_names,
     site_width,
 )
+from tests.conftest import GENERIC_DECODERS, OTHER_FAMILIES
 
 pytestmark = [
     pytest.mark.usefixtures("torch_single_thread"),
@@ -23,7 +24,15 @@ pytestmark = [
 ]
 
 TEXT = "When Mary and John went to the store, John gave a drink to"
-SEQUENTIAL = ("gpt2", "gpt_neox", "llama", "mistral", "qwen2")  # resid_post = pre + attn + mlp
+SEQUENTIAL = (
+    "gpt2",
+    "gpt_neox",
+    "llama",
+    "mistral",
+    "qwen2",
+    *OTHER_FAMILIES,
+    *GENERIC_DECODERS,
+)  # resid_post = pre + attn + mlp
 
 
 @pytest.fixture(autouse=True)

@@ -9,10 +9,13 @@ activation. Both the LM-head class (``GPT2LMHeadModel``, ``LlamaForCausalLM``,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import torch
+
+from .generic import NotADecoderError, infer_paths
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel
@@ -48,6 +51,8 @@ class Family:
         causal: whether attention masks future positions.
         pos_embed: path from ``model.base_model`` to the learned positional embedding;
             ``None`` for rotary positions (GPT-NeoX, Llama-style).
+        parallel: attention and MLP both read the block's input (GPT-J): no residual stream
+            between them.
     """
 
     name: str
@@ -64,6 +69,7 @@ class Family:
     mlp_is_input: bool
     causal: bool
     pos_embed: str | None
+    parallel: bool = False
 
     def block_list(self, model: PreTrainedModel) -> torch.nn.ModuleList:
         """The blocks of ``model``, one per layer."""
@@ -122,7 +128,7 @@ FAMILIES = (
         causal=True,
         pos_embed=None,
     ),
-    Family(
+    LLAMA_STYLE := Family(
         name="Llama-style gated MLP (Llama, Mistral, Qwen2)",
         model_types=("llama", "mistral", "qwen2"),
         blocks="layers",
@@ -156,6 +162,27 @@ FAMILIES = (
         causal=False,
         pos_embed="embeddings.position_embeddings",
     ),
+    # Qwen3 normalises each head's query and key (q_norm, k_norm, inside attention) and Phi-3
+    # fuses q/k/v and gate/up into one projection each: the paths a trace reads are Llama's.
+    replace(LLAMA_STYLE, name="Qwen3 (query/key norms)", model_types=("qwen3",)),
+    replace(LLAMA_STYLE, name="Phi-3 (fused qkv and gate/up projections)", model_types=("phi3",)),
+    Family(
+        name="GPT-J (attention and MLP in parallel)",
+        model_types=("gptj",),
+        blocks="h",
+        final_norm="ln_f",
+        unembed="lm_head",
+        attn="attn",
+        attn_out="attn",
+        attn_proj="attn.out_proj",
+        mlp_in="mlp",
+        mlp_out="mlp",
+        mlp="mlp.act",
+        mlp_is_input=False,
+        causal=True,
+        pos_embed=None,
+        parallel=True,
+    ),
 )
 
 #: ``config.model_type`` values whose capture is implemented and tested, with their family.
@@ -174,19 +201,47 @@ def supported_families() -> str:
 
 
 def detect(model: object) -> Family:
-    """The family of a Hugging Face model, from ``model.config.model_type``.
+    """The family of a Hugging Face model, from ``model.config.model_type``; a causal LM
+    whose ``model_type`` is not in the table is read by the generic decoder path
+    (:mod:`~mi_widgets.capture.generic`), with a warning naming what was inferred the first
+    time its class is seen.
 
     Raises:
-        ValueError: naming the class, its ``model_type`` and every supported family.
+        ValueError: naming the class, its ``model_type``, what the generic path did not find
+            and every supported family.
     """
     model_type = getattr(getattr(model, "config", None), "model_type", None)
     for family in FAMILIES:
         if model_type in family.model_types:
             return family
-    raise ValueError(
-        f"cannot trace {type(model).__name__} (model_type {model_type!r}): "
-        f"supported families are {supported_families()}"
+    inferred = _GENERIC.get(type(model))
+    if inferred is not None:
+        return inferred
+    try:
+        paths = infer_paths(model)
+    except NotADecoderError as missing:
+        raise ValueError(
+            f"cannot trace {type(model).__name__} (model_type {model_type!r}): it is not in the "
+            f"family table and the generic decoder path found no {missing}; supported "
+            f"families are {supported_families()}"
+        ) from None
+    family = Family(name=f"generic decoder ({model_type})", model_types=(model_type,), **paths)
+    _GENERIC[type(model)] = family
+    where = ", ".join(f"{field} = {paths[field]!r}" for field in _INFERRED_FIELDS)
+    warnings.warn(
+        f"{type(model).__name__} (model_type {model_type!r}) is not in the family table: read "
+        f"as a generic decoder with {where} (check that these are the model's own blocks, "
+        "attention, MLP and final norm)",
+        UserWarning,
+        stacklevel=2,
     )
+    return family
+
+
+#: Families inferred by the generic decoder path, by model class (each warned about once).
+_GENERIC: dict[type, Family] = {}
+#: The inferred paths a warning names.
+_INFERRED_FIELDS = ("blocks", "attn", "attn_proj", "mlp", "final_norm", "unembed", "pos_embed")
 
 
 def _is_instance(obj: Any, name: str) -> bool:

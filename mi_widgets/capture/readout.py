@@ -68,6 +68,8 @@ NORM_CLASSES = {
     "LlamaRMSNorm": False,
     "MistralRMSNorm": False,
     "Qwen2RMSNorm": False,
+    "Qwen3RMSNorm": False,
+    "Phi3RMSNorm": False,
     "RMSNorm": False,
     "RMSNormPre": False,
 }

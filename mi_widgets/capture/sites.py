@@ -37,7 +37,8 @@ A negative block index counts from the end. On Hugging Face models ``hook_pos_em
 ``attn.hook_pattern`` is read under eager attention but cannot be replaced (the attention
 module computes its output from the pattern inside one function: replace ``attn.hook_z``);
 on TransformerLens models both are its own hook points. Any other name is refused with the
-list of valid ones.
+list of valid ones; ``blocks.{i}.hook_resid_mid`` on a model whose attention and MLP run in
+parallel from the block's input (GPT-J, Pythia) with that reason.
 
 >>> input_ids = tokenizer("def f(x):", return_tensors="pt").input_ids
 >>> with at_site(model, "blocks.1.hook_resid_post", lambda x: x * 0):
@@ -170,6 +171,12 @@ def parse_site(model: Any, name: Any, argument: str = "hook") -> tuple[int | Non
         kind, layer = SITE_KINDS.get(match.group(2)), int(match.group(1))
         if kind is not None and kind.per_layer and -count <= layer < count:
             return layer % count, kind.kind
+    if match is not None and match.group(2) == "hook_resid_mid" and _parallel(model):
+        raise ValueError(
+            f"{argument} = {name!r} is not a hook point of {model_name}: its attention and MLP "
+            "read the block's input in parallel, so no residual stream runs between them; "
+            "their common input is hook_resid_pre, what each adds hook_attn_out and hook_mlp_out"
+        )
     global_names = ", ".join(n for n in valid_names(model) if not n.startswith("blocks."))
     kinds = ", ".join(site.kind for site in REGISTRY if site.per_layer)
     raise ValueError(
@@ -312,6 +319,14 @@ def _missing(model: Any, kind: str) -> str | None:
             f"blocks.{n_layers(model) - 1}.hook_resid_post"
         )
     return None
+
+
+def _parallel(model: Any) -> bool:
+    """Whether attention and MLP of ``model``'s blocks read the same input (GPT-J, Pythia)."""
+    if is_hooked_transformer(model):
+        return bool(model.cfg.parallel_attn_mlp)
+    config_says = getattr(model.config, "use_parallel_residual", False)  # GPT-NeoX, StableLM
+    return detect(model).parallel or bool(config_says)
 
 
 def _per_head(edit: Edit, shape: tuple[int, int]) -> Edit:
