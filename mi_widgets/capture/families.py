@@ -222,7 +222,7 @@ def detect(model: object) -> Family:
     except NotADecoderError as missing:
         raise ValueError(
             f"cannot trace {type(model).__name__} (model_type {model_type!r}): it is not in the "
-            f"family table and the generic decoder path found no {missing}; supported "
+            f"family table and the generic decoder path did not find {missing}; supported "
             f"families are {supported_families()}"
         ) from None
     family = Family(name=f"generic decoder ({model_type})", model_types=(model_type,), **paths)

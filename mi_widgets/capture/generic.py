@@ -41,11 +41,12 @@ def infer_paths(model: Any) -> dict[str, Any]:
     ``model_types``) of a causal LM with the common decoder layout.
 
     Raises:
-        NotADecoderError: naming what was not found (and what was, up to there).
+        NotADecoderError: naming what was not found (and what was, up to there), to follow
+            "did not find".
     """
     base = getattr(model, "base_model", None)
     if not isinstance(model, torch.nn.Module) or not isinstance(base, torch.nn.Module):
-        raise NotADecoderError("no base_model (it is not a Hugging Face transformers model)")
+        raise NotADecoderError("a base_model (it is not a Hugging Face transformers model)")
     blocks_path, blocks = _blocks(base)
     found = f"blocks at {blocks_path}"
     attn = _child(blocks[0], ATTENTION_NAMES, f"an attention submodule in each block ({found})")

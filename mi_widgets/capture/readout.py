@@ -114,8 +114,8 @@ class NormParameters:
 
 
 def norm_parameters(norm: torch.nn.Module, d_model: int, what: str) -> NormParameters:
-    """The parameters of a LayerNorm or RMSNorm module of width ``d_model``
-    (``torch.nn.Identity``: no norm).
+    """The parameters of a LayerNorm or RMSNorm module (``torch.nn.Identity``: no norm); its
+    width is its weight's, ``d_model`` when it has none.
 
     Raises:
         ValueError: naming ``what`` and the class when it is not one of :data:`NORM_CLASSES`.
@@ -127,9 +127,10 @@ def norm_parameters(norm: torch.nn.Module, d_model: int, what: str) -> NormParam
             f"{', '.join(NORM_CLASSES)}): its scale cannot be frozen"
         )
     eps = getattr(norm, "eps", 0.0) or getattr(norm, "variance_epsilon", 0.0)
+    weight = _or_ones(_parameter(norm, "weight", "w"), d_model)
     return NormParameters(
-        weight=_or_ones(_parameter(norm, "weight", "w"), d_model),
-        bias=_or_zeros(_parameter(norm, "bias", "b"), d_model),
+        weight=weight,
+        bias=_or_zeros(_parameter(norm, "bias", "b"), len(weight)),  # a per-head norm: d_head
         centred=NORM_CLASSES.get(kind, False),
         normalises=not isinstance(norm, torch.nn.Identity),
         eps=float(eps),
