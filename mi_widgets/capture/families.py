@@ -4,7 +4,9 @@ One :class:`Family` per architecture family names, relative to the model, its bl
 norm, its unembedding and the module whose input or output is the MLP's post-nonlinearity
 activation. Both the LM-head class (``GPT2LMHeadModel``, ``LlamaForCausalLM``,
 ``BertForMaskedLM``) and the base model (``GPT2Model``, ``BertModel``) are found through
-``model.base_model``.
+``model.base_model``. A causal LM whose ``model_type`` is not in :data:`FAMILIES` but whose
+modules follow the common decoder layout gets a family inferred by
+:mod:`~mi_widgets.capture.generic`.
 """
 
 from __future__ import annotations

@@ -9,9 +9,13 @@ projection named one of :data:`MLP_OUTPUTS`), a final norm beside the blocks and
 (``model.get_output_embeddings()``). The MLP activation is recorded as the input of the down
 projection: the post-nonlinearity activation of both plain and gated MLPs.
 
->>> paths = infer_paths(model)          # e.g. a StableLmForCausalLM
->>> paths["blocks"], paths["attn_proj"], paths["mlp"], paths["final_norm"]
-('layers', 'self_attn.o_proj', 'mlp.down_proj', 'norm')
+>>> paths = infer_paths(model)          # the demo model (GPT-NeoX, also in the table)
+>>> paths["blocks"], paths["attn_proj"], paths["mlp"], paths["final_norm"], paths["parallel"]
+('layers', 'attention.dense', 'mlp.dense_4h_to_h', 'final_layer_norm', True)
+
+Tested on StableLM (gated MLP, ``mlp.down_proj``) and StarCoder2 (GELU MLP, ``mlp.c_proj``).
+Model-specific scalings outside these modules (e.g. Granite's residual and logit multipliers)
+are not seen: the warning :func:`~mi_widgets.capture.families.detect` gives asks to check.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from typing import Any
 import torch
 
 from ..checks import positive_int
+from .gemma_scope import gemma_scope_weights
 from .sparse import (
     as_float_tensors,
     check_activation,
@@ -221,6 +222,20 @@ class SparseAutoencoder(torch.nn.Module):
         )
         out.info["source"] = f"SAELens {type(sae).__name__}"
         return out
+
+    @classmethod
+    def from_gemma_scope(
+        cls, path: str | pathlib.Path, hook: str, model: Any = None
+    ) -> SparseAutoencoder:
+        """The JumpReLU autoencoder of a Gemma Scope ``params.npz`` (or the folder holding
+        it) reading site ``hook``, e.g. ``"blocks.5.hook_resid_post"`` for a
+        ``gemma-scope-2b-pt-res/layer_5/...`` folder (the mapping of every folder is in
+        :mod:`mi_widgets.sae.gemma_scope`); with ``model``, the hook and the width are checked
+        against it."""
+        weights = gemma_scope_weights(path, hook, model)
+        sae = cls.from_tensors(**weights, activation="jumprelu", apply_b_dec_to_input=False)
+        sae.info["source"] = f"Gemma Scope {pathlib.Path(path).name}"
+        return sae
 
     def save(self, path: str | pathlib.Path) -> pathlib.Path:
         """Write the weights and settings to one ``.safetensors`` file."""
