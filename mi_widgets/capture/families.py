@@ -227,7 +227,7 @@ def detect(model: object) -> Family:
             f"family table and the generic decoder path did not find {missing}; supported "
             f"families are {supported_families()}"
         ) from None
-    family = Family(name=f"generic decoder ({model_type})", model_types=(model_type,), **paths)
+    family = Family(name=f"generic decoder ({model_type})", model_types=(str(model_type),), **paths)
     _GENERIC[type(model)] = family
     where = ", ".join(f"{field} = {paths[field]!r}" for field in _INFERRED_FIELDS)
     warnings.warn(

@@ -49,8 +49,11 @@ def infer_paths(model: Any) -> dict[str, Any]:
             "did not find".
     """
     base = getattr(model, "base_model", None)
+    config: Any = getattr(model, "config", None)
     if not isinstance(model, torch.nn.Module) or not isinstance(base, torch.nn.Module):
         raise NotADecoderError("a base_model (it is not a Hugging Face transformers model)")
+    if not isinstance(getattr(config, "hidden_size", None), int):
+        raise NotADecoderError("config.hidden_size (the width of the residual stream)")
     blocks_path, blocks = _blocks(base)
     found = f"blocks at {blocks_path}"
     attn = _child(blocks[0], ATTENTION_NAMES, f"an attention submodule in each block ({found})")
@@ -58,7 +61,7 @@ def infer_paths(model: Any) -> dict[str, Any]:
     attention = blocks[0].get_submodule(attn)
     if getattr(attention, "is_causal", False) is not True:
         raise NotADecoderError(f"causal attention ({found}.{attn}.is_causal is not True)")
-    d_model = int(model.config.hidden_size)
+    d_model = int(config.hidden_size)
     attn_proj = _projection(attention, ATTENTION_OUTPUTS, d_model, f"{found}.{attn}")
     down = _projection(blocks[0].get_submodule(mlp), MLP_OUTPUTS, d_model, f"{found}.{mlp}")
     return {
@@ -74,7 +77,7 @@ def infer_paths(model: Any) -> dict[str, Any]:
         "mlp_is_input": True,
         "causal": True,
         "pos_embed": _position_embedding(base),
-        "parallel": bool(getattr(model.config, "use_parallel_residual", False)),
+        "parallel": bool(getattr(config, "use_parallel_residual", False)),
     }
 
 
@@ -123,7 +126,8 @@ def _final_norm(base: torch.nn.Module, blocks_path: str) -> str:
 
 def _unembed(model: torch.nn.Module) -> str:
     """The path of the LM head."""
-    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    get_head = getattr(model, "get_output_embeddings", None)
+    head = get_head() if callable(get_head) else None
     for path, module in model.named_modules():
         if head is not None and module is head:
             return path
