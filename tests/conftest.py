@@ -127,6 +127,8 @@ def tiny_family_models(tiny_gpt2):
 OTHER_FAMILIES = ("qwen3", "phi3", "gptj")
 #: Causal LMs whose model_type is not in the family table: read by the generic decoder path.
 GENERIC_DECODERS = ("stablelm", "starcoder2")
+#: Every causal LM of this block.
+ADDED_DECODERS = (*OTHER_FAMILIES, *GENERIC_DECODERS)
 
 
 def other_family_models(vocab: int) -> dict[str, torch.nn.Module]:

@@ -15,10 +15,10 @@ import mi_widgets as mw
 from mi_widgets.capture.hooks import capture_mode
 from mi_widgets.circuits import Transcoder, TranscoderSet
 from mi_widgets.circuits.replacement import LocalReplacement
-from tests.conftest import GENERIC_DECODERS, OTHER_FAMILIES
+from tests.conftest import ADDED_DECODERS
 
 PROMPT = "When Mary and John went to the store, John gave"
-FAMILIES = ["gpt2", "gpt_neox", "llama", "mistral", "qwen2", *OTHER_FAMILIES, *GENERIC_DECODERS]
+FAMILIES = ["gpt2", "gpt_neox", "llama", "mistral", "qwen2", *ADDED_DECODERS]
 #: Relative tolerance of the sums (float32 through a few layers).
 RTOL = 1e-4
 

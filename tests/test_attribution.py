@@ -11,7 +11,7 @@ from mi_widgets.analysis.attribution import Attribution
 from mi_widgets.capture.hooks import capture_mode
 from mi_widgets.capture.readout import readout
 from mi_widgets.capture.sites import reading
-from tests.conftest import GENERIC_DECODERS, OTHER_FAMILIES
+from tests.conftest import ADDED_DECODERS
 
 pytestmark = pytest.mark.filterwarnings("ignore:HookedTransformer is deprecated:DeprecationWarning")
 
@@ -25,7 +25,7 @@ def assert_adds_up(dla: Attribution) -> None:
 
 
 @pytest.mark.parametrize(
-    "family", ["gpt2", "gpt_neox", "llama", "mistral", "qwen2", *OTHER_FAMILIES, *GENERIC_DECODERS]
+    "family", ["gpt2", "gpt_neox", "llama", "mistral", "qwen2", *ADDED_DECODERS]
 )
 def test_contributions_sum_to_the_logit_difference(tiny_family_models, tiny_gpt2, family):
     model, tokenizer = tiny_family_models[family], tiny_gpt2[1]

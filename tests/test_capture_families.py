@@ -9,30 +9,12 @@ import torch.nn.functional as F
 
 import mi_widgets as mw
 from mi_widgets.capture import detect
-from tests.conftest import GENERIC_DECODERS, OTHER_FAMILIES
+from tests.conftest import ADDED_DECODERS
 
 TEXT = "When Mary and John went to the store, John gave a drink to"
-DECODERS = [
-    "gpt2",
-    "gpt2_base",
-    "gpt_neox",
-    "llama",
-    "mistral",
-    "qwen2",
-    *OTHER_FAMILIES,
-    *GENERIC_DECODERS,
-]
+DECODERS = ["gpt2", "gpt2_base", "gpt_neox", "llama", "mistral", "qwen2", *ADDED_DECODERS]
 ENCODERS = ["bert", "bert_base"]
-WITH_HEAD = [
-    "gpt2",
-    "gpt_neox",
-    "llama",
-    "mistral",
-    "qwen2",
-    "bert",
-    *OTHER_FAMILIES,
-    *GENERIC_DECODERS,
-]
+WITH_HEAD = ["gpt2", "gpt_neox", "llama", "mistral", "qwen2", "bert", *ADDED_DECODERS]
 
 pytestmark = pytest.mark.usefixtures("torch_single_thread")
 
@@ -197,9 +179,7 @@ def test_mlp_activations_equal_a_recomputation_from_the_weights(key, tiny_family
     assert trace.mlp_post.abs().max() > 0.01
 
 
-@pytest.mark.parametrize(
-    "key", ["gpt2", "gpt_neox", "llama", "mistral", "qwen2", *OTHER_FAMILIES, *GENERIC_DECODERS]
-)
+@pytest.mark.parametrize("key", ["gpt2", "gpt_neox", "llama", "mistral", "qwen2", *ADDED_DECODERS])
 def test_loss_is_the_next_token_cross_entropy(key, tiny_family_models, tiny_gpt2):
     model, tokenizer = tiny_family_models[key], tiny_gpt2[1]
     trace = mw.trace(model, tokenizer, TEXT)

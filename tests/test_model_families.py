@@ -15,7 +15,7 @@ from mi_widgets.capture import families
 from mi_widgets.capture.families import detect
 from mi_widgets.capture.sites import parse_site, reading
 from mi_widgets.sae import evaluate_sae, train_sae
-from tests.conftest import GENERIC_DECODERS, OTHER_FAMILIES
+from tests.conftest import ADDED_DECODERS, GENERIC_DECODERS
 from tests.test_sae import splitting_autoencoder
 
 pytestmark = [
@@ -24,10 +24,9 @@ pytestmark = [
 ]
 
 TEXTS = [f"When Mary and John went to the store {i}, John gave a drink to" for i in range(16)]
-ALL = (*OTHER_FAMILIES, *GENERIC_DECODERS)
 
 
-@pytest.mark.parametrize("family", ALL)
+@pytest.mark.parametrize("family", ADDED_DECODERS)
 def test_probe_from_the_model_equals_probe_from_its_traces(tiny_family_models, tiny_gpt2, family):
     model, tokenizer = tiny_family_models[family], tiny_gpt2[1]
     labels = [i % 2 for i in range(len(TEXTS))]
@@ -39,7 +38,7 @@ def test_probe_from_the_model_equals_probe_from_its_traces(tiny_family_models, t
     np.testing.assert_array_equal(from_traces.accuracy, probes.accuracy)
 
 
-@pytest.mark.parametrize("family", ALL)
+@pytest.mark.parametrize("family", ADDED_DECODERS)
 def test_train_sae_and_an_exact_autoencoder_spliced_in(tiny_family_models, tiny_gpt2, family):
     model, tokenizer = tiny_family_models[family], tiny_gpt2[1]
     hook = "blocks.0.hook_resid_post"

@@ -11,7 +11,7 @@ from mi_widgets.capture.hooks import capture_mode
 from mi_widgets.capture.reader import CorpusReader
 from mi_widgets.capture.readout import readout
 from mi_widgets.capture.sites import at_site, parse_site, reading, valid_names
-from tests.conftest import GENERIC_DECODERS, OTHER_FAMILIES
+from tests.conftest import ADDED_DECODERS
 
 pytestmark = [
     pytest.mark.usefixtures("torch_single_thread"),
@@ -19,16 +19,7 @@ pytestmark = [
 ]
 
 TEXT = "When Mary and John went to the store, John gave a drink to"
-LM_FAMILIES = (
-    "gpt2",
-    "gpt_neox",
-    "llama",
-    "mistral",
-    "qwen2",
-    "bert",
-    *OTHER_FAMILIES,
-    *GENERIC_DECODERS,
-)
+LM_FAMILIES = ("gpt2", "gpt_neox", "llama", "mistral", "qwen2", "bert", *ADDED_DECODERS)
 LEARNED_POSITIONS = ("gpt2", "gpt2_base", "bert", "bert_base")
 
 

@@ -16,7 +16,7 @@ from mi_widgets.capture.sites import (
     site_names,
     site_width,
 )
-from tests.conftest import GENERIC_DECODERS, OTHER_FAMILIES
+from tests.conftest import ADDED_DECODERS
 
 pytestmark = [
     pytest.mark.usefixtures("torch_single_thread"),
@@ -30,8 +30,7 @@ SEQUENTIAL = (
     "llama",
     "mistral",
     "qwen2",
-    *OTHER_FAMILIES,
-    *GENERIC_DECODERS,
+    *ADDED_DECODERS,
 )  # resid_post = pre + attn + mlp
 
 

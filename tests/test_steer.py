@@ -8,7 +8,7 @@ import torch
 
 import mi_widgets as mw
 from mi_widgets.capture.sites import reading
-from tests.conftest import GENERIC_DECODERS, OTHER_FAMILIES
+from tests.conftest import ADDED_DECODERS
 
 pytestmark = [
     pytest.mark.usefixtures("torch_single_thread"),
@@ -18,7 +18,7 @@ pytestmark = [
 TEXT = "When Mary and John went to the store, John gave a drink to"
 FAMILIES = (
     "gpt2", "gpt2_base", "gpt_neox", "llama", "mistral", "qwen2", "bert", "bert_base",
-    *OTHER_FAMILIES, *GENERIC_DECODERS,
+    *ADDED_DECODERS,
 )  # fmt: skip
 SITES = ["blocks.0.hook_resid_post", "blocks.1.hook_resid_pre", "blocks.1.hook_resid_post"]
 

@@ -10,7 +10,7 @@ import mi_widgets as mw
 from mi_widgets.analysis._streaming import TopState, batch_top
 from mi_widgets.analysis.histograms import batch_histogram
 from mi_widgets.analysis.top_activations import DEFAULT_EDGES
-from tests.conftest import GENERIC_DECODERS, OTHER_FAMILIES
+from tests.conftest import ADDED_DECODERS
 
 pytestmark = pytest.mark.usefixtures("torch_single_thread")
 
@@ -216,7 +216,7 @@ def test_ties_are_independent_of_the_batch_size(tiny_gpt2):
 
 FAMILIES = (
     "gpt2", "gpt2_base", "gpt_neox", "llama", "mistral", "qwen2", "bert", "bert_base",
-    *OTHER_FAMILIES, *GENERIC_DECODERS,
+    *ADDED_DECODERS,
 )  # fmt: skip
 
 

@@ -98,7 +98,7 @@ class Family:
 
 
 FAMILIES = (
-    Family(
+    GPT2 := Family(
         name="GPT-2",
         model_types=("gpt2",),
         blocks="h",
@@ -168,20 +168,13 @@ FAMILIES = (
     # fuses q/k/v and gate/up into one projection each: the paths a trace reads are Llama's.
     replace(LLAMA_STYLE, name="Qwen3 (query/key norms)", model_types=("qwen3",)),
     replace(LLAMA_STYLE, name="Phi-3 (fused qkv and gate/up projections)", model_types=("phi3",)),
-    Family(
+    # GPT-J names its modules as GPT-2 does, but has rotary positions and runs attention and
+    # MLP in parallel from one norm's output.
+    replace(
+        GPT2,
         name="GPT-J (attention and MLP in parallel)",
         model_types=("gptj",),
-        blocks="h",
-        final_norm="ln_f",
-        unembed="lm_head",
-        attn="attn",
-        attn_out="attn",
         attn_proj="attn.out_proj",
-        mlp_in="mlp",
-        mlp_out="mlp",
-        mlp="mlp.act",
-        mlp_is_input=False,
-        causal=True,
         pos_embed=None,
         parallel=True,
     ),
