@@ -48,6 +48,10 @@ class Family:
         causal: whether attention masks future positions.
         pos_embed: path from ``model.base_model`` to the learned positional embedding;
             ``None`` for rotary positions (GPT-NeoX, Llama-style).
+        attn_post_norm: path from a block to the norm between the attention output
+            projection and the residual stream (Gemma 2/3, OLMo-2: ``attn_out`` is that norm,
+            so ``hook_attn_out`` is what joins the stream); ``None`` when the projection
+            writes to the stream directly.
     """
 
     name: str
@@ -64,6 +68,7 @@ class Family:
     mlp_is_input: bool
     causal: bool
     pos_embed: str | None
+    attn_post_norm: str | None = None
 
     def block_list(self, model: PreTrainedModel) -> torch.nn.ModuleList:
         """The blocks of ``model``, one per layer."""
@@ -155,6 +160,56 @@ FAMILIES = (
         mlp_is_input=False,
         causal=False,
         pos_embed="embeddings.position_embeddings",
+    ),
+    Family(
+        name="Gemma",
+        model_types=("gemma",),
+        blocks="layers",
+        final_norm="norm",
+        unembed="lm_head",
+        attn="self_attn",
+        attn_out="self_attn",
+        attn_proj="self_attn.o_proj",
+        mlp_in="mlp",
+        mlp_out="mlp",
+        mlp="mlp.down_proj",
+        mlp_is_input=True,
+        causal=True,
+        pos_embed=None,
+    ),
+    Family(
+        name="Gemma 2/3 (norms before and after attention and MLP)",
+        model_types=("gemma2", "gemma3_text"),
+        blocks="layers",
+        final_norm="norm",
+        unembed="lm_head",
+        attn="self_attn",
+        attn_out="post_attention_layernorm",
+        attn_proj="self_attn.o_proj",
+        mlp_in="mlp",
+        mlp_out="post_feedforward_layernorm",
+        mlp="mlp.down_proj",
+        mlp_is_input=True,
+        causal=True,
+        pos_embed=None,
+        attn_post_norm="post_attention_layernorm",
+    ),
+    Family(
+        name="OLMo-2 (norms after attention and MLP)",
+        model_types=("olmo2",),
+        blocks="layers",
+        final_norm="norm",
+        unembed="lm_head",
+        attn="self_attn",
+        attn_out="post_attention_layernorm",
+        attn_proj="self_attn.o_proj",
+        mlp_in="mlp",
+        mlp_out="post_feedforward_layernorm",
+        mlp="mlp.down_proj",
+        mlp_is_input=True,
+        causal=True,
+        pos_embed=None,
+        attn_post_norm="post_attention_layernorm",
     ),
 )
 
