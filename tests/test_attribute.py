@@ -17,7 +17,9 @@ from mi_widgets.circuits import Transcoder, TranscoderSet
 from mi_widgets.circuits.replacement import LocalReplacement
 
 PROMPT = "When Mary and John went to the store, John gave"
-FAMILIES = ["gpt2", "gpt_neox", "llama", "mistral", "qwen2"]
+FAMILIES = ["gpt2", "gpt_neox", "llama", "mistral", "qwen2", "gemma", "gemma3_text", "olmo2"]
+#: Gemma 2 is built with eager attention (no sdpa with soft-capping) and soft-caps its logits.
+SOFT_CAPPED = ["gemma2"]
 #: Relative tolerance of the sums (float32 through a few layers).
 RTOL = 1e-4
 
@@ -121,7 +123,27 @@ def test_replacement_reproduces_the_models_logits(tiny_family_models, tiny_gpt2,
     assert model.training  # as built: restored after the passes
 
 
-@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("family", SOFT_CAPPED)
+def test_replacement_logit_nodes_are_the_logits_before_the_soft_cap(
+    tiny_family_models, tiny_gpt2, family
+):
+    model, tokenizer = tiny_family_models[family], tiny_gpt2[1]
+    cap = model.config.final_logit_softcapping
+    input_ids = torch.tensor(tokenizer(PROMPT)["input_ids"])
+    replacement = LocalReplacement(model, random_transcoders(32, 2, skip=True), input_ids)
+    expected = model_logits(model, input_ids)
+    torch.testing.assert_close(replacement.logits, expected, rtol=1e-5, atol=1e-5)
+    with torch.no_grad():
+        run = replacement.run(replacement.written(), replacement.embeddings, batch=2)
+    readout = replacement.readout
+    before_cap = run.final.float() @ readout.unembed + readout.unembed_bias
+    for copy in before_cap:
+        torch.testing.assert_close(torch.tanh(copy / cap) * cap, expected, rtol=1e-4, atol=1e-4)
+        assert (copy - expected).abs().max() > 1e-3  # the cap bends the logits
+    assert model.config._attn_implementation == "eager"
+
+
+@pytest.mark.parametrize("family", FAMILIES + SOFT_CAPPED)
 @pytest.mark.parametrize("skip", [False, True], ids=["no-skip", "skip"])
 def test_values_are_incoming_edges_plus_constants(tiny_family_models, tiny_gpt2, family, skip):
     model, tokenizer = tiny_family_models[family], tiny_gpt2[1]
