@@ -13,7 +13,7 @@ from mi_widgets.capture.sites import at_site
 
 CLEAN = "When Mary and John went to the store, John gave a drink to"
 CORRUPTED = "When Mary and John went to the store, Mary gave a drink to"
-FAMILIES = ["gpt2", "gpt_neox", "llama", "qwen2", "bert"]
+FAMILIES = ["gpt2", "gpt_neox", "llama", "qwen2", "bert", "gemma", "gemma2", "gemma3_text", "olmo2"]
 
 
 def metric_between(tokenizer):
@@ -142,7 +142,9 @@ def test_batched_cells_equal_one_forward_pass_per_cell_by_hand(gpt2, component, 
         assert result.raw[tuple(cell.values())] == pytest.approx(expected, abs=1e-6)
 
 
-@pytest.mark.parametrize("family", ["gpt_neox", "llama", "mistral", "qwen2"])
+@pytest.mark.parametrize(
+    "family", ["gpt_neox", "llama", "mistral", "qwen2", "gemma", "gemma2", "gemma3_text", "olmo2"]
+)
 def test_running_only_the_tokens_after_an_unchanged_prefix_is_exact(
     tiny_family_models, tiny_gpt2, family
 ):
