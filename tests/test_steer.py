@@ -16,6 +16,7 @@ pytestmark = [
 
 TEXT = "When Mary and John went to the store, John gave a drink to"
 FAMILIES = ("gpt2", "gpt2_base", "gpt_neox", "llama", "mistral", "qwen2", "bert", "bert_base")
+FAMILIES += ("gemma", "gemma2", "gemma3_text", "olmo2")
 SITES = ["blocks.0.hook_resid_post", "blocks.1.hook_resid_pre", "blocks.1.hook_resid_post"]
 
 
