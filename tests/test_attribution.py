@@ -95,7 +95,9 @@ def test_soft_capped_logits_are_explained_before_the_cap(tiny_family_models, tin
     assert_adds_up(dla)
     single = mw.direct_logit_attribution(trace, " Mary", position=3)
     assert single.total == pytest.approx(float(before[3, mary]), abs=1e-5)
-    assert cap * np.tanh(single.total / cap) == pytest.approx(float(trace.logits[3, mary]), abs=1e-5)
+    assert cap * np.tanh(single.total / cap) == pytest.approx(
+        float(trace.logits[3, mary]), abs=1e-5
+    )
     assert_adds_up(single)
     assert Attribution.load(dla.save(tmp_path / "capped.npz")).softcap == cap
     llama = mw.trace(tiny_family_models["llama"], tokenizer, TEXT)
@@ -116,7 +118,7 @@ def test_a_post_norm_layers_heads_and_bias_are_what_its_norm_adds_to_the_stream(
     norm = model.model.norm
     gain = norm.weight.detach() + (0 if family == "olmo2" else 1)
     final = trace.resid_post[-1, -1]
-    scale = (final.pow(2).mean() + (norm.eps if hasattr(norm, "eps") else norm.variance_epsilon))
+    scale = final.pow(2).mean() + (norm.eps if hasattr(norm, "eps") else norm.variance_epsilon)
     direction = model.lm_head.weight[mary] - model.lm_head.weight[john]
     sites = [f"blocks.{layer}.hook_attn_out" for layer in range(2)]
     with torch.no_grad(), capture_mode(model, eager=False), reading(model, sites) as r:

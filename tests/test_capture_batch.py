@@ -31,7 +31,20 @@ def assert_same_trace(batched, alone):
 
 @pytest.mark.parametrize(
     "key",
-    ["gpt2", "gpt2_base", "gpt_neox", "llama", "mistral", "qwen2", "bert", "bert_base", "gemma", "gemma2", "gemma3_text", "olmo2"],
+    [
+        "gpt2",
+        "gpt2_base",
+        "gpt_neox",
+        "llama",
+        "mistral",
+        "qwen2",
+        "bert",
+        "bert_base",
+        "gemma",
+        "gemma2",
+        "gemma3_text",
+        "olmo2",
+    ],
 )
 def test_each_item_equals_tracing_its_text_alone(key, tiny_family_models, tiny_gpt2):
     model, tokenizer = tiny_family_models[key], tiny_gpt2[1]

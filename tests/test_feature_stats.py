@@ -159,7 +159,9 @@ def check_dashboard_data(model, tokenizer, linear_head: bool) -> None:
         assert stats.logit_top.shape == (16, n_logits)
 
 
-@pytest.mark.parametrize("family", ["gpt2", "llama", "bert", "gemma", "gemma2", "gemma3_text", "olmo2"])
+@pytest.mark.parametrize(
+    "family", ["gpt2", "llama", "bert", "gemma", "gemma2", "gemma3_text", "olmo2"]
+)
 def test_every_family_gives_dashboard_data(tiny_family_models, tiny_gpt2, family):
     check_dashboard_data(tiny_family_models[family], tiny_gpt2[1], family != "bert")
 

@@ -16,7 +16,8 @@ TEXT = "When Mary and John went to the store, John gave a drink to"
 
 
 @pytest.mark.parametrize(
-    "family", ["gpt2", "gpt_neox", "llama", "qwen2", "bert", "gemma", "gemma2", "gemma3_text", "olmo2"]
+    "family",
+    ["gpt2", "gpt_neox", "llama", "qwen2", "bert", "gemma", "gemma2", "gemma3_text", "olmo2"],
 )
 def test_the_last_row_is_the_models_own_prediction(tiny_family_models, tiny_gpt2, family):
     model, tokenizer = tiny_family_models[family], tiny_gpt2[1]

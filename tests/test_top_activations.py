@@ -215,7 +215,20 @@ def test_ties_are_independent_of_the_batch_size(tiny_gpt2):
 
 @pytest.mark.parametrize(
     "name",
-    ["gpt2", "gpt2_base", "gpt_neox", "llama", "mistral", "qwen2", "bert", "bert_base", "gemma", "gemma2", "gemma3_text", "olmo2"],
+    [
+        "gpt2",
+        "gpt2_base",
+        "gpt_neox",
+        "llama",
+        "mistral",
+        "qwen2",
+        "bert",
+        "bert_base",
+        "gemma",
+        "gemma2",
+        "gemma3_text",
+        "olmo2",
+    ],
 )
 def test_every_family_matches_its_trace(tiny_family_models, tiny_gpt2, name):
     model, tokenizer = tiny_family_models[name], tiny_gpt2[1]

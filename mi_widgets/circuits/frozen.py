@@ -17,7 +17,8 @@ logit soft-capping (Gemma 2), sliding windows (zero outside the window) and quer
 (Gemma 3, OLMo-2; those norms only reach the pattern, so they are not frozen). Every other
 norm is frozen wherever it sits: before attention and MLP, and after them (Gemma 2/3,
 OLMo-2), where it stands between a head's or a feature's output and the residual stream;
-Gemma's RMSNorm multiplies by ``1 + weight`` (:data:`~mi_widgets.capture.readout.UNIT_OFFSET_NORMS`).
+Gemma's RMSNorm multiplies by ``1 + weight``
+(:data:`~mi_widgets.capture.readout.UNIT_OFFSET_NORMS`).
 """
 
 from __future__ import annotations
