@@ -124,23 +124,18 @@ def tiny_family_models(tiny_gpt2):
 
 # --- Gemma, Gemma 2, Gemma 3 (text) and OLMo-2: norms after attention and MLP -------------
 
-#: The tiny families whose blocks normalise attention and MLP outputs before adding them.
-POST_NORM_FAMILIES = ("gemma2", "gemma3_text", "olmo2")
-#: The tiny families with sliding-window layers (window 4; layer 0 sliding, layer 1 global).
-SLIDING_FAMILIES = ("gemma2", "gemma3_text")
-#: The sliding window of :data:`SLIDING_FAMILIES`, in tokens.
-SLIDING_WINDOW = 4
-#: Gemma 2's final-logit soft-cap in the tiny model: small, so the cap visibly bends logits.
-FINAL_SOFTCAP = 0.5
+#: The keys of :func:`post_norm_family_models` in ``tiny_family_models``.
+GEMMA_AND_OLMO2 = ("gemma", "gemma2", "gemma3_text", "olmo2")
 
 
 def post_norm_family_models(vocab: int) -> dict:
     """Tiny random ``gemma`` (√d_model embedding scale, ``(1 + weight)`` RMSNorm), ``gemma2``
     (norms before and after attention and MLP, attention-logit soft-cap 2, final-logit soft-cap
-    :data:`FINAL_SOFTCAP`, sliding window), ``gemma3_text`` (query/key norms, sliding and global
-    layers) and ``olmo2`` (norms after attention and MLP only, query/key norms): 2 layers, 4
-    query and 2 key/value heads of 8, d_model 32, d_mlp 64. Norm weights are random (Gemma's
-    initialise to 0, OLMo-2's to 1), so a misread gain shows."""
+    0.5: small, so the cap visibly bends the logits), ``gemma3_text`` (query/key norms) and
+    ``olmo2`` (norms after attention and MLP only, query/key norms): 2 layers, 4 query and 2
+    key/value heads of 8, d_model 32, d_mlp 64. Gemma 2/3's layer 0 slides (window 4), layer 1
+    is global. Norm weights are random (Gemma's initialise to 0, OLMo-2's to 1), so a misread
+    gain shows."""
     import transformers as T
 
     torch.manual_seed(2)
@@ -148,7 +143,7 @@ def post_norm_family_models(vocab: int) -> dict:
     gated |= {"hidden_size": 32, "intermediate_size": 64, "vocab_size": vocab}
     gated |= {"max_position_embeddings": 64, "bos_token_id": 0, "eos_token_id": 0}
     gated |= {"pad_token_id": 0, "attention_dropout": 0.1, "initializer_range": 0.1}
-    windowed = {"head_dim": 8, "query_pre_attn_scalar": 8, "sliding_window": SLIDING_WINDOW}
+    windowed = {"head_dim": 8, "query_pre_attn_scalar": 8, "sliding_window": 4}
     windowed |= {"layer_types": ["sliding_attention", "full_attention"]}
     causal = T.AutoModelForCausalLM.from_config
     models = {
@@ -156,7 +151,7 @@ def post_norm_family_models(vocab: int) -> dict:
         "gemma2": causal(
             T.Gemma2Config(
                 **gated, **windowed, attn_logit_softcapping=2.0,
-                final_logit_softcapping=FINAL_SOFTCAP,
+                final_logit_softcapping=0.5,
             )
         ),
         "gemma3_text": causal(T.Gemma3TextConfig(**gated, **windowed)),

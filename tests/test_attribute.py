@@ -106,17 +106,24 @@ def check_perturbations(model, tokenizer, transcoders, graph, delta: float = 0.5
     assert checked > 0  # the sampled edges are not all zero
 
 
-@pytest.mark.parametrize("family", FAMILIES)
-def test_replacement_reproduces_the_models_logits(tiny_family_models, tiny_gpt2, family):
-    model, tokenizer = tiny_family_models[family], tiny_gpt2[1]
+def replayed_logits(model, tokenizer, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The model's own logits ``[d_vocab]`` at the prompt's last position, checked against the
+    replacement's, and ``[batch, d_vocab]`` what the replacement's final residual unembeds to
+    in one pass over ``batch`` copies (before any soft-cap)."""
     input_ids = torch.tensor(tokenizer(PROMPT)["input_ids"])
     replacement = LocalReplacement(model, random_transcoders(32, 2, skip=True), input_ids)
     expected = model_logits(model, input_ids)
     torch.testing.assert_close(replacement.logits, expected, rtol=1e-5, atol=1e-5)
     with torch.no_grad():
-        run = replacement.run(replacement.written(), replacement.embeddings, batch=3)
+        run = replacement.run(replacement.written(), replacement.embeddings, batch=batch)
     readout = replacement.readout
-    logits = run.final.float() @ readout.unembed + readout.unembed_bias
+    return expected, run.final.float() @ readout.unembed + readout.unembed_bias
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_replacement_reproduces_the_models_logits(tiny_family_models, tiny_gpt2, family):
+    model, tokenizer = tiny_family_models[family], tiny_gpt2[1]
+    expected, logits = replayed_logits(model, tokenizer, batch=3)
     for copy in logits:
         torch.testing.assert_close(copy, expected, rtol=1e-4, atol=1e-4)
     assert model.config._attn_implementation == "sdpa"  # restored
@@ -129,14 +136,7 @@ def test_replacement_logit_nodes_are_the_logits_before_the_soft_cap(
 ):
     model, tokenizer = tiny_family_models[family], tiny_gpt2[1]
     cap = model.config.final_logit_softcapping
-    input_ids = torch.tensor(tokenizer(PROMPT)["input_ids"])
-    replacement = LocalReplacement(model, random_transcoders(32, 2, skip=True), input_ids)
-    expected = model_logits(model, input_ids)
-    torch.testing.assert_close(replacement.logits, expected, rtol=1e-5, atol=1e-5)
-    with torch.no_grad():
-        run = replacement.run(replacement.written(), replacement.embeddings, batch=2)
-    readout = replacement.readout
-    before_cap = run.final.float() @ readout.unembed + readout.unembed_bias
+    expected, before_cap = replayed_logits(model, tokenizer, batch=2)
     for copy in before_cap:
         torch.testing.assert_close(torch.tanh(copy / cap) * cap, expected, rtol=1e-4, atol=1e-4)
         assert (copy - expected).abs().max() > 1e-3  # the cap bends the logits

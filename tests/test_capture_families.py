@@ -9,9 +9,10 @@ import torch.nn.functional as F
 
 import mi_widgets as mw
 from mi_widgets.capture import detect
+from tests.conftest import GEMMA_AND_OLMO2
 
 TEXT = "When Mary and John went to the store, John gave a drink to"
-POST_NORM_DECODERS = ["gemma", "gemma2", "gemma3_text", "olmo2"]
+POST_NORM_DECODERS = list(GEMMA_AND_OLMO2)
 DECODERS = ["gpt2", "gpt2_base", "gpt_neox", "llama", "mistral", "qwen2", *POST_NORM_DECODERS]
 ENCODERS = ["bert", "bert_base"]
 WITH_HEAD = ["gpt2", "gpt_neox", "llama", "mistral", "qwen2", "bert", *POST_NORM_DECODERS]

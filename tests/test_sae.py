@@ -8,6 +8,7 @@ import torch
 import mi_widgets as mw
 from mi_widgets.sae import SparseAutoencoder, evaluate_sae, train_sae
 from mi_widgets.sae.training import _Trainer
+from tests.conftest import GEMMA_AND_OLMO2
 
 pytestmark = pytest.mark.usefixtures("torch_single_thread")
 
@@ -127,7 +128,7 @@ def test_train_sae_on_the_demo_model_reconstructs_and_reports(demo):
     assert sae.info["tokens_trained"] > 20_000 and sae.info["steps"] > 10
 
 
-@pytest.mark.parametrize("family", ["gemma", "gemma2", "gemma3_text", "olmo2"])
+@pytest.mark.parametrize("family", GEMMA_AND_OLMO2)
 def test_train_and_evaluate_on_post_norm_families(tiny_family_models, tiny_gpt2, family):
     """An SAE trains at the MLP output (after the post norm where there is one); the exact
     autoencoder spliced there leaves the model's loss (soft-capped logits: Gemma 2) as it is."""

@@ -11,6 +11,7 @@ from mi_widgets.capture.hooks import capture_mode
 from mi_widgets.capture.reader import CorpusReader
 from mi_widgets.capture.readout import readout
 from mi_widgets.capture.sites import at_site, parse_site, reading, valid_names
+from tests.conftest import GEMMA_AND_OLMO2
 
 pytestmark = [
     pytest.mark.usefixtures("torch_single_thread"),
@@ -20,7 +21,7 @@ pytestmark = [
 TEXT = "When Mary and John went to the store, John gave a drink to"
 LM_FAMILIES = ("gpt2", "gpt_neox", "llama", "mistral", "qwen2", "bert")
 #: Gemma (√d_model embedding scale), Gemma 2 (final-logit soft-cap), Gemma 3, OLMo-2.
-POST_NORM_LMS = ("gemma", "gemma2", "gemma3_text", "olmo2")
+POST_NORM_LMS = GEMMA_AND_OLMO2
 LEARNED_POSITIONS = ("gpt2", "gpt2_base", "bert", "bert_base")
 
 

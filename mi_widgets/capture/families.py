@@ -9,7 +9,7 @@ activation. Both the LM-head class (``GPT2LMHeadModel``, ``LlamaForCausalLM``,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -94,6 +94,33 @@ class Family:
             return None
 
 
+#: Llama-style blocks: pre-norms, rotary positions, a gated MLP read at ``down_proj``'s input.
+_GATED = Family(
+    name="Llama-style gated MLP (Llama, Mistral, Qwen2)",
+    model_types=("llama", "mistral", "qwen2"),
+    blocks="layers",
+    final_norm="norm",
+    unembed="lm_head",
+    attn="self_attn",
+    attn_out="self_attn",
+    attn_proj="self_attn.o_proj",
+    mlp_in="mlp",
+    mlp_out="mlp",
+    mlp="mlp.down_proj",
+    mlp_is_input=True,
+    causal=True,
+    pos_embed=None,
+)
+#: Gated blocks that normalise the attention and MLP outputs before adding them to the stream.
+_POST_NORM = replace(
+    _GATED,
+    name="Gemma 2/3 (norms before and after attention and MLP)",
+    model_types=("gemma2", "gemma3_text"),
+    attn_out="post_attention_layernorm",
+    mlp_out="post_feedforward_layernorm",
+    attn_post_norm="post_attention_layernorm",
+)
+
 FAMILIES = (
     Family(
         name="GPT-2",
@@ -127,22 +154,7 @@ FAMILIES = (
         causal=True,
         pos_embed=None,
     ),
-    Family(
-        name="Llama-style gated MLP (Llama, Mistral, Qwen2)",
-        model_types=("llama", "mistral", "qwen2"),
-        blocks="layers",
-        final_norm="norm",
-        unembed="lm_head",
-        attn="self_attn",
-        attn_out="self_attn",
-        attn_proj="self_attn.o_proj",
-        mlp_in="mlp",
-        mlp_out="mlp",
-        mlp="mlp.down_proj",
-        mlp_is_input=True,
-        causal=True,
-        pos_embed=None,
-    ),
+    _GATED,
     Family(
         name="BERT (encoder)",
         model_types=("bert",),
@@ -161,56 +173,9 @@ FAMILIES = (
         causal=False,
         pos_embed="embeddings.position_embeddings",
     ),
-    Family(
-        name="Gemma",
-        model_types=("gemma",),
-        blocks="layers",
-        final_norm="norm",
-        unembed="lm_head",
-        attn="self_attn",
-        attn_out="self_attn",
-        attn_proj="self_attn.o_proj",
-        mlp_in="mlp",
-        mlp_out="mlp",
-        mlp="mlp.down_proj",
-        mlp_is_input=True,
-        causal=True,
-        pos_embed=None,
-    ),
-    Family(
-        name="Gemma 2/3 (norms before and after attention and MLP)",
-        model_types=("gemma2", "gemma3_text"),
-        blocks="layers",
-        final_norm="norm",
-        unembed="lm_head",
-        attn="self_attn",
-        attn_out="post_attention_layernorm",
-        attn_proj="self_attn.o_proj",
-        mlp_in="mlp",
-        mlp_out="post_feedforward_layernorm",
-        mlp="mlp.down_proj",
-        mlp_is_input=True,
-        causal=True,
-        pos_embed=None,
-        attn_post_norm="post_attention_layernorm",
-    ),
-    Family(
-        name="OLMo-2 (norms after attention and MLP)",
-        model_types=("olmo2",),
-        blocks="layers",
-        final_norm="norm",
-        unembed="lm_head",
-        attn="self_attn",
-        attn_out="post_attention_layernorm",
-        attn_proj="self_attn.o_proj",
-        mlp_in="mlp",
-        mlp_out="post_feedforward_layernorm",
-        mlp="mlp.down_proj",
-        mlp_is_input=True,
-        causal=True,
-        pos_embed=None,
-        attn_post_norm="post_attention_layernorm",
-    ),
+    replace(_GATED, name="Gemma", model_types=("gemma",)),
+    _POST_NORM,
+    replace(_POST_NORM, name="OLMo-2 (norms after attention and MLP)", model_types=("olmo2",)),
 )
 
 #: ``config.model_type`` values whose capture is implemented and tested, with their family.
