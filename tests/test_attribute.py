@@ -330,3 +330,39 @@ def test_the_demo_transcoders_explain_most_of_the_demo_prompt():
     assert [path.weight for path in best] == sorted((path.weight for path in best), reverse=True)
     assert all(small.node_kinds[path.nodes[0]] == "embedding" for path in best)
     assert all(small.node_kinds[path.nodes[-1]] == "logit" for path in best)
+
+
+@pytest.mark.parametrize("family", ["gemma2", "olmo2"])
+def test_ablating_a_feature_on_a_post_norm_family_edits_what_joins_the_stream(
+    tiny_family_models, tiny_gpt2, family
+):
+    """The transcoder writes ``hook_mlp_out``, after the post-MLP norm: ablating a feature in
+    the real model equals subtracting its decoded output there (Gemma 2: soft-capped logits)."""
+    model, tokenizer = tiny_family_models[family], tiny_gpt2[1]
+    transcoders = random_transcoders(32, 2)
+    graph = mw.attribute(model, tokenizer, PROMPT, transcoders, max_logits=3)
+    graph.attach_model(model, tokenizer, transcoders)
+    index = int(graph.activations[: graph.counts["feature"]].abs().argmax())
+    layer, pos, feature = graph.features[index].tolist()
+    node = graph.node_ids[index]
+    same = graph.intervene({node: float(graph.activations[index])})
+    torch.testing.assert_close(
+        torch.as_tensor(same.new_probabilities), torch.as_tensor(same.old_probabilities)
+    )
+    ablated = graph.intervene({node: 0.0}, top_k=3)
+    shift = graph.activations[index] * transcoders[layer].W_dec[feature].detach()
+
+    def edit(out):
+        out = out.clone()
+        out[:, pos] -= shift
+        return out
+
+    with (
+        torch.no_grad(),
+        capture_mode(model, eager=False),
+        mw.capture.sites.at_site(model, f"blocks.{layer}.hook_mlp_out", edit),
+    ):
+        expected = model(graph.input_ids[None]).logits[0, -1].softmax(-1)
+    torch.testing.assert_close(
+        torch.as_tensor(ablated.new_probabilities), expected.topk(3).values, atol=1e-6, rtol=1e-5
+    )
