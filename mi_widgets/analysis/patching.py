@@ -358,9 +358,14 @@ class _PrefixCache:
         # transformers 5 names the cache `cache` (earlier: `past_key_values`)
         argument = "cache" if "cache" in inspect.signature(model.forward).parameters else ""
         argument = argument or "past_key_values"
+        from transformers import DynamicCache
+
         device = next(model.parameters()).device
+        # sliding-window layers (Gemma 2/3) keep every key, so the cache can be cut back
+        cache = DynamicCache(config=model.config)
+        cache.activate_past_recording()
         with torch.no_grad(), _eval_mode(model):
-            out = model(input_ids=ids[None].to(device), use_cache=True)
+            out = model(input_ids=ids[None].to(device), use_cache=True, **{argument: cache})
         return cls(model, out[argument], argument)
 
     def forward(self, inputs: torch.Tensor, start: int) -> Any:

@@ -43,12 +43,17 @@ def attribute(
     ``values = adjacency.sum(1) + constants``, the constants (biases) coming from a separate
     pass with every source at zero. A logit node's value is its logit minus the mean logit
     over the vocabulary (circuit-tracer's convention: the softmax does not change when a
-    constant is added to every logit).
+    constant is added to every logit). Norms after attention and MLP (Gemma 2/3, OLMo-2) are
+    frozen like the others, so the sums stay exact; the transcoders write what joins the
+    residual stream (``hook_mlp_out``, after the post-MLP norm). A model that soft-caps its
+    final logits (Gemma 2/3) is explained before the cap: the logit nodes' values are the
+    logits the unembedding writes, while the logit nodes are chosen by the model's own
+    (capped) probabilities.
 
     Args:
-        model: a causal Hugging Face model (GPT-2, GPT-NeoX, Llama, Mistral, Qwen2) or a
-            TransformerLens ``HookedTransformer``, with its LM head. Encoders (BERT) are
-            refused.
+        model: a causal Hugging Face model (GPT-2, GPT-NeoX, Llama, Mistral, Qwen2, Gemma,
+            Gemma 2/3, OLMo-2) or a TransformerLens ``HookedTransformer``, with its LM head.
+            Encoders (BERT) are refused.
         tokenizer: its tokenizer.
         prompt: the text; its next-token prediction at the last position is explained.
         transcoders: one :class:`~mi_widgets.Transcoder` per block (a list, dict or
