@@ -18,17 +18,8 @@ from mi_widgets.circuits.replacement import LocalReplacement
 from tests.conftest import ADDED_DECODERS
 
 PROMPT = "When Mary and John went to the store, John gave"
-FAMILIES = [
-    "gpt2",
-    "gpt_neox",
-    "llama",
-    "mistral",
-    "qwen2",
-    "gemma",
-    "gemma3_text",
-    "olmo2",
-    *ADDED_DECODERS,
-]
+FAMILIES = ["gpt2", "gpt_neox", "llama", "mistral", "qwen2", "gemma", "gemma3_text", "olmo2"]
+FAMILIES += ADDED_DECODERS
 #: Gemma 2 is built with eager attention (no sdpa with soft-capping) and soft-caps its logits.
 SOFT_CAPPED = ["gemma2"]
 #: Relative tolerance of the sums (float32 through a few layers).

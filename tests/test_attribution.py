@@ -13,6 +13,9 @@ from mi_widgets.capture.readout import readout
 from mi_widgets.capture.sites import reading
 from tests.conftest import ADDED_DECODERS
 
+FAMILIES = ["gpt2", "gpt_neox", "llama", "mistral", "qwen2", "gemma", "gemma3_text", "olmo2"]
+FAMILIES += ADDED_DECODERS
+
 pytestmark = pytest.mark.filterwarnings("ignore:HookedTransformer is deprecated:DeprecationWarning")
 
 TEXT = "When Mary and John went to the store, John gave a drink to"
@@ -24,20 +27,7 @@ def assert_adds_up(dla: Attribution) -> None:
     assert dla.values().sum() + dla.constant == pytest.approx(dla.total, abs=1e-4)
 
 
-@pytest.mark.parametrize(
-    "family",
-    [
-        "gpt2",
-        "gpt_neox",
-        "llama",
-        "mistral",
-        "qwen2",
-        "gemma",
-        "gemma3_text",
-        "olmo2",
-        *ADDED_DECODERS,
-    ],
-)
+@pytest.mark.parametrize("family", FAMILIES)
 def test_contributions_sum_to_the_logit_difference(tiny_family_models, tiny_gpt2, family):
     model, tokenizer = tiny_family_models[family], tiny_gpt2[1]
     trace = mw.trace(model, tokenizer, TEXT)
