@@ -20,6 +20,7 @@ import torch
 from ..capture import tlens
 from ..capture.families import detect
 from ..capture.hooks import capture_mode
+from ..capture.precision import in_float32, model_device
 from ..capture.readout import head_weights, readout
 from ..capture.sites import n_layers, reading
 from ..capture.trace import Trace
@@ -141,7 +142,9 @@ def direct_logit_attribution(
     does not keep per-head outputs). The final norm's scale is frozen at its value on this
     input (as in TransformerLens' ``apply_ln_to_stack``): contributions are exact for this
     input and sum to the logit difference, but a component's part is not what the logit
-    would lose without it.
+    would lose without it. A float16 or bfloat16 model runs in float32 for this pass
+    (:func:`~mi_widgets.capture.precision.in_float32`): the parts and ``total`` are those of
+    its float32 recomputation, so they add up to float32 precision.
 
     Args:
         trace: a :class:`~mi_widgets.Trace` of a decoder with a pre-norm, additive residual
@@ -170,8 +173,10 @@ def direct_logit_attribution(
     other_id = None if other is None else token_id(tokenizer, other, "other")
     position = check_token_position(position, trace.n_tokens, "the trace")
     linear = readout(model).linear()
-    parts = _components(model, trace.input_ids, position)
-    final = parts["final"]
+    with in_float32(model):
+        parts = _components(model, trace.input_ids, position)
+        final = parts["final"]
+        logits = readout(model).logits(final[None].to(next(model.parameters())))[0].float()
     scale = linear.scale(final)
     direction = linear.unembed[:, target_id]
     offset = linear.unembed_bias[target_id]
@@ -182,7 +187,6 @@ def direct_logit_attribution(
     def project(x: torch.Tensor) -> torch.Tensor:
         return linear.directions(x) @ direction / scale
 
-    logits = readout(model).logits(final[None].to(_dtype(model)))[0].float()
     total = logits[target_id] - (0.0 if other_id is None else logits[other_id])
     return Attribution(
         heads=project(parts["heads"]).numpy(),
@@ -207,7 +211,7 @@ def _components(model: Any, input_ids: torch.Tensor, position: int) -> dict[str,
     sites = ["blocks.0.hook_resid_pre", f"blocks.{count - 1}.hook_resid_post"]
     sites += [f"blocks.{layer}.attn.hook_z" for layer in range(count)]
     sites += [f"blocks.{layer}.hook_mlp_out" for layer in range(count)]
-    ids = input_ids[None].to(next(model.parameters()).device)
+    ids = input_ids[None].to(model_device(model))
     with capture_mode(model, eager=False), reading(model, sites) as records, torch.no_grad():
         model(ids)
     at = {name: value[0, position].float().cpu() for name, value in records.items()}
@@ -221,7 +225,3 @@ def _components(model: Any, input_ids: torch.Tensor, position: int) -> dict[str,
         "mlps": torch.stack([at[f"blocks.{layer}.hook_mlp_out"] for layer in range(count)]),
         "final": at[f"blocks.{count - 1}.hook_resid_post"],
     }
-
-
-def _dtype(model: Any) -> torch.dtype:
-    return next(model.parameters()).dtype

@@ -22,6 +22,7 @@ import torch
 from ..capture import tlens
 from ..capture.families import detect
 from ..capture.hooks import capture_mode
+from ..capture.precision import model_device
 from ..capture.reader import CorpusReader
 from ..capture.readout import logits_at
 from ..capture.sites import at_site, head_shape, n_layers, reading
@@ -358,7 +359,7 @@ class _PrefixCache:
         # transformers 5 names the cache `cache` (earlier: `past_key_values`)
         argument = "cache" if "cache" in inspect.signature(model.forward).parameters else ""
         argument = argument or "past_key_values"
-        device = next(model.parameters()).device
+        device = model_device(model)
         with torch.no_grad(), _eval_mode(model):
             out = model(input_ids=ids[None].to(device), use_cache=True)
         return cls(model, out[argument], argument)
@@ -368,7 +369,7 @@ class _PrefixCache:
         past = copy.deepcopy(self.cache)
         past.crop(start - past.get_seq_length())  # a negative count: the tokens to drop
         past.batch_repeat_interleave(len(inputs))
-        device = next(self.model.parameters()).device
+        device = model_device(self.model)
         return self.model(input_ids=inputs.to(device), use_cache=True, **{self.argument: past})
 
 

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..capture.precision import model_device
 from .transcoder import TranscoderSet
 
 #: An :class:`~mi_widgets.AttributionGraph` (not imported: the graph imports this module).
@@ -273,7 +274,7 @@ def _edit_layer(
 
 def _next_token_probabilities(model: Any, input_ids: torch.Tensor, position: int) -> torch.Tensor:
     """``[d_vocab]`` float32 next-token probabilities at ``position``."""
-    device = next(model.parameters()).device
+    device = model_device(model)
     with torch.no_grad():
         output = model(input_ids.to(device))
     logits = output.logits if hasattr(output, "logits") else output

@@ -25,6 +25,7 @@ import torch
 
 from ..capture import tlens
 from ..capture.hooks import capture_mode
+from ..capture.precision import model_device
 from ..capture.readout import _StopForwardError, final_residual, logits_at, readout
 from ..capture.sites import at_site, reading
 from .frozen import FrozenState
@@ -196,11 +197,7 @@ class LocalReplacement:
         return keep_input, replace_output
 
     def _forward(self, input_ids: torch.Tensor) -> Any:
-        ids = input_ids.to(_device(self.model))
+        ids = input_ids.to(model_device(self.model))
         if tlens.is_hooked_transformer(self.model):
             return self.model(ids)
         return self.model(input_ids=ids, use_cache=False)
-
-
-def _device(model: Any) -> torch.device:
-    return next(model.parameters()).device
