@@ -268,7 +268,7 @@ def patch(
     # cells patched after the metric's position cannot change it (causal): the base run's
     # logits; the others in chunks that share the position they start from
     base_logits = both[base : base + 1]
-    logits = torch.empty(len(cells), base_logits.shape[-1])
+    logits = torch.empty(len(cells), base_logits.shape[-1], device=base_logits.device)
     starts = cells[:, 1].clamp(min=0) if prefix else torch.zeros(len(cells), dtype=torch.long)
     late = starts > position if prefix else torch.zeros(len(cells), dtype=torch.bool)
     logits[late] = base_logits
@@ -277,9 +277,8 @@ def patch(
         logits[index] = _patched_logits(
             model, reader, ids[base], donors, cells[index], over, position, prefix, start
         )
-    raw_values = score(logits).float().reshape(shape).numpy()
-    top = logits.softmax(-1).topk(top_k, dim=-1)
-    first = both.softmax(-1).topk(top_k, dim=-1)
+    raw_values = score(logits).float().reshape(shape).cpu().numpy()
+    top, first = (_top_tokens(x, top_k) for x in (logits, both))
     all_ids = torch.cat([top.indices, first.indices])
     vocabulary = dict(zip(*_decode_unique(reader, all_ids), strict=True))
     return PatchingResult(
@@ -442,6 +441,13 @@ def _patcher(
         return x
 
     return edit
+
+
+def _top_tokens(logits: torch.Tensor, k: int) -> Any:
+    """``(values, indices)`` ``[row, k]`` on the CPU: the ``k`` most likely next tokens of
+    each row of ``logits`` ``[row, d_vocab]`` and their probabilities."""
+    top = logits.softmax(-1).topk(k, dim=-1)
+    return type(top)((top.values.cpu(), top.indices.cpu()))
 
 
 def _decode_unique(reader: CorpusReader, ids: torch.Tensor) -> tuple[list[int], list[str]]:

@@ -18,12 +18,15 @@ torch.bfloat16
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import chain
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
+
+ModuleT = TypeVar("ModuleT", bound=torch.nn.Module)
 
 #: Weight dtypes every analysis accepts.
 SUPPORTED_DTYPES = (torch.float32, torch.float16, torch.bfloat16, torch.float64)
@@ -36,6 +39,14 @@ def model_device(model: Any) -> torch.device:
     """The device of ``model``'s first parameter (CPU for a model without parameters)."""
     first = next(iter(model.parameters()), None)
     return torch.device("cpu") if first is None else first.device
+
+
+def on_device(module: ModuleT, device: torch.device) -> ModuleT:
+    """``module`` itself when its weights are on ``device``, else a copy moved there (the
+    original stays where it is)."""
+    if model_device(module) == device:
+        return module
+    return copy.deepcopy(module).to(device)
 
 
 def check_weights(model: Any) -> torch.dtype:

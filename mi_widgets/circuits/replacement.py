@@ -166,7 +166,8 @@ class LocalReplacement:
         """``[batch, n]`` float32 logits of ``token_ids`` ``[n]`` minus the mean logit over the
         vocabulary, at the logit position."""
         directions, offsets = self.logit_directions(token_ids)
-        return run.final.float() @ directions.T.to(run.final.device) + offsets
+        device = run.final.device
+        return run.final.float() @ directions.T.to(device) + offsets.to(device)
 
     def logit_directions(self, token_ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``([n, d_model], [n])``: the unembedding of ``token_ids`` minus its vocabulary mean,
