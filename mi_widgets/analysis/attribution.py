@@ -27,6 +27,7 @@ import torch
 from ..capture import tlens
 from ..capture.families import detect
 from ..capture.hooks import capture_mode
+from ..capture.precision import in_float32, model_device
 from ..capture.readout import NormParameters, head_weights, norm_parameters, readout
 from ..capture.sites import n_layers, reading, site_width
 from ..capture.trace import Trace
@@ -154,7 +155,9 @@ def direct_logit_attribution(
     does not keep per-head outputs). The final norm's scale is frozen at its value on this
     input (as in TransformerLens' ``apply_ln_to_stack``): contributions are exact for this
     input and sum to the logit difference, but a component's part is not what the logit
-    would lose without it.
+    would lose without it. A float16 or bfloat16 model runs in float32 for this pass
+    (:func:`~mi_widgets.capture.precision.in_float32`): the parts and ``total`` are those of
+    its float32 recomputation, so they add up to float32 precision.
 
     Args:
         trace: a :class:`~mi_widgets.Trace` of a decoder with an additive residual stream
@@ -186,8 +189,11 @@ def direct_logit_attribution(
     position = check_token_position(position, trace.n_tokens, "the trace")
     head = readout(model)
     linear = head.linear()
-    parts = _components(model, trace.input_ids, position)
-    final = parts["final"]
+    with in_float32(model):
+        parts = _components(model, trace.input_ids, position)
+        final = parts["final"]
+        with torch.no_grad():  # before any soft-cap: the logit explained
+            logits = head.unembed(head.norm(final[None].to(next(model.parameters()))))[0].float()
     scale = linear.scale(final)
     direction = linear.unembed[:, target_id]
     offset = linear.unembed_bias[target_id]
@@ -198,8 +204,6 @@ def direct_logit_attribution(
     def project(x: torch.Tensor) -> torch.Tensor:
         return linear.directions(x) @ direction / scale
 
-    with torch.no_grad():
-        logits = head.unembed(head.norm(final[None].to(_dtype(model))))[0].float()
     total = logits[target_id] - (0.0 if other_id is None else logits[other_id])
     return Attribution(
         heads=project(parts["heads"]).numpy(),
@@ -225,7 +229,7 @@ def _components(model: Any, input_ids: torch.Tensor, position: int) -> dict[str,
     sites = ["blocks.0.hook_resid_pre", f"blocks.{count - 1}.hook_resid_post"]
     sites += [f"blocks.{layer}.attn.hook_z" for layer in range(count)]
     sites += [f"blocks.{layer}.hook_mlp_out" for layer in range(count)]
-    ids = input_ids[None].to(next(model.parameters()).device)
+    ids = input_ids[None].to(model_device(model))
     with capture_mode(model, eager=False), reading(model, sites) as records, torch.no_grad():
         model(ids)
     at = {name: value[0, position].float().cpu() for name, value in records.items()}
@@ -273,7 +277,3 @@ def _through_post_norms(
         for norm, h, b, scale in zip(norms, heads, bias, scales, strict=True)
     ]
     return torch.stack([h for h, _ in parts]), torch.stack([b for _, b in parts])
-
-
-def _dtype(model: Any) -> torch.dtype:
-    return next(model.parameters()).dtype

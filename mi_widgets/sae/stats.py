@@ -13,6 +13,7 @@ import torch
 from ..analysis._streaming import Scan
 from ..analysis.examples import index_tokens
 from ..analysis.histograms import POWERS_OF_TWO
+from ..capture.precision import on_device
 from ..capture.reader import CorpusReader, TextBatch
 from ..checks import positive_int
 from .code_cache import CodeCache
@@ -104,7 +105,7 @@ def feature_stats(
     if not isinstance(dedupe, bool):
         raise TypeError(f"dedupe must be True or False, got {dedupe!r}")
     reader = CorpusReader(model, tokenizer, max_length)
-    sae = sae.eval()
+    sae = on_device(sae, torch.device("cpu")).eval()  # where the reader brings activations
 
     def sampler(maxima: torch.Tensor) -> IntervalSampler:
         return IntervalSampler(
