@@ -152,17 +152,22 @@ def test_probe_over_texts_reads_every_layer_and_token_labels(tiny_gpt2):
 
 
 # (gemma3_text's batched and single-text activations differ by ~3e-6, float32 noise the fit
-# amplifies past this test's 1e-4: the activations themselves are compared in
-# test_capture_batch and test_top_activations)
-@pytest.mark.parametrize("family", ["gpt2", "gemma", "gemma2", "olmo2"])
-def test_probe_from_model_equals_probe_from_its_activations(tiny_gpt2, tiny_family_models, family):
+# amplifies past this test's 1e-4, so it runs one text per batch: the batched activations
+# themselves are compared in test_capture_batch and test_top_activations)
+@pytest.mark.parametrize(
+    ("family", "batch_size"),
+    [("gpt2", 3), ("gemma", 3), ("gemma2", 3), ("olmo2", 3), ("gemma3_text", 1)],
+)
+def test_probe_from_model_equals_probe_from_its_activations(
+    tiny_gpt2, tiny_family_models, family, batch_size
+):
     model = tiny_gpt2[0] if family == "gpt2" else tiny_family_models[family]
     tokenizer = tiny_gpt2[1]
     model.eval()
     texts = [f"text number {i} is {'odd' if i % 2 else 'even'}" for i in range(20)]
     labels = [i % 2 for i in range(20)]
     # a fixed, firm penalty: a well-conditioned problem whose optimum L-BFGS reaches exactly
-    probes = mw.probe(model, tokenizer, texts, labels, batch_size=3, l2=1.0)
+    probes = mw.probe(model, tokenizer, texts, labels, batch_size=batch_size, l2=1.0)
     traces = [mw.trace(model, tokenizer, t) for t in texts]
     last = torch.stack([t.resid_post[:, -1] for t in traces], dim=1)  # [layer, n, d]
     from_arrays = mw.probe(last, labels=labels, l2=1.0)
