@@ -9,7 +9,6 @@
 import type { AnyModel } from "@anywidget/types";
 import { decode } from "../lib/binary";
 import { Controller } from "../lib/controller";
-import { fromFormControl } from "../lib/keyboard";
 import { formatCount } from "../feature/format";
 import { readFeature, type FeatureData } from "../feature/layout";
 import { composeFigure, downloadCanvas, safeFilename } from "../lib/png";
@@ -349,7 +348,8 @@ export class GraphController extends Controller<Model> {
       this.root.focus({ preventScroll: true });
     });
     this.on(this.root, "keydown", (event) => {
-      if (fromFormControl(event)) return;
+      // the graph's keys act when the view itself has the focus: Enter on a button presses it
+      if (event.target !== this.root) return;
       const key = graphKey(event);
       if (!key || !this.paint || !this.graph) return;
       event.preventDefault();
