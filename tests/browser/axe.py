@@ -13,7 +13,9 @@ def audit(page, selector: str) -> list[dict]:
     """axe-core's violations inside the elements matching ``selector``: dicts with ``id``,
     ``impact``, ``help`` and ``nodes`` (the offending elements' HTML)."""
     if not AXE.exists():
-        raise FileNotFoundError(f"{AXE} not found: run `npm ci` in js/ (axe-core is a dev dependency)")
+        raise FileNotFoundError(
+            f"{AXE} not found: run `npm ci` in js/ (axe-core is a dev dependency)"
+        )
     page.add_script_tag(content=AXE.read_text())
     return page.evaluate(
         """async (selector) => {

@@ -27,7 +27,9 @@ FOCUS_SHOWN = """() => {
 
 def open_view(offline, tmp_path, theme="light", **options):
     stats = {0: synthetic_stats(500), 1: synthetic_stats(100)}
-    view = mw.GraphView(known_graph(), stats=stats, node_threshold=1.0, edge_threshold=1.0, **options)
+    view = mw.GraphView(
+        known_graph(), stats=stats, node_threshold=1.0, edge_threshold=1.0, **options
+    )
     path = mw.to_html(view, tmp_path / f"graph_{theme}.html", theme=theme)
     session = offline(theme)
     page = session.open(path, ready=f"{ROOT}[data-ready='true']")

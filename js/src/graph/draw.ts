@@ -135,8 +135,8 @@ export function paintNodes(ctx: CanvasRenderingContext2D, p: Paint, nodes: reado
   const outlines = new Path2D();
   const pins = new Path2D();
   const fillOf = (color: string) => {
-    let path = fills.get(color);
-    if (!path) fills.set(color, (path = new Path2D()));
+    const path = fills.get(color) ?? new Path2D();
+    fills.set(color, path);
     return path;
   };
   /** Logits and supernodes, drawn one by one with their text. */
