@@ -124,8 +124,8 @@ export function paintEdges(ctx: CanvasRenderingContext2D, p: Paint, which: Array
 }
 
 /**
- * Draw the nodes `nodes` (shown numbers): the marks of one colour filled as one path, every
- * outline stroked as one path, then pins, logits and supernodes.
+ * Draw the nodes `nodes` (shown numbers): pin rings, then the marks of one colour filled as
+ * one path, every outline stroked as one path, then logits and supernodes.
  */
 export function paintNodes(ctx: CanvasRenderingContext2D, p: Paint, nodes: readonly number[]): void {
   const { g, layout, colors, dark } = p;
@@ -156,6 +156,10 @@ export function paintNodes(ctx: CanvasRenderingContext2D, p: Paint, nodes: reado
     const color = kind === FEATURE ? rgb(ramp[divergingIndex(g.activation[node], p.scales.activation)]) : kind === ERROR ? colors.muted : colors.bg;
     for (const path of [fillOf(color), outlines]) addMark(path, kind, x, y, r);
   }
+  // pin rings first: where marks crowd, a neighbour's mark stays visible over a ring
+  ctx.strokeStyle = colors.accent;
+  ctx.lineWidth = 2;
+  ctx.stroke(pins);
   for (const [color, path] of fills) {
     ctx.fillStyle = color;
     ctx.fill(path);
@@ -163,10 +167,6 @@ export function paintNodes(ctx: CanvasRenderingContext2D, p: Paint, nodes: reado
   ctx.lineWidth = 1;
   ctx.strokeStyle = colors.fg;
   if (r > 2.5) ctx.stroke(outlines);
-  ctx.strokeStyle = colors.accent;
-  ctx.lineWidth = 2;
-  ctx.stroke(pins);
-  ctx.lineWidth = 1;
   ctx.strokeStyle = colors.fg;
   ctx.font = "11px ui-monospace, Menlo, Consolas, monospace";
   ctx.textAlign = "center";
