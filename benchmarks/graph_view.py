@@ -78,13 +78,16 @@ SELECT = """async (points) => {
 
 NOTES = """
 *first paint*: navigation to the view's first frame (`data-ready`): decoding, pruning in the
-page (influence on the logits through all paths, twice), layout and drawing every shown edge and
-node. *hover → frame*: a mousemove dispatched over a node until the next animation frame
+page (influence on the logits through all paths; once more on the kept nodes' graph unless
+pruning keeps every edge), layout and drawing the shown edges (see below) and every shown node
+(one path per colour); the list of nodes for screen readers follows when the page is idle.
+*hover → frame*: a mousemove dispatched over a node until the next animation frame
 (tooltip with exact edge weights, overlay with the node's edges); median and max of 10 nodes.
 *select → frame*: a click on a node until the view shows it selected plus one frame (the
 graph dimmed, the 5 strongest inputs and outputs drawn, the selection line); 10 nodes.
 *overlay paint*: the view's own drawing of that frame (`data-overlay-ms`: overlay cleared,
-edges and rings drawn), the rest of a frame is event dispatch, tooltip layout and compositing.
+edges and rings drawn; the main canvas is not redrawn), the rest of a frame is event dispatch,
+tooltip layout, the selection's text and buttons, and compositing.
 The main canvas draws the 20,000 strongest shown edges (2,000 with widths by |weight|, the rest
 1 px wide: thick translucent lines are slow to stroke without a GPU). Thresholds 1.0 / 1.0
 keep every node with edges (features need inputs and outputs); *all pinned* shows every feature

@@ -9,7 +9,9 @@ import {
   probabilityLut,
   rgb,
   textColorOn,
+  type Rgb,
 } from "../src/lib/colormap";
+import { DARK_DIVERGING, LIGHT_DIVERGING } from "../src/lib/diverging";
 
 const unpack = (v: number) => [v & 255, (v >>> 8) & 255, (v >>> 16) & 255, v >>> 24];
 
@@ -60,5 +62,16 @@ describe("colormap", () => {
     expect(textColorOn(probabilityColor(0, true))).toBe("#ffffff");
     expect(textColorOn(probabilityColor(1, true))).toBe("#111111");
     expect(rgb([1, 2, 3])).toBe("rgb(1, 2, 3)");
+  });
+
+  it("writes text of at least 4.5:1 contrast (WCAG AA) on every colour of the maps", () => {
+    const ink: Record<string, Rgb> = { "#111111": [17, 17, 17], "#000000": [0, 0, 0], "#ffffff": [255, 255, 255] };
+    const contrast = (a: Rgb, b: Rgb) => {
+      const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+      return (hi + 0.05) / (lo + 0.05);
+    };
+    const maps = [LIGHT_DIVERGING, DARK_DIVERGING, Array.from({ length: 256 }, (_, i) => probabilityColor(i / 255, false)), Array.from({ length: 256 }, (_, i) => probabilityColor(i / 255, true))];
+    for (const colors of maps) for (const c of colors) expect(contrast(c, ink[textColorOn(c)])).toBeGreaterThanOrEqual(4.5);
+    expect(textColorOn([189, 96, 39])).toBe("#000000"); // #111111 reaches only 4.3:1 here
   });
 });

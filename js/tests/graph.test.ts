@@ -4,6 +4,7 @@ import { moveCursor } from "../src/graph/keys";
 import { layout } from "../src/graph/layout";
 import { influence, prune, thresholdScore } from "../src/graph/prune";
 import { readGraph } from "../src/graph/data";
+import { scalesOf } from "../src/graph/draw";
 import { encodeStored } from "./helpers";
 
 // The known graph of tests/graph_fixtures.py: features 0..3, errors 4..5, embeddings 6..10, logits 11..12.
@@ -54,6 +55,16 @@ describe("graph data", () => {
       ),
     ).toThrow(/edge 0 joins nodes outside 0..12/);
   });
+
+  it("refuses edges whose weight is not a finite number", () => {
+    const n = KIND.length;
+    expect(() =>
+      readGraph(
+        { ints: encodeStored("int32", [...KIND, ...LAYER, ...POSITION, ...INDEX], [4, n]), floats: encodeStored("float32", Array(2 * n).fill(0), [2, n]) },
+        { ends: encodeStored("int32", [0, 2, 7, 0], [2, 2]), weight: encodeStored("float32", [1, NaN], [2]) },
+      ),
+    ).toThrow(/edge 1 has weight NaN, expected a finite number/);
+  });
 });
 
 describe("pruning", () => {
@@ -86,6 +97,15 @@ describe("pruning", () => {
 });
 
 describe("display", () => {
+  it("scales colours to the largest |weight| shown and the largest |activation| of the features", () => {
+    const g = knownGraph();
+    expect(scalesOf(g, buildDisplay(g, prune(g, 1, 1), new Set(), []))).toEqual({ edge: 3, activation: 2 });
+    // without the +3 edge into logit 0 the strongest shown edge is -2
+    const kept = prune(g, 1, 1);
+    kept.edges[EDGES.findIndex((e) => e[0] === 11 && e[1] === 2)] = 0;
+    expect(scalesOf(g, buildDisplay(g, kept, new Set(), [])).edge).toBe(2);
+  });
+
   it("orders edges by decreasing |weight|, ties by index", () => {
     const order = byMagnitude(Float32Array.from([0.5, -2, 0, 2, 1e-30, -0.5]));
     expect([...order]).toEqual([1, 3, 0, 5, 4, 2]);

@@ -30,7 +30,7 @@ export interface GraphData {
   logitWeights: Float64Array;
 }
 
-/** Decode the traits; throws with the reason when their shapes disagree. */
+/** Decode the traits; throws with the reason when their shapes disagree or an edge is not finite. */
 export function readGraph(nodes: NodesTrait, edges: EdgesTrait): GraphData {
   const ints = decode(nodes.ints);
   const floats = decode(nodes.floats);
@@ -49,6 +49,7 @@ export function readGraph(nodes: NodesTrait, edges: EdgesTrait): GraphData {
   const target = endData.subarray(e, 2 * e);
   for (let k = 0; k < e; k++) {
     if (source[k] < 0 || source[k] >= n || target[k] < 0 || target[k] >= n) throw new Error(`edge ${k} joins nodes outside 0..${n - 1}`);
+    if (!Number.isFinite(weight[k])) throw new Error(`edge ${k} has weight ${weight[k]}, expected a finite number`);
   }
   const kind = i32.subarray(0, n);
   const activation = f32.subarray(0, n);

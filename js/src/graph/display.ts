@@ -48,44 +48,42 @@ export function buildDisplay(graph: GraphData, pruned: Pruned, pinned: ReadonlyS
   groups.forEach((group, g) => {
     for (const m of group.members) rep[m] = n + g;
   });
+  const pin = new Uint8Array(n);
+  for (const i of pinned) pin[i] = 1;
   const shown = new Uint8Array(n);
-  for (let i = 0; i < n; i++) shown[i] = pruned.nodes[i] === 1 || pinned.has(i) ? 1 : 0;
+  for (let i = 0; i < n; i++) shown[i] = pruned.nodes[i] | pin[i];
   const seen = new Set<number>();
   for (let i = 0; i < n; i++) if (shown[i]) seen.add(rep[i]);
   const { source, target, weight } = graph;
-  const source2: number[] = [];
-  const target2: number[] = [];
-  const weight2: number[] = [];
+  const source2 = new Int32Array(source.length);
+  const target2 = new Int32Array(source.length);
+  const weight2 = new Float64Array(source.length);
+  let count = 0;
   // edges into or out of a supernode are summed per (source, target) pair
   const merged = new Map<number, number>();
   const width = n + groups.length;
   for (let k = 0; k < source.length; k++) {
     const s = source[k];
     const t = target[k];
-    if (!shown[s] || !shown[t]) continue;
-    if (!pruned.edges[k] && !pinned.has(s) && !pinned.has(t)) continue;
+    if (!(shown[s] & shown[t]) || !(pruned.edges[k] | pin[s] | pin[t])) continue;
     const a = rep[s];
     const b = rep[t];
     if (a === b) continue;
-    if (a === s && b === t) {
-      source2.push(a);
-      target2.push(b);
-      weight2.push(weight[k]);
+    const key = a * width + b;
+    const at = a === s && b === t ? undefined : merged.get(key);
+    if (at !== undefined) {
+      weight2[at] += weight[k];
       continue;
     }
-    const key = a * width + b;
-    const at = merged.get(key);
-    if (at === undefined) {
-      merged.set(key, weight2.length);
-      source2.push(a);
-      target2.push(b);
-      weight2.push(weight[k]);
-    } else weight2[at] += weight[k];
+    if (a !== s || b !== t) merged.set(key, count);
+    source2[count] = a;
+    target2[count] = b;
+    weight2[count++] = weight[k];
   }
   const edges = {
-    source: Int32Array.from(source2),
-    target: Int32Array.from(target2),
-    weight: Float32Array.from(weight2),
+    source: source2.slice(0, count),
+    target: target2.slice(0, count),
+    weight: Float32Array.from(weight2.subarray(0, count)),
   };
   const order = byMagnitude(edges.weight);
   const [outStart, outEdges] = grouped(edges.source, order, width);
@@ -98,12 +96,15 @@ export function byMagnitude(weight: Float32Array): Int32Array {
   const e = weight.length;
   if (e >= INDEX_SPAN) throw new Error(`too many edges to sort: ${e}`);
   // |w| as float32 bits orders like an integer; the low bits carry the (reversed) index
-  const bits = new Uint32Array(Float32Array.from(weight, Math.abs).buffer);
+  const bits = new Uint32Array(weight.buffer, weight.byteOffset, e);
   const keys = new Float64Array(e);
-  for (let k = 0; k < e; k++) keys[k] = bits[k] * INDEX_SPAN + (INDEX_SPAN - 1 - k);
+  for (let k = 0; k < e; k++) keys[k] = (bits[k] & 0x7fffffff) * INDEX_SPAN + (INDEX_SPAN - 1 - k);
   keys.sort();
   const order = new Int32Array(e);
-  for (let j = 0; j < e; j++) order[j] = INDEX_SPAN - 1 - (keys[e - 1 - j] % INDEX_SPAN);
+  for (let j = 0; j < e; j++) {
+    const key = keys[e - 1 - j];
+    order[j] = INDEX_SPAN - 1 - (key - Math.floor(key / INDEX_SPAN) * INDEX_SPAN);
+  }
   return order;
 }
 

@@ -67,6 +67,7 @@ export function buildGraphDom(doc: Document, onSave: () => void): GraphDom {
   const canvas = make(doc, "canvas", "mi-graph-canvas", stack);
   canvas.setAttribute("role", "img");
   const overlay = make(doc, "canvas", "mi-graph-overlay", stack);
+  overlay.setAttribute("aria-hidden", "true"); // highlights of the graph the canvas below describes
   const axis = make(doc, "div", "mi-graph-axis", stack);
   const list = make(doc, "ol", "mi-graph-nodes", root);
   list.setAttribute("aria-label", "Shown nodes, most influential first");

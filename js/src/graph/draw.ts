@@ -29,6 +29,13 @@ export interface Paint {
   dark: boolean;
   pinned: ReadonlySet<number>;
   logitTokens: readonly string[];
+  /** Colour scales: largest |weight| of the shown edges, largest |activation| of the features. */
+  scales: Scales;
+}
+
+export interface Scales {
+  edge: number;
+  activation: number;
 }
 
 /** Colours of positive and negative edges in a theme. */
@@ -37,11 +44,13 @@ export function edgeColors(dark: boolean): { positive: string; negative: string 
   return { positive: rgb(ramp[220]), negative: rgb(ramp[35]) };
 }
 
-/** Largest |weight| of the shown edges (1 when there are none). */
-export function edgeScale(display: Display): number {
-  let peak = 0;
-  for (const w of display.weight) peak = Math.max(peak, Math.abs(w));
-  return scaleFor(peak);
+/** The colour scales of `display` (1 where there is nothing to scale). */
+export function scalesOf(g: GraphData, display: Display): Scales {
+  let edge = 0;
+  for (let k = 0; k < display.weight.length; k++) edge = Math.max(edge, Math.abs(display.weight[k]));
+  let activation = 0;
+  for (let i = 0; i < g.n; i++) if (g.kind[i] === FEATURE) activation = Math.max(activation, Math.abs(g.activation[i]));
+  return { edge: scaleFor(edge), activation: scaleFor(activation) };
 }
 
 /** Draw edges and nodes onto `canvas` (sized to the layout, device pixels `ratio`). */
@@ -85,7 +94,7 @@ const CHUNK = 128;
  */
 export function paintEdges(ctx: CanvasRenderingContext2D, p: Paint, which: ArrayLike<number>, alpha: number, widen = 1): void {
   const { display, layout } = p;
-  const scale = edgeScale(display);
+  const scale = p.scales.edge;
   const { positive, negative } = edgeColors(p.dark);
   const paths = [0, 1].map(() => Array.from({ length: BUCKETS }, () => new Path2D()));
   const counts = new Int32Array(2 * BUCKETS);
@@ -114,56 +123,75 @@ export function paintEdges(ctx: CanvasRenderingContext2D, p: Paint, which: Array
   ctx.globalAlpha = 1;
 }
 
-/** Draw the nodes `nodes` (shown numbers). */
+/**
+ * Draw the nodes `nodes` (shown numbers): pin rings, then the marks of one colour filled as
+ * one path, every outline stroked as one path, then logits and supernodes.
+ */
 export function paintNodes(ctx: CanvasRenderingContext2D, p: Paint, nodes: readonly number[]): void {
   const { g, layout, colors, dark } = p;
-  let peak = 0;
-  for (let i = 0; i < g.n; i++) if (g.kind[i] === FEATURE) peak = Math.max(peak, Math.abs(g.activation[i]));
-  const scale = scaleFor(peak);
   const ramp = dark ? DARK_DIVERGING : LIGHT_DIVERGING;
   const r = layout.radius;
-  ctx.lineWidth = 1;
-  ctx.strokeStyle = colors.fg;
-  ctx.font = "11px ui-monospace, Menlo, Consolas, monospace";
-  ctx.textAlign = "center";
+  const fills = new Map<string, Path2D>();
+  const outlines = new Path2D();
+  const pins = new Path2D();
+  const fillOf = (color: string) => {
+    const path = fills.get(color) ?? new Path2D();
+    fills.set(color, path);
+    return path;
+  };
+  /** Logits and supernodes, drawn one by one with their text. */
+  const marked: number[] = [];
   for (const node of nodes) {
     const x = layout.x.get(node) ?? 0;
     const y = layout.y.get(node) ?? 0;
-    if (node >= g.n) {
-      paintSupernode(ctx, p, node, x, y);
+    if (p.pinned.has(node)) {
+      pins.moveTo(x + r + 3, y);
+      pins.arc(x, y, r + 3, 0, 2 * Math.PI);
+    }
+    const kind = node < g.n ? g.kind[node] : LOGIT;
+    if (kind === LOGIT) {
+      marked.push(node);
       continue;
     }
-    const kind = g.kind[node];
-    ctx.beginPath();
-    if (kind === FEATURE) {
-      ctx.fillStyle = rgb(ramp[divergingIndex(g.activation[node], scale)]);
-      ctx.arc(x, y, r, 0, 2 * Math.PI);
-    } else if (kind === ERROR) {
-      ctx.fillStyle = colors.muted;
-      ctx.rect(x - r * 0.85, y - r * 0.85, r * 1.7, r * 1.7);
-    } else if (kind === EMBEDDING) {
-      ctx.fillStyle = colors.bg;
-      ctx.moveTo(x, y - r * 1.3);
-      ctx.lineTo(x + r * 1.3, y);
-      ctx.lineTo(x, y + r * 1.3);
-      ctx.lineTo(x - r * 1.3, y);
-      ctx.closePath();
-    }
-    if (kind !== LOGIT) {
-      ctx.fill();
-      if (r > 2.5) ctx.stroke();
-    } else paintLogit(ctx, p, node, x, y);
-    if (p.pinned.has(node)) {
-      ctx.save();
-      ctx.strokeStyle = colors.accent;
-      ctx.lineWidth = 2;
-      ctx.beginPath();
-      ctx.arc(x, y, r + 3, 0, 2 * Math.PI);
-      ctx.stroke();
-      ctx.restore();
-    }
+    const color = kind === FEATURE ? rgb(ramp[divergingIndex(g.activation[node], p.scales.activation)]) : kind === ERROR ? colors.muted : colors.bg;
+    for (const path of [fillOf(color), outlines]) addMark(path, kind, x, y, r);
+  }
+  // pin rings first: where marks crowd, a neighbour's mark stays visible over a ring
+  ctx.strokeStyle = colors.accent;
+  ctx.lineWidth = 2;
+  ctx.stroke(pins);
+  for (const [color, path] of fills) {
+    ctx.fillStyle = color;
+    ctx.fill(path);
+  }
+  ctx.lineWidth = 1;
+  ctx.strokeStyle = colors.fg;
+  if (r > 2.5) ctx.stroke(outlines);
+  ctx.strokeStyle = colors.fg;
+  ctx.font = "11px ui-monospace, Menlo, Consolas, monospace";
+  ctx.textAlign = "center";
+  for (const node of marked) {
+    const x = layout.x.get(node) ?? 0;
+    const y = layout.y.get(node) ?? 0;
+    if (node >= g.n) paintSupernode(ctx, p, node, x, y);
+    else paintLogit(ctx, p, node, x, y);
   }
   ctx.textAlign = "start";
+}
+
+/** Add the mark of a feature (circle), error (square) or embedding (diamond) at (x, y) to `path`. */
+function addMark(path: Path2D, kind: number, x: number, y: number, r: number): void {
+  if (kind === FEATURE) {
+    path.moveTo(x + r, y);
+    path.arc(x, y, r, 0, 2 * Math.PI);
+  } else if (kind === ERROR) path.rect(x - r * 0.85, y - r * 0.85, r * 1.7, r * 1.7);
+  else if (kind === EMBEDDING) {
+    path.moveTo(x, y - r * 1.3);
+    path.lineTo(x + r * 1.3, y);
+    path.lineTo(x, y + r * 1.3);
+    path.lineTo(x - r * 1.3, y);
+    path.closePath();
+  }
 }
 
 /** A logit: a box filled to its probability, its token and probability above (canvas text). */
@@ -223,10 +251,14 @@ export interface Highlight {
 /** Clear the overlay; dim the graph behind a selection and redraw its edges and neighbours; ring hovered and cursor. */
 export function paintOverlay(canvas: HTMLCanvasElement, p: Paint, h: Highlight, ratio: number): void {
   const { layout, display, colors } = p;
-  if (canvas.width !== Math.round(layout.width * ratio)) canvas.width = Math.round(layout.width * ratio);
-  if (canvas.height !== Math.round(layout.height * ratio)) canvas.height = Math.round(layout.height * ratio);
-  canvas.style.width = `${layout.width}px`;
-  canvas.style.height = `${layout.height}px`;
+  if (canvas.width !== Math.round(layout.width * ratio)) {
+    canvas.width = Math.round(layout.width * ratio);
+    canvas.style.width = `${layout.width}px`;
+  }
+  if (canvas.height !== Math.round(layout.height * ratio)) {
+    canvas.height = Math.round(layout.height * ratio);
+    canvas.style.height = `${layout.height}px`;
+  }
   const ctx = canvas.getContext("2d");
   if (!ctx) return;
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);

@@ -40,20 +40,31 @@ export interface Pruned {
 
 /** `w (A + A² + …)` for the row-normalised `|weights|` of the edges with `mask` (all when null). */
 export function influence(g: PruneInput, mask: Uint8Array | null): Float64Array {
-  const { n, source, target, weight } = g;
+  return influenceThrough(g, normalised(g, mask));
+}
+
+/** Each edge's `|weight|` over the sum of its target's incoming `|weights|` (edges outside `mask`: 0). */
+function normalised(g: PruneInput, mask: Uint8Array | null): Float64Array {
+  const { n, target, weight } = g;
+  const e = target.length;
   const rowSum = new Float64Array(n);
-  for (let k = 0; k < source.length; k++) if (!mask || mask[k]) rowSum[target[k]] += Math.abs(weight[k]);
-  const normalised = new Float64Array(source.length);
-  for (let k = 0; k < source.length; k++) {
-    if (!mask || mask[k]) normalised[k] = Math.abs(weight[k]) / Math.max(rowSum[target[k]], 1e-10);
-  }
+  for (let k = 0; k < e; k++) if (!mask || mask[k]) rowSum[target[k]] += Math.abs(weight[k]);
+  const out = new Float64Array(e);
+  for (let k = 0; k < e; k++) if (!mask || mask[k]) out[k] = Math.abs(weight[k]) / Math.max(rowSum[target[k]], 1e-10);
+  return out;
+}
+
+/** `w (A + A² + …)` for the normalised edge weights `a` (summed until no path carries more). */
+function influenceThrough(g: PruneInput, a: Float64Array): Float64Array {
+  const { n, source, target } = g;
   const total = new Float64Array(n);
   let current = Float64Array.from(g.logitWeights);
+  let next = new Float64Array(n);
   for (let step = 0; step <= n; step++) {
-    const next = new Float64Array(n);
+    next.fill(0);
     let any = false;
     for (let k = 0; k < source.length; k++) {
-      const flow = current[target[k]] * normalised[k];
+      const flow = current[target[k]] * a[k];
       if (flow !== 0) {
         next[source[k]] += flow;
         any = true;
@@ -61,7 +72,7 @@ export function influence(g: PruneInput, mask: Uint8Array | null): Float64Array 
     }
     if (!any) break;
     for (let i = 0; i < n; i++) total[i] += next[i];
-    current = next;
+    [current, next] = [next, current];
   }
   return total;
 }
@@ -91,16 +102,17 @@ export function prune(g: PruneInput, nodeThreshold: number, edgeThreshold: numbe
     nodes[i] = nodeInfluence[i] >= nodeCut || kind[i] === EMBEDDING || kind[i] === LOGIT ? 1 : 0;
   }
   const between = new Uint8Array(e);
-  for (let k = 0; k < e; k++) between[k] = nodes[source[k]] & nodes[target[k]];
-  const kept = influence(g, between);
-  const rowSum = new Float64Array(n);
-  for (let k = 0; k < e; k++) if (between[k]) rowSum[target[k]] += Math.abs(g.weight[k]);
+  let everyEdge = true;
+  for (let k = 0; k < e; k++) {
+    between[k] = nodes[source[k]] & nodes[target[k]];
+    everyEdge &&= between[k] === 1;
+  }
+  const a = normalised(g, between);
+  // with every edge between kept nodes the kept graph is the whole graph: same influence
+  const kept = everyEdge ? nodeInfluence : influenceThrough(g, a);
   // every entry of the n × n matrix has a score: zero entries score 0
   const scores = new Float64Array(n * n > e ? e + 1 : e);
-  for (let k = 0; k < e; k++) {
-    const t = target[k];
-    scores[k] = between[k] ? (Math.abs(g.weight[k]) / Math.max(rowSum[t], 1e-10)) * (kept[t] + g.logitWeights[t]) : 0;
-  }
+  for (let k = 0; k < e; k++) scores[k] = a[k] * (kept[target[k]] + g.logitWeights[target[k]]);
   const edgeCut = thresholdScore(scores, edgeThreshold);
   const edges = new Uint8Array(e);
   for (let k = 0; k < e; k++) edges[k] = between[k] && g.weight[k] !== 0 && scores[k] >= edgeCut ? 1 : 0;

@@ -9,9 +9,10 @@
 import type { AnyModel } from "@anywidget/types";
 import { decode } from "../lib/binary";
 import { Controller } from "../lib/controller";
-import { fromFormControl } from "../lib/keyboard";
+import { formatCount } from "../feature/format";
 import { readFeature, type FeatureData } from "../feature/layout";
 import { composeFigure, downloadCanvas, safeFilename } from "../lib/png";
+import { whenIdle } from "../lib/idle";
 import { reasonOf } from "../lib/requests";
 import { buildGraphDom, type GraphDom } from "./dom";
 import { runIntervention } from "./intervention";
@@ -20,7 +21,7 @@ import type { Tooltip } from "../lib/tooltip";
 import type { FeatureCard } from "./card";
 import { readGraph, type GraphData } from "./data";
 import { buildDisplay, readSupernodes, type Display } from "./display";
-import { DRAWN_EDGES, nodeAt, paintGraph, paintOverlay, type Paint } from "./draw";
+import { DRAWN_EDGES, nodeAt, paintGraph, paintOverlay, scalesOf, type Paint } from "./draw";
 import { graphKey, moveCursor } from "./keys";
 import { nodeId, nodeLabel, nodeTip, type Names } from "./labels";
 import { layout, shownRow } from "./layout";
@@ -61,6 +62,8 @@ export class GraphController extends Controller<Model> {
   private prunedAt = "";
   private paint: Paint | null = null;
   private hovered: number | null = null;
+  /** Cancels the pending rebuild of the screen-reader list (null when none is pending). */
+  private cancelList: (() => void) | null = null;
   private cursor: number | null = null;
 
   constructor(model: AnyModel<Model>, el: HTMLElement) {
@@ -95,6 +98,7 @@ export class GraphController extends Controller<Model> {
 
   dispose(): void {
     super.dispose();
+    this.cancelList?.();
     this.tooltip.dispose();
   }
 
@@ -187,11 +191,12 @@ export class GraphController extends Controller<Model> {
     const rowHeight = perLayer > 400 ? 170 : perLayer > 60 ? 120 : 84;
     const height = 42 + (nLayers + 2) * rowHeight;
     const placed = layout(g, display, tokens.length, nLayers, width, height);
-    this.paint = { g, display, layout: placed, colors: this.colors(this.root), dark: this.dark, pinned, logitTokens: this.model.get("logit_tokens") ?? [] };
+    const logitTokens = this.model.get("logit_tokens") ?? [];
+    this.paint = { g, display, layout: placed, colors: this.colors(this.root), dark: this.dark, pinned, logitTokens, scales: scalesOf(g, display) };
     if (this.cursor !== null && !placed.x.has(this.cursor)) this.cursor = null;
     if (this.hovered !== null && !placed.x.has(this.hovered)) this.hovered = null;
     this.renderAxis(tokens, placed.columnWidth);
-    this.renderList(display);
+    this.listLater(display);
     const kept = display.nodes.filter((node) => node < g.n);
     this.root.dataset.kept = String(kept.length);
     this.root.dataset.keptIds = kept.map((i) => (this.model.get("node_ids") ?? [])[i]).join(",");
@@ -228,6 +233,18 @@ export class GraphController extends Controller<Model> {
     this.axis.replaceChildren(...spans);
   }
 
+  /** Describe the canvas now; build the list of its nodes once the page is idle (after the first frame). */
+  private listLater(display: Display): void {
+    this.canvas.setAttribute("aria-label", `Attribution graph: ${display.nodes.length} nodes and ${display.weight.length} edges shown (list below)`);
+    this.cancelList?.();
+    this.root.dataset.listed = "false";
+    this.cancelList = whenIdle(this.root.ownerDocument.defaultView, () => {
+      this.cancelList = null;
+      this.renderList(display);
+      this.root.dataset.listed = "true";
+    });
+  }
+
   private renderList(display: Display): void {
     const names = this.names;
     const influence = this.pruned?.influence;
@@ -246,7 +263,6 @@ export class GraphController extends Controller<Model> {
       items.push(more);
     }
     this.list.replaceChildren(...items);
-    this.canvas.setAttribute("aria-label", `Attribution graph: ${display.nodes.length} nodes and ${display.weight.length} edges shown (list below)`);
   }
 
   private paintOverlay(): void {
@@ -279,7 +295,7 @@ export class GraphController extends Controller<Model> {
     this.buttons.ungroup.disabled = selected === null || selected < (this.graph?.n ?? 0);
     this.buttons.group.disabled = !(this.model.get("pinned") ?? []).length;
     const edges = this.paint?.display.weight.length ?? 0;
-    const drawn = edges > DRAWN_EDGES ? ` (the ${DRAWN_EDGES.toLocaleString("en")} strongest drawn; hover any node for all of its)` : "";
+    const drawn = edges > DRAWN_EDGES ? ` (the ${formatCount(DRAWN_EDGES)} strongest drawn; hover any node for all of its)` : "";
     const shown = this.paint ? `${this.paint.display.nodes.length} nodes, ${edges} edges shown${drawn}` : "";
     this.selection.textContent = names && selected !== null ? `selected: ${nodeLabel(names, selected)} · ${shown}` : `nothing selected · ${shown}`;
   }
@@ -332,7 +348,8 @@ export class GraphController extends Controller<Model> {
       this.root.focus({ preventScroll: true });
     });
     this.on(this.root, "keydown", (event) => {
-      if (fromFormControl(event)) return;
+      // the graph's keys act when the view itself has the focus: Enter on a button presses it
+      if (event.target !== this.root) return;
       const key = graphKey(event);
       if (!key || !this.paint || !this.graph) return;
       event.preventDefault();

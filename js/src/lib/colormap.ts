@@ -122,10 +122,15 @@ export function luminance([r, g, b]: Rgb): number {
   return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
 }
 
-/** Text colour (near black or white) with the higher contrast on `background`. */
+/** Text colour (near black, or black where near black falls short of 4.5:1, or white) with the higher contrast on `background`. */
 export function textColorOn(background: Rgb): string {
   const l = luminance(background);
   const onBlack = (l + 0.05) / 0.05;
   const onWhite = 1.05 / (l + 0.05);
-  return onBlack >= onWhite ? "#111111" : "#ffffff";
+  if (onBlack < onWhite) return "#ffffff";
+  // near-black ink, unless only pure black reaches WCAG AA's 4.5:1 on this background
+  return (l + 0.05) / (NEAR_BLACK_LUMINANCE + 0.05) >= 4.5 ? "#111111" : "#000000";
 }
+
+/** Relative luminance of the near-black ink `#111111`. */
+const NEAR_BLACK_LUMINANCE = luminance([17, 17, 17]);
