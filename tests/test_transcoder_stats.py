@@ -172,9 +172,11 @@ def test_transcoders_that_do_not_fit_get_clear_errors(demo):
     with pytest.raises(ValueError, match="was given with a set of transcoders: leave it out"):
         mw.feature_stats(model, tokenizer, transcoders, TEXTS, "blocks.0.hook_resid_post")
     three = TranscoderSet([Transcoder(128, 16, k=4, layer=i) for i in range(3)])
-    with pytest.raises(ValueError, match=r"sae has transcoders for 3 layers but .* has 2 blocks"):
+    with pytest.raises(ValueError, match=r"reads layer 2 but GPTNeoXForCausalLM has 2 blocks"):
         mw.feature_stats(model, tokenizer, three, TEXTS)
+    with pytest.raises(ValueError, match="sae has two transcoders of layer 0"):
+        mw.feature_stats(model, tokenizer, [transcoders[0], transcoders[0]], TEXTS)
     with pytest.raises(TypeError, match=r"sae must be a SparseAutoencoder, a Transcoder, or a"):
         mw.feature_stats(model, tokenizer, "transcoders", TEXTS)
-    with pytest.raises(TypeError, match=r"transcoders\[1\] must be a mi_widgets\.Transcoder"):
+    with pytest.raises(TypeError, match=r"sae\[1\] must be a mi_widgets\.Transcoder"):
         mw.feature_stats(model, tokenizer, [transcoders[0], "layer 1"], TEXTS)

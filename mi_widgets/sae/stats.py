@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, cast, overload
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, cast, overload
 
 import numpy as np
 import torch
@@ -21,9 +21,6 @@ from .features import FeatureStats, LogitEffect
 from .intervals import IntervalSampler
 from .source import FeatureSource
 from .sparse import SparseCoder
-
-if TYPE_CHECKING:
-    from ..circuits.transcoder import Transcoder, TranscoderSet
 
 __all__ = ["FeatureSource", "FeatureStats", "LogitEffect", "feature_stats"]
 
@@ -57,7 +54,7 @@ def feature_stats(
 def feature_stats(
     model: Any,
     tokenizer: Any,
-    sae: TranscoderSet | Sequence[Transcoder],
+    sae: Iterable[SparseCoder] | Mapping[int, SparseCoder],
     corpus: Sequence[str],
     hook: None = None,
     *,
@@ -82,7 +79,7 @@ def feature_stats(
 def feature_stats(
     model: Any,
     tokenizer: Any,
-    sae: SparseCoder | TranscoderSet | Sequence[Transcoder],
+    sae: SparseCoder | Iterable[SparseCoder] | Mapping[int, SparseCoder],
     corpus: Sequence[str],
     hook: str | None = None,
     *,
@@ -295,21 +292,34 @@ def _coders(model: Any, sae: Any, hook: str | None) -> _Coders:
     writes in ``model``, checked."""
     if isinstance(sae, SparseCoder):
         return {None: (sae, *sae.check_sites(model, hook))}
-    from ..circuits.transcoder import TranscoderSet
-
-    if not isinstance(sae, (TranscoderSet, list, tuple, dict)):
+    if isinstance(sae, Mapping):
+        members = list(sae.values())
+    elif isinstance(sae, Iterable) and not isinstance(sae, (str, bytes)):
+        members = list(sae)  # a TranscoderSet, a list or tuple
+    else:
         raise TypeError(
-            "sae must be a SparseAutoencoder, a Transcoder, or a TranscoderSet (a list of "
-            f"transcoders, one per layer), got {type(sae).__name__}"
+            "sae must be a SparseAutoencoder, a Transcoder, or a set of transcoders (a "
+            f"TranscoderSet or a list, one per layer), got {type(sae).__name__}"
         )
-    transcoders = TranscoderSet.of(sae)
     if hook is not None:
         raise ValueError(
             f"hook = {hook!r} was given with a set of transcoders: leave it out, each transcoder "
             "reads its own layer's blocks.{layer}.ln2.hook_normalized"
         )
-    transcoders.check_model(model, "sae")
-    return {tc.layer: (tc, *tc.check_sites(model)) for tc in transcoders}
+    out: _Coders = {}
+    for index, coder in enumerate(members):
+        layer = getattr(coder, "layer", None)
+        if not isinstance(coder, SparseCoder) or not isinstance(layer, int):
+            raise TypeError(
+                f"sae[{index}] must be a mi_widgets.Transcoder (a set holds one per layer), got "
+                f"{type(coder).__name__}"
+            )
+        if layer in out:
+            raise ValueError(f"sae has two transcoders of layer {layer}: give one per layer")
+        out[layer] = (coder, *coder.check_sites(model))
+    if not out:
+        raise ValueError("sae is an empty set of transcoders: give one per layer")
+    return dict(sorted(out.items()))
 
 
 def _interval_maxima(interval_max: Any, coders: _Coders) -> dict[int | None, torch.Tensor]:
