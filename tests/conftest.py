@@ -79,8 +79,9 @@ def tiny_family_models(tiny_gpt2):
     """One tiny random model per supported Hugging Face family, all using tiny_gpt2's tokenizer.
 
     Keys: ``gpt2``, ``gpt2_base`` (GPT2Model), ``gpt_neox``, ``llama``, ``mistral``, ``qwen2``
-    (grouped-query attention: 4 query heads, 2 key/value heads), ``bert`` (BertForMaskedLM) and
-    ``bert_base`` (BertModel). 2 layers, 4 heads, d_model 32, d_mlp 64, context 64. They stay in
+    (grouped-query attention: 4 query heads, 2 key/value heads), ``bert`` (BertForMaskedLM),
+    ``bert_base`` (BertModel) and :func:`post_norm_family_models`' ``gemma``, ``gemma2``,
+    ``gemma3_text`` and ``olmo2``. 2 layers, 4 heads, d_model 32, d_mlp 64, context 64. They stay in
     training mode with dropout on, as built from config: a trace must turn dropout off itself.
     """
     import transformers as T
@@ -117,7 +118,54 @@ def tiny_family_models(tiny_gpt2):
         "qwen2": causal(T.Qwen2Config(**gated, attention_dropout=0.1)),
         "bert": T.BertForMaskedLM(bert),
         "bert_base": T.BertModel(bert),
+        **post_norm_family_models(vocab),
     }
+
+
+# --- Gemma, Gemma 2, Gemma 3 (text) and OLMo-2: norms after attention and MLP -------------
+
+#: The keys of :func:`post_norm_family_models` in ``tiny_family_models``.
+GEMMA_AND_OLMO2 = ("gemma", "gemma2", "gemma3_text", "olmo2")
+
+
+def post_norm_family_models(vocab: int) -> dict:
+    """Tiny random ``gemma`` (√d_model embedding scale, ``(1 + weight)`` RMSNorm), ``gemma2``
+    (norms before and after attention and MLP, attention-logit soft-cap 2, final-logit soft-cap
+    0.5: small, so the cap visibly bends the logits), ``gemma3_text`` (query/key norms) and
+    ``olmo2`` (norms after attention and MLP only, query/key norms): 2 layers, 4 query and 2
+    key/value heads of 8, d_model 32, d_mlp 64. Gemma 2/3's layer 0 slides (window 4), layer 1
+    is global. Norm weights are random (Gemma's initialise to 0, OLMo-2's to 1), so a misread
+    gain shows."""
+    import transformers as T
+
+    torch.manual_seed(2)
+    gated = {"num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2}
+    gated |= {"hidden_size": 32, "intermediate_size": 64, "vocab_size": vocab}
+    gated |= {"max_position_embeddings": 64, "bos_token_id": 0, "eos_token_id": 0}
+    gated |= {"pad_token_id": 0, "attention_dropout": 0.1, "initializer_range": 0.1}
+    windowed = {"head_dim": 8, "query_pre_attn_scalar": 8, "sliding_window": 4}
+    windowed |= {"layer_types": ["sliding_attention", "full_attention"]}
+    causal = T.AutoModelForCausalLM.from_config
+    models = {
+        "gemma": causal(T.GemmaConfig(**gated, head_dim=8)),
+        "gemma2": causal(
+            T.Gemma2Config(
+                **gated, **windowed, attn_logit_softcapping=2.0,
+                final_logit_softcapping=0.5,
+            )
+        ),
+        "gemma3_text": causal(T.Gemma3TextConfig(**gated, **windowed)),
+        "olmo2": causal(T.Olmo2Config(**gated)),
+    }  # fmt: skip
+    with torch.no_grad():
+        for model in models.values():
+            for name, parameter in model.named_parameters():
+                if "norm" in name:
+                    parameter.add_(torch.randn_like(parameter) * 0.2)
+    return models
+
+
+# --- end of the post-norm families ---------------------------------------------------------
 
 
 @pytest.fixture(scope="session", params=["gelu", "gated"])

@@ -17,7 +17,9 @@ from mi_widgets.circuits import Transcoder, TranscoderSet
 from mi_widgets.circuits.replacement import LocalReplacement
 
 PROMPT = "When Mary and John went to the store, John gave"
-FAMILIES = ["gpt2", "gpt_neox", "llama", "mistral", "qwen2"]
+FAMILIES = ["gpt2", "gpt_neox", "llama", "mistral", "qwen2", "gemma", "gemma3_text", "olmo2"]
+#: Gemma 2 is built with eager attention (no sdpa with soft-capping) and soft-caps its logits.
+SOFT_CAPPED = ["gemma2"]
 #: Relative tolerance of the sums (float32 through a few layers).
 RTOL = 1e-4
 
@@ -104,24 +106,44 @@ def check_perturbations(model, tokenizer, transcoders, graph, delta: float = 0.5
     assert checked > 0  # the sampled edges are not all zero
 
 
-@pytest.mark.parametrize("family", FAMILIES)
-def test_replacement_reproduces_the_models_logits(tiny_family_models, tiny_gpt2, family):
-    model, tokenizer = tiny_family_models[family], tiny_gpt2[1]
+def replayed_logits(model, tokenizer, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The model's own logits ``[d_vocab]`` at the prompt's last position, checked against the
+    replacement's, and ``[batch, d_vocab]`` what the replacement's final residual unembeds to
+    in one pass over ``batch`` copies (before any soft-cap)."""
     input_ids = torch.tensor(tokenizer(PROMPT)["input_ids"])
     replacement = LocalReplacement(model, random_transcoders(32, 2, skip=True), input_ids)
     expected = model_logits(model, input_ids)
     torch.testing.assert_close(replacement.logits, expected, rtol=1e-5, atol=1e-5)
     with torch.no_grad():
-        run = replacement.run(replacement.written(), replacement.embeddings, batch=3)
+        run = replacement.run(replacement.written(), replacement.embeddings, batch=batch)
     readout = replacement.readout
-    logits = run.final.float() @ readout.unembed + readout.unembed_bias
+    return expected, run.final.float() @ readout.unembed + readout.unembed_bias
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_replacement_reproduces_the_models_logits(tiny_family_models, tiny_gpt2, family):
+    model, tokenizer = tiny_family_models[family], tiny_gpt2[1]
+    expected, logits = replayed_logits(model, tokenizer, batch=3)
     for copy in logits:
         torch.testing.assert_close(copy, expected, rtol=1e-4, atol=1e-4)
     assert model.config._attn_implementation == "sdpa"  # restored
     assert model.training  # as built: restored after the passes
 
 
-@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("family", SOFT_CAPPED)
+def test_replacement_logit_nodes_are_the_logits_before_the_soft_cap(
+    tiny_family_models, tiny_gpt2, family
+):
+    model, tokenizer = tiny_family_models[family], tiny_gpt2[1]
+    cap = model.config.final_logit_softcapping
+    expected, before_cap = replayed_logits(model, tokenizer, batch=2)
+    for copy in before_cap:
+        torch.testing.assert_close(torch.tanh(copy / cap) * cap, expected, rtol=1e-4, atol=1e-4)
+        assert (copy - expected).abs().max() > 1e-3  # the cap bends the logits
+    assert model.config._attn_implementation == "eager"
+
+
+@pytest.mark.parametrize("family", FAMILIES + SOFT_CAPPED)
 @pytest.mark.parametrize("skip", [False, True], ids=["no-skip", "skip"])
 def test_values_are_incoming_edges_plus_constants(tiny_family_models, tiny_gpt2, family, skip):
     model, tokenizer = tiny_family_models[family], tiny_gpt2[1]
@@ -308,3 +330,39 @@ def test_the_demo_transcoders_explain_most_of_the_demo_prompt():
     assert [path.weight for path in best] == sorted((path.weight for path in best), reverse=True)
     assert all(small.node_kinds[path.nodes[0]] == "embedding" for path in best)
     assert all(small.node_kinds[path.nodes[-1]] == "logit" for path in best)
+
+
+@pytest.mark.parametrize("family", ["gemma2", "olmo2"])
+def test_ablating_a_feature_on_a_post_norm_family_edits_what_joins_the_stream(
+    tiny_family_models, tiny_gpt2, family
+):
+    """The transcoder writes ``hook_mlp_out``, after the post-MLP norm: ablating a feature in
+    the real model equals subtracting its decoded output there (Gemma 2: soft-capped logits)."""
+    model, tokenizer = tiny_family_models[family], tiny_gpt2[1]
+    transcoders = random_transcoders(32, 2)
+    graph = mw.attribute(model, tokenizer, PROMPT, transcoders, max_logits=3)
+    graph.attach_model(model, tokenizer, transcoders)
+    index = int(graph.activations[: graph.counts["feature"]].abs().argmax())
+    layer, pos, feature = graph.features[index].tolist()
+    node = graph.node_ids[index]
+    same = graph.intervene({node: float(graph.activations[index])})
+    torch.testing.assert_close(
+        torch.as_tensor(same.new_probabilities), torch.as_tensor(same.old_probabilities)
+    )
+    ablated = graph.intervene({node: 0.0}, top_k=3)
+    shift = graph.activations[index] * transcoders[layer].W_dec[feature].detach()
+
+    def edit(out):
+        out = out.clone()
+        out[:, pos] -= shift
+        return out
+
+    with (
+        torch.no_grad(),
+        capture_mode(model, eager=False),
+        mw.capture.sites.at_site(model, f"blocks.{layer}.hook_mlp_out", edit),
+    ):
+        expected = model(graph.input_ids[None]).logits[0, -1].softmax(-1)
+    torch.testing.assert_close(
+        torch.as_tensor(ablated.new_probabilities), expected.topk(3).values, atol=1e-6, rtol=1e-5
+    )

@@ -23,7 +23,9 @@ def assert_adds_up(dla: Attribution) -> None:
     assert dla.values().sum() + dla.constant == pytest.approx(dla.total, abs=1e-4)
 
 
-@pytest.mark.parametrize("family", ["gpt2", "gpt_neox", "llama", "mistral", "qwen2"])
+@pytest.mark.parametrize(
+    "family", ["gpt2", "gpt_neox", "llama", "mistral", "qwen2", "gemma", "gemma3_text", "olmo2"]
+)
 def test_contributions_sum_to_the_logit_difference(tiny_family_models, tiny_gpt2, family):
     model, tokenizer = tiny_family_models[family], tiny_gpt2[1]
     trace = mw.trace(model, tokenizer, TEXT)
@@ -69,6 +71,63 @@ def test_a_layers_heads_and_bias_are_its_attention_output_projected(tiny_family_
     assert dla.mlps[0] == pytest.approx(project(r["blocks.0.hook_mlp_out"][0, -1]), abs=1e-5)
     assert dla.scale == pytest.approx(float(scale), rel=1e-5)
     assert readout(model).linear().centred
+
+
+def logits_before_the_cap(model, resid: torch.Tensor) -> torch.Tensor:
+    """The final norm and LM head of a Gemma-style model applied by hand: ``x / rms(x) *
+    (1 + w) @ W_U^T`` (Gemma's RMSNorm stores the gain's offset from 1)."""
+    norm = model.model.norm
+    rms = (resid.pow(2).mean(-1, keepdim=True) + norm.eps).sqrt()
+    return (resid / rms * (1 + norm.weight.detach())) @ model.lm_head.weight.detach().T
+
+
+def test_soft_capped_logits_are_explained_before_the_cap(tiny_family_models, tiny_gpt2, tmp_path):
+    model, tokenizer = tiny_family_models["gemma2"], tiny_gpt2[1]
+    cap = model.config.final_logit_softcapping
+    trace = mw.trace(model, tokenizer, TEXT)
+    mary, john = (tokenizer(t)["input_ids"][0] for t in (" Mary", " John"))
+    before = logits_before_the_cap(model, trace.resid_post[-1])
+    torch.testing.assert_close(torch.tanh(before / cap) * cap, trace.logits, atol=1e-5, rtol=1e-5)
+    dla = mw.direct_logit_attribution(trace, " Mary", " John")
+    assert dla.softcap == cap
+    assert dla.total == pytest.approx(float(before[-1, mary] - before[-1, john]), abs=1e-5)
+    assert dla.total != pytest.approx(float(trace.logits[-1, mary] - trace.logits[-1, john]))
+    assert_adds_up(dla)
+    single = mw.direct_logit_attribution(trace, " Mary", position=3)
+    assert single.total == pytest.approx(float(before[3, mary]), abs=1e-5)
+    assert cap * np.tanh(single.total / cap) == pytest.approx(
+        float(trace.logits[3, mary]), abs=1e-5
+    )
+    assert_adds_up(single)
+    assert Attribution.load(dla.save(tmp_path / "capped.npz")).softcap == cap
+    llama = mw.trace(tiny_family_models["llama"], tokenizer, TEXT)
+    assert mw.direct_logit_attribution(llama, " Mary").softcap == 0.0
+
+
+@pytest.mark.parametrize("family", ["gemma2", "gemma3_text", "olmo2"])
+def test_a_post_norm_layers_heads_and_bias_are_what_its_norm_adds_to_the_stream(
+    tiny_family_models, tiny_gpt2, family
+):
+    """The heads' parts go through the post-attention norm with its scale frozen: together
+    they are the norm's output (``hook_attn_out``, what joins the stream), projected."""
+    model, tokenizer = tiny_family_models[family], tiny_gpt2[1]
+    trace = mw.trace(model, tokenizer, TEXT)
+    dla = mw.direct_logit_attribution(trace, " Mary", " John")
+    assert_adds_up(dla)
+    mary, john = (tokenizer(t)["input_ids"][0] for t in (" Mary", " John"))
+    norm = model.model.norm
+    gain = norm.weight.detach() + (0 if family == "olmo2" else 1)
+    final = trace.resid_post[-1, -1]
+    scale = final.pow(2).mean() + (norm.eps if hasattr(norm, "eps") else norm.variance_epsilon)
+    direction = model.lm_head.weight[mary] - model.lm_head.weight[john]
+    sites = [f"blocks.{layer}.hook_attn_out" for layer in range(2)]
+    with torch.no_grad(), capture_mode(model, eager=False), reading(model, sites) as r:
+        model(trace.input_ids[None])
+    for layer in range(2):
+        attn = r[f"blocks.{layer}.hook_attn_out"][0, -1]
+        projected = float((attn / scale.sqrt() * gain) @ direction.detach())
+        assert dla.heads[layer].sum() + dla.attn_bias[layer] == pytest.approx(projected, abs=1e-5)
+    assert dla.scale == pytest.approx(float(scale.sqrt()), rel=1e-5)
 
 
 def test_on_the_demo_model_the_induction_heads_write_the_answer():

@@ -6,6 +6,9 @@ import pytest
 import torch
 
 import mi_widgets as mw
+from tests.conftest import GEMMA_AND_OLMO2
+
+FAMILIES = ("gpt2", "gpt2_base", "gpt_neox", "llama", "mistral", "qwen2", "bert", "bert_base")
 
 TEXTS = ["Mary", "When Mary and John went to the store, John gave a drink to", "John gave"]
 FIELDS = ("attention", "resid_pre", "resid_post", "mlp_post", "logits")
@@ -29,9 +32,7 @@ def assert_same_trace(batched, alone):
         torch.testing.assert_close(batched.top_k.probs, alone.top_k.probs)
 
 
-@pytest.mark.parametrize(
-    "key", ["gpt2", "gpt2_base", "gpt_neox", "llama", "mistral", "qwen2", "bert", "bert_base"]
-)
+@pytest.mark.parametrize("key", [*FAMILIES, *GEMMA_AND_OLMO2])
 def test_each_item_equals_tracing_its_text_alone(key, tiny_family_models, tiny_gpt2):
     model, tokenizer = tiny_family_models[key], tiny_gpt2[1]
     traces = mw.trace(model, tokenizer, TEXTS)

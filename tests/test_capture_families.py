@@ -9,11 +9,13 @@ import torch.nn.functional as F
 
 import mi_widgets as mw
 from mi_widgets.capture import detect
+from tests.conftest import GEMMA_AND_OLMO2
 
 TEXT = "When Mary and John went to the store, John gave a drink to"
-DECODERS = ["gpt2", "gpt2_base", "gpt_neox", "llama", "mistral", "qwen2"]
+POST_NORM_DECODERS = list(GEMMA_AND_OLMO2)
+DECODERS = ["gpt2", "gpt2_base", "gpt_neox", "llama", "mistral", "qwen2", *POST_NORM_DECODERS]
 ENCODERS = ["bert", "bert_base"]
-WITH_HEAD = ["gpt2", "gpt_neox", "llama", "mistral", "qwen2", "bert"]
+WITH_HEAD = ["gpt2", "gpt_neox", "llama", "mistral", "qwen2", "bert", *POST_NORM_DECODERS]
 
 pytestmark = pytest.mark.usefixtures("torch_single_thread")
 
@@ -60,6 +62,9 @@ def mlp_from_weights(key, model, layer, x):
         dense = base.encoder.layer[layer].intermediate.dense
         return F.gelu(x @ dense.weight.T + dense.bias)
     mlp = base.layers[layer].mlp
+    if key.startswith("gemma"):  # gelu_pytorch_tanh gate
+        gate = F.gelu(x @ mlp.gate_proj.weight.T, approximate="tanh")
+        return gate * (x @ mlp.up_proj.weight.T)
     return F.silu(x @ mlp.gate_proj.weight.T) * (x @ mlp.up_proj.weight.T)
 
 
@@ -136,6 +141,9 @@ def test_last_residual_through_final_norm_and_unembed_is_the_logits(
     final_norm, unembed = final_norm_and_unembed(key, model)
     with evaluating(model), torch.no_grad():
         logits = unembed(final_norm(trace.resid_post[-1]))
+    cap = getattr(model.config, "final_logit_softcapping", None)
+    if cap is not None:  # Gemma 2 soft-caps its final logits
+        logits = torch.tanh(logits / cap) * cap
     torch.testing.assert_close(logits, trace.logits, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(trace.logits, reference(model, trace.input_ids).logits[0])
     family = detect(model)
@@ -168,7 +176,9 @@ def test_mlp_activations_equal_a_recomputation_from_the_weights(key, tiny_family
     assert trace.mlp_post.abs().max() > 0.01
 
 
-@pytest.mark.parametrize("key", ["gpt2", "gpt_neox", "llama", "mistral", "qwen2"])
+@pytest.mark.parametrize(
+    "key", ["gpt2", "gpt_neox", "llama", "mistral", "qwen2", *POST_NORM_DECODERS]
+)
 def test_loss_is_the_next_token_cross_entropy(key, tiny_family_models, tiny_gpt2):
     model, tokenizer = tiny_family_models[key], tiny_gpt2[1]
     trace = mw.trace(model, tokenizer, TEXT)
@@ -200,8 +210,16 @@ def test_top_k_predictions(key, tiny_family_models, tiny_gpt2):
     )
 
 
+def built_with_sdpa(model) -> None:
+    """Skip models built with eager attention (Gemma 2: sdpa cannot soft-cap its logits):
+    the tests below check that capture switches sdpa to eager and back."""
+    if model.config._attn_implementation == "eager":
+        pytest.skip(f"{type(model).__name__} is built with eager attention")
+
+
 def test_training_mode_and_attention_implementation_are_restored(family):
     _, model, tokenizer = family
+    built_with_sdpa(model)
     assert model.training and model.config._attn_implementation == "sdpa"
     first = mw.trace(model, tokenizer, TEXT)
     second = mw.trace(model, tokenizer, TEXT)  # dropout is off during the pass
@@ -212,6 +230,7 @@ def test_training_mode_and_attention_implementation_are_restored(family):
 
 def test_every_hook_is_removed_also_when_the_pass_fails(family, monkeypatch):
     _, model, tokenizer = family
+    built_with_sdpa(model)
     blocks = detect(model).block_list(model)
 
     def count():
@@ -229,6 +248,57 @@ def test_every_hook_is_removed_also_when_the_pass_fails(family, monkeypatch):
         mw.trace(model, tokenizer, TEXT)
     assert count() == before
     assert model.training and model.config._attn_implementation == "sdpa"
+
+
+@pytest.mark.parametrize("key", ["gemma2", "gemma3_text"])
+def test_sliding_window_layers_attend_only_inside_their_window(key, tiny_family_models, tiny_gpt2):
+    """Layer 0 slides (window 4: a query sees itself and the 3 keys before), layer 1 is
+    global; outside the window the pattern is exactly zero, rows still sum to one."""
+    model, tokenizer = tiny_family_models[key], tiny_gpt2[1]
+    assert model.config.layer_types == ["sliding_attention", "full_attention"]
+    window = model.config.sliding_window
+    trace = mw.trace(model, tokenizer, TEXT)
+    n = trace.n_tokens
+    assert n >= 3 * window
+    query, key_pos = torch.arange(n)[:, None], torch.arange(n)[None, :]
+    inside = (key_pos <= query) & (query - key_pos < window)
+    sliding, full = trace.attention[0], trace.attention[1]
+    assert torch.all(sliding[:, ~inside] == 0) and torch.all(sliding[:, inside] > 0)
+    assert torch.all(full[:, key_pos <= query] > 0)  # the global layer sees every earlier key
+    torch.testing.assert_close(trace.attention.sum(-1), torch.ones(2, 4, n))
+
+
+def test_gemma2_attention_logits_are_soft_capped(tiny_family_models, tiny_gpt2):
+    """The recorded pattern is the softmax of ``cap * tanh(scores / cap)``, recomputed here
+    from the layer's queries and keys (rotary positions, grouped heads, the global layer)."""
+    from transformers.models.gemma2.modeling_gemma2 import apply_rotary_pos_emb
+
+    model, tokenizer = tiny_family_models["gemma2"], tiny_gpt2[1]
+    config, attention = model.config, model.model.layers[1].self_attn
+    trace = mw.trace(model, tokenizer, TEXT)
+    n = trace.n_tokens
+    x = model.model.layers[1].input_layernorm(trace.resid_pre[1][None])
+    with torch.no_grad():
+        q = attention.q_proj(x).view(1, n, -1, 8).transpose(1, 2)
+        k = attention.k_proj(x).view(1, n, -1, 8).transpose(1, 2)
+        cos, sin = model.model.rotary_emb(x, torch.arange(n)[None])
+        q, k = apply_rotary_pos_emb(q, k, cos, sin)
+        k = k.repeat_interleave(2, dim=1)
+        scores = q @ k.transpose(2, 3) * config.query_pre_attn_scalar**-0.5
+    cap = config.attn_logit_softcapping
+    future = torch.ones(n, n, dtype=torch.bool).triu(1)
+    capped = (torch.tanh(scores / cap) * cap).masked_fill(future, float("-inf")).softmax(-1)
+    torch.testing.assert_close(trace.attention[1], capped[0], atol=1e-5, rtol=1e-4)
+    uncapped = scores.masked_fill(future, float("-inf")).softmax(-1)
+    assert (uncapped[0] - trace.attention[1]).abs().max() > 1e-3  # the cap matters here
+
+
+def test_gemma_embeddings_are_scaled_by_the_square_root_of_d_model(tiny_family_models, tiny_gpt2):
+    for key in ("gemma", "gemma2", "gemma3_text"):
+        model = tiny_family_models[key]
+        trace = mw.trace(model, tiny_gpt2[1], TEXT)
+        weights = model.model.embed_tokens.weight.detach()
+        torch.testing.assert_close(trace.resid_pre[0], weights[trace.input_ids] * 32**0.5)
 
 
 def test_attention_view_draws_bidirectional_bert_attention(tiny_family_models, tiny_gpt2):

@@ -13,6 +13,7 @@ from mi_widgets.analysis._archive import write_archive
 from mi_widgets.capture.reader import CorpusReader
 from mi_widgets.sae import FeatureStats, SparseAutoencoder
 from mi_widgets.sae.stats import feature_stats
+from tests.conftest import GEMMA_AND_OLMO2
 
 pytestmark = pytest.mark.usefixtures("torch_single_thread")
 
@@ -159,7 +160,7 @@ def check_dashboard_data(model, tokenizer, linear_head: bool) -> None:
         assert stats.logit_top.shape == (16, n_logits)
 
 
-@pytest.mark.parametrize("family", ["gpt2", "llama", "bert"])
+@pytest.mark.parametrize("family", ["gpt2", "llama", "bert", *GEMMA_AND_OLMO2])
 def test_every_family_gives_dashboard_data(tiny_family_models, tiny_gpt2, family):
     check_dashboard_data(tiny_family_models[family], tiny_gpt2[1], family != "bert")
 

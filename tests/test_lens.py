@@ -9,13 +9,17 @@ import torch
 import mi_widgets as mw
 from mi_widgets.analysis.lens import LogitLens
 from mi_widgets.capture.hooks import capture_mode
+from tests.conftest import GEMMA_AND_OLMO2
 
 pytestmark = pytest.mark.filterwarnings("ignore:HookedTransformer is deprecated:DeprecationWarning")
 
 TEXT = "When Mary and John went to the store, John gave a drink to"
 
 
-@pytest.mark.parametrize("family", ["gpt2", "gpt_neox", "llama", "qwen2", "bert"])
+@pytest.mark.parametrize(
+    "family",
+    ["gpt2", "gpt_neox", "llama", "qwen2", "bert", *GEMMA_AND_OLMO2],
+)
 def test_the_last_row_is_the_models_own_prediction(tiny_family_models, tiny_gpt2, family):
     model, tokenizer = tiny_family_models[family], tiny_gpt2[1]
     trace = mw.trace(model, tokenizer, TEXT)

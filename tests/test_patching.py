@@ -10,10 +10,11 @@ import mi_widgets as mw
 from mi_widgets.analysis.patching import PatchingResult
 from mi_widgets.capture.hooks import capture_mode
 from mi_widgets.capture.sites import at_site
+from tests.conftest import GEMMA_AND_OLMO2
 
 CLEAN = "When Mary and John went to the store, John gave a drink to"
 CORRUPTED = "When Mary and John went to the store, Mary gave a drink to"
-FAMILIES = ["gpt2", "gpt_neox", "llama", "qwen2", "bert"]
+FAMILIES = ["gpt2", "gpt_neox", "llama", "qwen2", "bert", *GEMMA_AND_OLMO2]
 
 
 def metric_between(tokenizer):
@@ -142,7 +143,7 @@ def test_batched_cells_equal_one_forward_pass_per_cell_by_hand(gpt2, component, 
         assert result.raw[tuple(cell.values())] == pytest.approx(expected, abs=1e-6)
 
 
-@pytest.mark.parametrize("family", ["gpt_neox", "llama", "mistral", "qwen2"])
+@pytest.mark.parametrize("family", ["gpt_neox", "llama", "mistral", "qwen2", *GEMMA_AND_OLMO2])
 def test_running_only_the_tokens_after_an_unchanged_prefix_is_exact(
     tiny_family_models, tiny_gpt2, family
 ):

@@ -8,6 +8,7 @@ import torch
 import mi_widgets as mw
 from mi_widgets.sae import SparseAutoencoder, evaluate_sae, train_sae
 from mi_widgets.sae.training import _Trainer
+from tests.conftest import GEMMA_AND_OLMO2
 
 pytestmark = pytest.mark.usefixtures("torch_single_thread")
 
@@ -125,6 +126,24 @@ def test_train_sae_on_the_demo_model_reconstructs_and_reports(demo):
     assert report["loss_clean"] < report["loss_spliced"] < report["loss_zero_ablated"]
     assert report["loss_recovered"] > 0.5 and report["dead_fraction"] < 0.5
     assert sae.info["tokens_trained"] > 20_000 and sae.info["steps"] > 10
+
+
+@pytest.mark.parametrize("family", GEMMA_AND_OLMO2)
+def test_train_and_evaluate_on_post_norm_families(tiny_family_models, tiny_gpt2, family):
+    """An SAE trains at the MLP output (after the post norm where there is one); the exact
+    autoencoder spliced there leaves the model's loss (soft-capped logits: Gemma 2) as it is."""
+    model, tokenizer = tiny_family_models[family], tiny_gpt2[1]
+    texts = ["When Mary and John went to the store, John gave a drink to Mary."] * 4
+    hook = "blocks.0.hook_mlp_out"
+    sae = train_sae(model, tokenizer, texts, hook, n_features=64, k=4, batch_size=16,
+                    buffer_size=64, eval_corpus=texts[:1], progress=False)  # fmt: skip
+    assert sae.d_in == 32 and sae.info["steps"] > 0 and sae.hook == hook
+    exact = evaluate_sae(model, tokenizer, splitting_autoencoder(32, hook), texts[:1])
+    assert exact.fraction_variance_explained == pytest.approx(1.0, abs=1e-6)
+    trace = mw.trace(model, tokenizer, texts[0])
+    assert exact.loss_clean == pytest.approx(float(trace.loss.nanmean()), abs=1e-5)
+    assert exact.loss_spliced == pytest.approx(exact.loss_clean, abs=1e-5)
+    assert exact.loss_zero_ablated != pytest.approx(exact.loss_clean, abs=1e-4)
 
 
 def test_evaluation_of_an_exact_autoencoder(demo):

@@ -11,6 +11,7 @@ from mi_widgets.capture.hooks import capture_mode
 from mi_widgets.capture.reader import CorpusReader
 from mi_widgets.capture.readout import readout
 from mi_widgets.capture.sites import at_site, parse_site, reading, valid_names
+from tests.conftest import GEMMA_AND_OLMO2
 
 pytestmark = [
     pytest.mark.usefixtures("torch_single_thread"),
@@ -19,6 +20,8 @@ pytestmark = [
 
 TEXT = "When Mary and John went to the store, John gave a drink to"
 LM_FAMILIES = ("gpt2", "gpt_neox", "llama", "mistral", "qwen2", "bert")
+#: Gemma (√d_model embedding scale), Gemma 2 (final-logit soft-cap), Gemma 3, OLMo-2.
+POST_NORM_LMS = GEMMA_AND_OLMO2
 LEARNED_POSITIONS = ("gpt2", "gpt2_base", "bert", "bert_base")
 
 
@@ -78,7 +81,31 @@ def test_the_final_norms_output_through_the_unembedding_is_the_logits(
         torch.testing.assert_close(zeroed[0, 0], expected)
 
 
-@pytest.mark.parametrize("family", [*LM_FAMILIES, "bert_base"])
+@pytest.mark.parametrize("family", POST_NORM_LMS)
+def test_embeddings_scaled_and_soft_capped_logits(tiny_family_models, tiny_gpt2, family):
+    """``hook_embed`` is the embedding as the model adds it (Gemma: times √d_model), the whole
+    first block input; the final norm's output through the unembedding, soft-capped where the
+    model caps (Gemma 2), is the logits."""
+    model, input_ids = tiny_family_models[family], ids_of(tiny_gpt2[1])
+    names = ["hook_embed", "blocks.0.hook_resid_pre", "ln_final.hook_normalized"]
+    with capture_mode(model, eager=False), reading(model, names) as records:
+        logits = logits_of(model, input_ids)
+    weights = model.base_model.get_input_embeddings().weight.detach()
+    scale = 32**0.5 if family.startswith("gemma") else 1.0
+    torch.testing.assert_close(records["hook_embed"][0], weights[input_ids[0]] * scale)
+    torch.testing.assert_close(records["hook_embed"], records["blocks.0.hook_resid_pre"])
+    head = readout(model)
+    with torch.no_grad():
+        unembedded = head.unembed(records["ln_final.hook_normalized"])
+    cap = model.config.final_logit_softcapping if family == "gemma2" else None
+    assert head.softcap == cap
+    expected = unembedded if cap is None else torch.tanh(unembedded / cap) * cap
+    torch.testing.assert_close(expected, logits)
+    if cap is not None:
+        assert (unembedded - logits).abs().max() > 1e-3
+
+
+@pytest.mark.parametrize("family", [*LM_FAMILIES, "bert_base", *POST_NORM_LMS])
 def test_the_pattern_equals_the_models_output_attentions(tiny_family_models, tiny_gpt2, family):
     model, input_ids = tiny_family_models[family], ids_of(tiny_gpt2[1])
     names = ["blocks.0.attn.hook_pattern", "blocks.-1.attn.hook_pattern"]
@@ -102,7 +129,7 @@ def test_reading_the_pattern_switches_to_eager_attention_and_back(tiny_family_mo
     torch.testing.assert_close(pattern.sum(-1), torch.ones(pattern.shape[:-1]))
 
 
-@pytest.mark.parametrize("family", ["gpt2", "llama", "bert"])
+@pytest.mark.parametrize("family", ["gpt2", "llama", "bert", *POST_NORM_LMS])
 def test_replacing_the_pattern_of_a_hugging_face_model_is_refused(
     tiny_family_models, tiny_gpt2, family
 ):
@@ -115,7 +142,7 @@ def test_replacing_the_pattern_of_a_hugging_face_model_is_refused(
         model(input_ids=input_ids)
 
 
-@pytest.mark.parametrize("family", ["gpt2", "gpt_neox", "llama", "bert"])
+@pytest.mark.parametrize("family", ["gpt2", "gpt_neox", "llama", "bert", *POST_NORM_LMS])
 def test_replacing_the_embeddings_changes_the_pass(tiny_family_models, tiny_gpt2, family):
     model, input_ids = tiny_family_models[family], ids_of(tiny_gpt2[1])
     sites = ["hook_embed", *(["hook_pos_embed"] if family in LEARNED_POSITIONS else [])]

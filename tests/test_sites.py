@@ -24,6 +24,14 @@ pytestmark = [
 
 TEXT = "When Mary and John went to the store, John gave a drink to"
 SEQUENTIAL = ("gpt2", "gpt_neox", "llama", "mistral", "qwen2")  # resid_post = pre + attn + mlp
+#: Families that normalise the attention and MLP outputs before adding them (also sequential:
+#: ``hook_attn_out`` and ``hook_mlp_out`` are after those norms, what joins the stream).
+POST_NORM = ("gemma2", "gemma3_text", "olmo2")
+
+
+def after_post_norm(family: str, block, norm: str, x: torch.Tensor) -> torch.Tensor:
+    """``x`` through ``block``'s norm named ``norm`` in a post-norm family, else ``x``."""
+    return block.get_submodule(norm)(x) if family in POST_NORM else x
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +52,9 @@ def run(model, input_ids: torch.Tensor) -> torch.Tensor:
     return out.logits if hasattr(out, "logits") else out.last_hidden_state
 
 
-@pytest.mark.parametrize("family", [*SEQUENTIAL, "gpt2_base", "bert", "bert_base"])
+@pytest.mark.parametrize(
+    "family", [*SEQUENTIAL, "gemma", *POST_NORM, "gpt2_base", "bert", "bert_base"]
+)
 def test_every_site_reads_what_a_trace_records(tiny_family_models, tiny_gpt2, family):
     model, tokenizer = tiny_family_models[family], tiny_gpt2[1]
     model.eval()
@@ -64,14 +74,17 @@ def test_every_site_reads_what_a_trace_records(tiny_family_models, tiny_gpt2, fa
         z = records[site + "attn.hook_z"]
         assert z.shape == (1, trace.n_tokens, *head_shape(model))
         # every head's output through its slice of the projection adds up to the attention
-        # output (BERT's is before its dropout and norm)
+        # output (BERT's is before its dropout and norm; post-norm families: through the
+        # norm after attention)
         weight, bias = head_weights(model, layer)
-        torch.testing.assert_close(
-            torch.einsum("bphd,hdm->bpm", z, weight) + bias,
-            records[site + "hook_attn_out"],
-            atol=1e-5,
-            rtol=1e-5,
-        )
+        block = model.base_model.encoder.layer[layer] if family.startswith("bert") else (
+            detect(model).block_list(model)[layer])  # fmt: skip
+        with torch.no_grad():
+            attn_out = after_post_norm(
+                family, block, "post_attention_layernorm",
+                torch.einsum("bphd,hdm->bpm", z, weight) + bias,
+            )  # fmt: skip
+        torch.testing.assert_close(attn_out, records[site + "hook_attn_out"], atol=1e-5, rtol=1e-5)
         # the MLP's input, through the MLP, is its output
         mlp_input = records[site + "ln2.hook_normalized"]
         with torch.no_grad():
@@ -79,10 +92,11 @@ def test_every_site_reads_what_a_trace_records(tiny_family_models, tiny_gpt2, fa
                 block = model.base_model.encoder.layer[layer]
                 mlp_output = block.output.dense(block.intermediate(mlp_input))
             else:
-                block = detect(model).block_list(model)[layer]
-                mlp_output = block.mlp(mlp_input)
+                mlp_output = after_post_norm(
+                    family, block, "post_feedforward_layernorm", block.mlp(mlp_input)
+                )
         torch.testing.assert_close(mlp_output, records[site + "hook_mlp_out"])
-        if family in SEQUENTIAL:  # the block adds both outputs to the stream
+        if family in (*SEQUENTIAL, "gemma", *POST_NORM):  # the block adds both to the stream
             torch.testing.assert_close(
                 records[site + "hook_resid_post"],
                 records[site + "hook_resid_pre"]
@@ -91,7 +105,7 @@ def test_every_site_reads_what_a_trace_records(tiny_family_models, tiny_gpt2, fa
             )
 
 
-@pytest.mark.parametrize("family", ["gpt2", "gpt_neox", "llama", "bert"])
+@pytest.mark.parametrize("family", ["gpt2", "gpt_neox", "llama", "bert", "gemma", *POST_NORM])
 def test_a_replaced_site_changes_the_pass_and_only_inside_the_block(
     tiny_family_models, tiny_gpt2, family
 ):

@@ -8,6 +8,7 @@ import torch
 
 import mi_widgets as mw
 from mi_widgets.capture.sites import reading
+from tests.conftest import GEMMA_AND_OLMO2
 
 pytestmark = [
     pytest.mark.usefixtures("torch_single_thread"),
@@ -16,6 +17,7 @@ pytestmark = [
 
 TEXT = "When Mary and John went to the store, John gave a drink to"
 FAMILIES = ("gpt2", "gpt2_base", "gpt_neox", "llama", "mistral", "qwen2", "bert", "bert_base")
+FAMILIES += GEMMA_AND_OLMO2
 SITES = ["blocks.0.hook_resid_post", "blocks.1.hook_resid_pre", "blocks.1.hook_resid_post"]
 
 

@@ -10,6 +10,9 @@ import mi_widgets as mw
 from mi_widgets.analysis._streaming import TopState, batch_top
 from mi_widgets.analysis.histograms import batch_histogram
 from mi_widgets.analysis.top_activations import DEFAULT_EDGES
+from tests.conftest import GEMMA_AND_OLMO2
+
+FAMILIES = ("gpt2", "gpt2_base", "gpt_neox", "llama", "mistral", "qwen2", "bert", "bert_base")
 
 pytestmark = pytest.mark.usefixtures("torch_single_thread")
 
@@ -213,9 +216,7 @@ def test_ties_are_independent_of_the_batch_size(tiny_gpt2):
         np.testing.assert_array_equal(top.positions[0], positions)
 
 
-@pytest.mark.parametrize(
-    "name", ["gpt2", "gpt2_base", "gpt_neox", "llama", "mistral", "qwen2", "bert", "bert_base"]
-)
+@pytest.mark.parametrize("name", [*FAMILIES, *GEMMA_AND_OLMO2])
 def test_every_family_matches_its_trace(tiny_family_models, tiny_gpt2, name):
     model, tokenizer = tiny_family_models[name], tiny_gpt2[1]
     was_training = model.training

@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from ..capture.hooks import capture_mode
+from ..capture.precision import model_device
 from ..checks import PATTERN_SHAPES, check_square_pattern
 
 
@@ -101,7 +102,7 @@ def attention_patterns(model: torch.nn.Module, input_ids: torch.Tensor) -> torch
     if not isinstance(input_ids, torch.Tensor) or input_ids.ndim != 2:
         shape = list(getattr(input_ids, "shape", []))
         raise ValueError(f"input_ids must be an int tensor [batch, pos], got shape {shape}")
-    device = next(model.parameters()).device
+    device = model_device(model)
     with capture_mode(model, eager=True), torch.no_grad():
         output = model(input_ids=input_ids.to(device), output_attentions=True)
     return torch.stack(tuple(output.attentions), dim=1).float().cpu()

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..capture.precision import model_device
 from ..capture.readout import readout
 from ..capture.trace import Trace
 from ..checks import positive_int
@@ -131,7 +132,7 @@ def logit_lens(
     target_ids = _target_ids(targets, tokenizer)
     head = readout(model)
     labels, resid = _rows(trace, trace.resid_post)
-    device = _device(model)
+    device = model_device(model)
     dtype = next(iter(head.unembed.parameters())).dtype
 
     def log_probs(row: torch.Tensor) -> torch.Tensor:
@@ -183,7 +184,3 @@ def _target_ids(targets: Any, tokenizer: Any) -> torch.Tensor:
     items = [targets] if isinstance(targets, (str, int)) else list(targets)
     ids = [token_id(tokenizer, t, f"targets[{i}]") for i, t in enumerate(items)]
     return torch.tensor(ids, dtype=torch.long)
-
-
-def _device(model: Any) -> torch.device:
-    return next(model.parameters()).device

@@ -22,6 +22,7 @@ import torch
 from ..capture import tlens
 from ..capture.families import detect
 from ..capture.hooks import capture_mode
+from ..capture.precision import model_device
 from ..capture.reader import CorpusReader
 from ..capture.readout import logits_at
 from ..capture.sites import at_site, head_shape, n_layers, reading
@@ -267,7 +268,7 @@ def patch(
     # cells patched after the metric's position cannot change it (causal): the base run's
     # logits; the others in chunks that share the position they start from
     base_logits = both[base : base + 1]
-    logits = torch.empty(len(cells), base_logits.shape[-1])
+    logits = torch.empty(len(cells), base_logits.shape[-1], device=base_logits.device)
     starts = cells[:, 1].clamp(min=0) if prefix else torch.zeros(len(cells), dtype=torch.long)
     late = starts > position if prefix else torch.zeros(len(cells), dtype=torch.bool)
     logits[late] = base_logits
@@ -276,9 +277,8 @@ def patch(
         logits[index] = _patched_logits(
             model, reader, ids[base], donors, cells[index], over, position, prefix, start
         )
-    raw_values = score(logits).float().reshape(shape).numpy()
-    top = logits.softmax(-1).topk(top_k, dim=-1)
-    first = both.softmax(-1).topk(top_k, dim=-1)
+    raw_values = score(logits).float().reshape(shape).cpu().numpy()
+    top, first = (_top_tokens(x, top_k) for x in (logits, both))
     all_ids = torch.cat([top.indices, first.indices])
     vocabulary = dict(zip(*_decode_unique(reader, all_ids), strict=True))
     return PatchingResult(
@@ -358,9 +358,14 @@ class _PrefixCache:
         # transformers 5 names the cache `cache` (earlier: `past_key_values`)
         argument = "cache" if "cache" in inspect.signature(model.forward).parameters else ""
         argument = argument or "past_key_values"
-        device = next(model.parameters()).device
+        from transformers import DynamicCache
+
+        device = model_device(model)
+        # sliding-window layers (Gemma 2/3) keep every key, so the cache can be cut back
+        cache = DynamicCache(config=model.config)
+        cache.activate_past_recording()
         with torch.no_grad(), _eval_mode(model):
-            out = model(input_ids=ids[None].to(device), use_cache=True)
+            out = model(input_ids=ids[None].to(device), use_cache=True, **{argument: cache})
         return cls(model, out[argument], argument)
 
     def forward(self, inputs: torch.Tensor, start: int) -> Any:
@@ -368,7 +373,7 @@ class _PrefixCache:
         past = copy.deepcopy(self.cache)
         past.crop(start - past.get_seq_length())  # a negative count: the tokens to drop
         past.batch_repeat_interleave(len(inputs))
-        device = next(self.model.parameters()).device
+        device = model_device(self.model)
         return self.model(input_ids=inputs.to(device), use_cache=True, **{self.argument: past})
 
 
@@ -441,6 +446,13 @@ def _patcher(
         return x
 
     return edit
+
+
+def _top_tokens(logits: torch.Tensor, k: int) -> Any:
+    """``(values, indices)`` ``[row, k]`` on the CPU: the ``k`` most likely next tokens of
+    each row of ``logits`` ``[row, d_vocab]`` and their probabilities."""
+    top = logits.softmax(-1).topk(k, dim=-1)
+    return type(top)((top.values.cpu(), top.indices.cpu()))
 
 
 def _decode_unique(reader: CorpusReader, ids: torch.Tensor) -> tuple[list[int], list[str]]:

@@ -9,7 +9,7 @@ activation. Both the LM-head class (``GPT2LMHeadModel``, ``LlamaForCausalLM``,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -48,6 +48,10 @@ class Family:
         causal: whether attention masks future positions.
         pos_embed: path from ``model.base_model`` to the learned positional embedding;
             ``None`` for rotary positions (GPT-NeoX, Llama-style).
+        attn_post_norm: path from a block to the norm between the attention output
+            projection and the residual stream (Gemma 2/3, OLMo-2: ``attn_out`` is that norm,
+            so ``hook_attn_out`` is what joins the stream); ``None`` when the projection
+            writes to the stream directly.
     """
 
     name: str
@@ -64,6 +68,7 @@ class Family:
     mlp_is_input: bool
     causal: bool
     pos_embed: str | None
+    attn_post_norm: str | None = None
 
     def block_list(self, model: PreTrainedModel) -> torch.nn.ModuleList:
         """The blocks of ``model``, one per layer."""
@@ -88,6 +93,33 @@ class Family:
         except AttributeError:
             return None
 
+
+#: Llama-style blocks: pre-norms, rotary positions, a gated MLP read at ``down_proj``'s input.
+_GATED = Family(
+    name="Llama-style gated MLP (Llama, Mistral, Qwen2)",
+    model_types=("llama", "mistral", "qwen2"),
+    blocks="layers",
+    final_norm="norm",
+    unembed="lm_head",
+    attn="self_attn",
+    attn_out="self_attn",
+    attn_proj="self_attn.o_proj",
+    mlp_in="mlp",
+    mlp_out="mlp",
+    mlp="mlp.down_proj",
+    mlp_is_input=True,
+    causal=True,
+    pos_embed=None,
+)
+#: Gated blocks that normalise the attention and MLP outputs before adding them to the stream.
+_POST_NORM = replace(
+    _GATED,
+    name="Gemma 2/3 (norms before and after attention and MLP)",
+    model_types=("gemma2", "gemma3_text"),
+    attn_out="post_attention_layernorm",
+    mlp_out="post_feedforward_layernorm",
+    attn_post_norm="post_attention_layernorm",
+)
 
 FAMILIES = (
     Family(
@@ -122,22 +154,7 @@ FAMILIES = (
         causal=True,
         pos_embed=None,
     ),
-    Family(
-        name="Llama-style gated MLP (Llama, Mistral, Qwen2)",
-        model_types=("llama", "mistral", "qwen2"),
-        blocks="layers",
-        final_norm="norm",
-        unembed="lm_head",
-        attn="self_attn",
-        attn_out="self_attn",
-        attn_proj="self_attn.o_proj",
-        mlp_in="mlp",
-        mlp_out="mlp",
-        mlp="mlp.down_proj",
-        mlp_is_input=True,
-        causal=True,
-        pos_embed=None,
-    ),
+    _GATED,
     Family(
         name="BERT (encoder)",
         model_types=("bert",),
@@ -156,6 +173,9 @@ FAMILIES = (
         causal=False,
         pos_embed="embeddings.position_embeddings",
     ),
+    replace(_GATED, name="Gemma", model_types=("gemma",)),
+    _POST_NORM,
+    replace(_POST_NORM, name="OLMo-2 (norms after attention and MLP)", model_types=("olmo2",)),
 )
 
 #: ``config.model_type`` values whose capture is implemented and tested, with their family.

@@ -1,6 +1,7 @@
-"""The model's mode during a capture: :func:`capture_mode` puts the model in eval mode
-(dropout off) and, when attention is wanted, eager attention for the pass, and restores both
-afterwards. The hooks that read activations are in :mod:`mi_widgets.capture.sites`.
+"""The model's mode during a capture: :func:`capture_mode` checks the model's weights
+(:func:`~mi_widgets.capture.precision.check_weights`), puts it in eval mode (dropout off) and,
+when attention is wanted, eager attention for the pass, and restores both afterwards. The
+hooks that read activations are in :mod:`mi_widgets.capture.sites`.
 """
 
 from __future__ import annotations
@@ -11,10 +12,17 @@ from typing import Any
 
 import torch
 
+from .precision import check_weights
+
 
 @contextmanager
 def capture_mode(model: torch.nn.Module, *, eager: bool) -> Iterator[None]:
-    """Eval mode (and eager attention if ``eager``) inside the block; restored after."""
+    """Eval mode (and eager attention if ``eager``) inside the block; restored after.
+
+    Raises:
+        ValueError: for weights no analysis can use (quantised), naming their dtype.
+    """
+    check_weights(model)
     training = {module: module.training for module in model.modules()}
     model.eval()
     try:

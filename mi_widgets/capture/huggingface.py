@@ -12,6 +12,7 @@ from .batch import Batch, pad_id, pad_right, split, tokenize
 from .families import SUPPORTED_MODEL_TYPES, detect
 from .hooks import capture_mode, eager_attention
 from .options import Options, check_options
+from .precision import model_device
 from .sites import Edit, at_site
 from .trace import RECORDED, Trace
 
@@ -54,7 +55,7 @@ def capture(
 def _run(model, family, input_ids, attention_mask, options: Options) -> Batch:
     """One forward pass with hooks; everything recorded, layers stacked first."""
     kinds, layers = options.kinds, options.layers
-    device = next(model.parameters()).device
+    device = model_device(model)
     extra = {"use_cache": False} if family.causal else {}
     with (
         capture_mode(model, eager="attention" in kinds),

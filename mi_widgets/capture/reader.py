@@ -23,6 +23,7 @@ from .batch import pad_id, pad_right
 from .families import detect
 from .hooks import capture_mode
 from .huggingface import context_length
+from .precision import model_device
 from .sites import Edit, at_site, site_width
 
 
@@ -153,7 +154,7 @@ class CorpusReader:
         if tlens.is_hooked_transformer(self.model):
             device = self.model.cfg.device
             return self.model(input_ids.to(device), attention_mask=mask.to(device))
-        device = next(self.model.parameters()).device
+        device = model_device(self.model)
         extra = {"use_cache": False} if self.causal else {}
         out = self.model(input_ids=input_ids.to(device), attention_mask=mask.to(device), **extra)
         return getattr(out, "logits", None)

@@ -22,16 +22,27 @@ from .sites import head_shape
 
 @dataclass(frozen=True)
 class Readout:
-    """A model's final norm (identity when it has none) and its unembedding module."""
+    """A model's final norm (identity when it has none), its unembedding module and its
+    final-logit soft-cap (Gemma 2/3: ``logits = softcap * tanh(unembedded / softcap)``;
+    ``None`` when the model does not cap)."""
 
     norm: torch.nn.Module
     unembed: torch.nn.Module
     model_name: str
+    softcap: float | None = None
 
     def logits(self, resid: torch.Tensor) -> torch.Tensor:
-        """``[..., d_vocab]`` logits of residual-stream vectors ``[..., d_model]``."""
+        """``[..., d_vocab]`` the model's logits of residual-stream vectors ``[..., d_model]``
+        (soft-capped when the model caps)."""
         with torch.no_grad():
-            return self.unembed(self.norm(resid))
+            return self.cap(self.unembed(self.norm(resid)))
+
+    def cap(self, logits: torch.Tensor) -> torch.Tensor:
+        """The model's final-logit soft-capping of unembedded ``logits`` (unchanged when the
+        model has none)."""
+        if self.softcap is None:
+            return logits
+        return torch.tanh(logits / self.softcap) * self.softcap
 
     def linear(self) -> LinearReadout:
         """The norm and unembedding as matrices.
@@ -60,8 +71,9 @@ class Readout:
 
 #: Norm classes whose output is ``(x - mean(x) if centred) / scale(x) * weight + bias``, by
 #: class name, with whether they centre: torch's and TransformerLens' LayerNorm, the RMSNorms
-#: of the supported Llama-style families and TransformerLens' (``...Pre``: no weight).
-#: Others (e.g. Gemma's ``(1 + weight)`` RMSNorm) are refused rather than misread.
+#: of the supported Llama-style families, OLMo-2 and Gemma, and TransformerLens' (``...Pre``: no
+#: weight). Gemma's RMSNorms (:data:`UNIT_OFFSET_NORMS`) multiply by ``1 + weight``. Other
+#: classes are refused rather than misread.
 NORM_CLASSES = {
     "LayerNorm": True,
     "LayerNormPre": True,
@@ -70,7 +82,13 @@ NORM_CLASSES = {
     "Qwen2RMSNorm": False,
     "RMSNorm": False,
     "RMSNormPre": False,
+    "Olmo2RMSNorm": False,
+    "GemmaRMSNorm": False,
+    "Gemma2RMSNorm": False,
+    "Gemma3RMSNorm": False,
 }
+#: The norm classes whose gain is ``1 + weight`` (Gemma's RMSNorms store the offset from 1).
+UNIT_OFFSET_NORMS = frozenset({"GemmaRMSNorm", "Gemma2RMSNorm", "Gemma3RMSNorm"})
 
 
 @dataclass(frozen=True)
@@ -106,9 +124,14 @@ class NormParameters:
     def frozen(self, x: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
         """The norm of ``x`` ``[..., d_model]`` with its scale fixed to ``scale`` ``[...]``
         (broadcast): affine in ``x``, in ``x``'s dtype."""
-        weight, bias = self.weight.to(x.device), self.bias.to(x.device)
-        out = self.centre(x.float()) / scale[..., None].to(x.device) * weight + bias
+        out = self.linear_part(x, scale) + self.bias.to(x.device)
         return out.to(x.dtype)
+
+    def linear_part(self, x: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+        """float32 ``[..., d_model]`` the frozen norm of ``x`` without its bias: linear in
+        ``x``, so the parts of a sum map to parts of the norm's output."""
+        weight = self.weight.to(x.device)
+        return self.centre(x.float()) / scale[..., None].to(x.device) * weight
 
 
 def norm_parameters(norm: torch.nn.Module, d_model: int, what: str) -> NormParameters:
@@ -125,8 +148,9 @@ def norm_parameters(norm: torch.nn.Module, d_model: int, what: str) -> NormParam
             f"{', '.join(NORM_CLASSES)}): its scale cannot be frozen"
         )
     eps = getattr(norm, "eps", 0.0) or getattr(norm, "variance_epsilon", 0.0)
+    weight = _or_ones(_parameter(norm, "weight", "w"), d_model)
     return NormParameters(
-        weight=_or_ones(_parameter(norm, "weight", "w"), d_model),
+        weight=1 + weight if kind in UNIT_OFFSET_NORMS else weight,
         bias=_or_zeros(_parameter(norm, "bias", "b"), d_model),
         centred=NORM_CLASSES.get(kind, False),
         normalises=not isinstance(norm, torch.nn.Identity),
@@ -161,7 +185,8 @@ def readout(model: Any) -> Readout:
     name = type(model).__name__
     if tlens.is_hooked_transformer(model):
         norm = getattr(model, "ln_final", None) or torch.nn.Identity()
-        return Readout(norm=norm, unembed=model.unembed, model_name=name)
+        cap = float(getattr(model.cfg, "output_logits_soft_cap", -1.0))
+        return Readout(norm, model.unembed, name, softcap=cap if cap > 0 else None)
     family = detect(model)
     unembed = family.unembed_module(model)
     if unembed is None:
@@ -169,7 +194,12 @@ def readout(model: Any) -> Readout:
             f"{name} has no LM head (no unembedding): load the model with its head, e.g. "
             "AutoModelForCausalLM or AutoModelForMaskedLM"
         )
-    return Readout(norm=family.final_norm_module(model), unembed=unembed, model_name=name)
+    return Readout(
+        norm=family.final_norm_module(model),
+        unembed=unembed,
+        model_name=name,
+        softcap=getattr(model.config, "final_logit_softcapping", None),
+    )
 
 
 def head_weights(model: Any, layer: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -213,14 +243,15 @@ def final_residual(model: Any, position: int, *, keep_graph: bool = False):
 
 
 def logits_at(model: Any, run: Any, position: int) -> torch.Tensor:
-    """``[batch, d_vocab]`` float32 logits at ``position`` of the pass ``run()`` makes; the
-    unembedding is applied to that position only."""
+    """``[batch, d_vocab]`` float32 logits at ``position`` of the pass ``run()`` makes (the
+    model's own, soft-capped when it caps); the unembedding is applied to that position only."""
     with final_residual(model, position) as found, suppress(_StopForwardError):
         run()
     if not found:
         raise RuntimeError(f"the forward pass of {type(model).__name__} never reached its head")
+    head = readout(model)
     with torch.no_grad():
-        return readout(model).unembed(found[0][:, None])[:, 0].float()
+        return head.cap(head.unembed(found[0][:, None]))[:, 0].float()
 
 
 def _parameter(module: torch.nn.Module, *names: str) -> torch.Tensor | None:

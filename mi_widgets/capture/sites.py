@@ -8,23 +8,30 @@ edit sees in a forward pass over ``batch`` texts:
 ==================================  ==================================  ======================
 name                                what                                shape
 ==================================  ==================================  ======================
-``hook_embed``                      token embeddings                    batch pos d_model
+``hook_embed``                      token embeddings (Gemma: times      batch pos d_model
+                                    √d_model, as the model adds them)
 ``hook_pos_embed``                  learned positional embeddings       batch pos d_model
                                     (GPT-2, BERT, TransformerLens
                                     ``"standard"``; not rotary models)
 ``blocks.{i}.hook_resid_pre``       residual stream entering block i    batch pos d_model
-``blocks.{i}.attn.hook_pattern``    attention probabilities             batch head query_pos
-                                                                        key_pos
+``blocks.{i}.attn.hook_pattern``    attention probabilities (exactly    batch head query_pos
+                                    0 outside a sliding window)         key_pos
 ``blocks.{i}.attn.hook_z``          each head's output, before the      batch pos head d_head
                                     output projection mixes the heads
 ``blocks.{i}.hook_attn_out``        attention output (after the         batch pos d_model
-                                    output projection)
+                                    output projection; Gemma 2/3,
+                                    OLMo-2: after the norm that
+                                    follows it, what joins the stream)
 ``blocks.{i}.ln2.hook_normalized``  the MLP's input, after its norm     batch pos d_model
-                                    (what a transcoder reads)
+                                    (what a transcoder reads; OLMo-2
+                                    has no norm before the MLP: the
+                                    residual stream)
 ``blocks.{i}.mlp.hook_post``        MLP activations after the           batch pos d_mlp
                                     non-linearity (gated MLPs: the
                                     input of the down projection)
-``blocks.{i}.hook_mlp_out``         MLP output                          batch pos d_model
+``blocks.{i}.hook_mlp_out``         MLP output (Gemma 2/3, OLMo-2:      batch pos d_model
+                                    after the norm that follows it,
+                                    what joins the stream)
 ``blocks.{i}.hook_resid_post``      residual stream leaving block i     batch pos d_model
 ``ln_final.hook_normalized``        the final norm's output, what the   batch pos d_model
                                     unembedding reads (BERT normalises

@@ -29,9 +29,10 @@ def trace(
 
     Args:
         model: a Hugging Face model of a supported family (GPT-2, GPT-NeoX/Pythia, Llama /
-            Mistral / Qwen2, BERT; the LM-head class or the base model, see
-            ``SUPPORTED_MODEL_TYPES``), a TransformerLens ``HookedTransformer``, or a
-            TransformerLens ``ActivationCache`` of one text.
+            Mistral / Qwen2, Gemma, Gemma 2, Gemma 3 text, OLMo-2, BERT; the LM-head class or
+            the base model, see ``SUPPORTED_MODEL_TYPES``), a TransformerLens
+            ``HookedTransformer``, or a TransformerLens ``ActivationCache`` of one text.
+            Attention of sliding-window layers (Gemma 2/3) is exactly zero outside the window.
         tokenizer: the model's tokenizer; for TransformerLens ``None`` uses ``model.tokenizer``.
             Texts are tokenized as they are (special tokens only if the tokenizer adds them).
         text: a non-empty string, or a list of them (one padded pass, one trace each). For an

@@ -13,6 +13,7 @@ from ..analysis.metrics import token_id
 from ..capture import tlens
 from ..capture.families import detect
 from ..capture.huggingface import context_length
+from ..capture.precision import in_float32
 from ..checks import positive_int
 from . import influence
 from .graph import AttributionGraph
@@ -43,12 +44,17 @@ def attribute(
     ``values = adjacency.sum(1) + constants``, the constants (biases) coming from a separate
     pass with every source at zero. A logit node's value is its logit minus the mean logit
     over the vocabulary (circuit-tracer's convention: the softmax does not change when a
-    constant is added to every logit).
+    constant is added to every logit). Norms after attention and MLP (Gemma 2/3, OLMo-2) are
+    frozen like the others, so the sums stay exact; the transcoders write what joins the
+    residual stream (``hook_mlp_out``, after the post-MLP norm). A model that soft-caps its
+    final logits (Gemma 2/3) is explained before the cap: the logit nodes' values are the
+    logits the unembedding writes, while the logit nodes are chosen by the model's own
+    (capped) probabilities.
 
     Args:
-        model: a causal Hugging Face model (GPT-2, GPT-NeoX, Llama, Mistral, Qwen2) or a
-            TransformerLens ``HookedTransformer``, with its LM head. Encoders (BERT) are
-            refused.
+        model: a causal Hugging Face model (GPT-2, GPT-NeoX, Llama, Mistral, Qwen2, Gemma,
+            Gemma 2/3, OLMo-2) or a TransformerLens ``HookedTransformer``, with its LM head.
+            Encoders (BERT) are refused.
         tokenizer: its tokenizer.
         prompt: the text; its next-token prediction at the last position is explained.
         transcoders: one :class:`~mi_widgets.Transcoder` per block (a list, dict or
@@ -63,6 +69,10 @@ def attribute(
             (adjacency.sum(1) + constants)`` is exactly their summed direct effect (the sums
             hold only with every feature kept); ``metadata["dropped_features"]`` counts them.
         batch_size: backward targets per pass (copies of the prompt in one forward pass).
+
+    A float16 or bfloat16 model runs in float32 for the call
+    (:func:`~mi_widgets.capture.precision.in_float32`; its weights take twice their memory
+    meanwhile), so the sums hold to float32 precision.
 
     Memory: the adjacency, ``n_nodes²`` float32 (``n_nodes`` = active features + ``n_layers
     × pos`` errors + ``pos`` embeddings + logits; with TopK transcoders, ``n_layers × pos ×
@@ -105,28 +115,29 @@ def attribute(
     if not isinstance(logit_probability, numbers.Real) or not 0 < logit_probability <= 1:
         raise ValueError(f"logit_probability must be in (0, 1], got {logit_probability!r}")
     input_ids = _prompt_ids(model, tokenizer, prompt)
-    replacement = LocalReplacement(model, tcs, input_ids)
-    logits, probabilities = _logit_nodes(
-        replacement.logits, tokenizer, logit_tokens, max_logits, float(logit_probability)
-    )
-    sources = _Sources.of(replacement)
-    solver = _EdgeSolver(replacement, sources, logits, batch_size)
-    logit_rows = solver.rows(torch.arange(len(logits)), logit=True)
-    n_kept = sources.n_features if max_features is None else min(max_features, sources.n_features)
-    n_nodes = n_kept + sources.n_sources - sources.n_features + len(logits)
-    adjacency = torch.zeros(n_nodes, n_nodes)
-    if n_kept == sources.n_features:  # every feature: rows straight into the adjacency
-        kept = torch.arange(n_kept)
-        solver.rows(kept, logit=False, out=adjacency[:n_kept, : sources.n_sources])
-    else:
-        kept, feature_rows = _most_influential(solver, logit_rows, probabilities, n_kept)
-        columns = torch.cat([kept, torch.arange(sources.n_features, sources.n_sources)])
-        adjacency[:n_kept, : len(columns)] = feature_rows[:, columns]
-        logit_rows = logit_rows[:, columns]
-    adjacency[n_nodes - len(logits) :, : logit_rows.shape[1]] = logit_rows
-    values, constants = (
-        _node_vector(part[0][kept], part[1], n_nodes) for part in solver.values_and_constants()
-    )
+    with in_float32(model):
+        replacement = LocalReplacement(model, tcs, input_ids)
+        logits, probabilities = _logit_nodes(
+            replacement.logits, tokenizer, logit_tokens, max_logits, float(logit_probability)
+        )
+        sources = _Sources.of(replacement)
+        solver = _EdgeSolver(replacement, sources, logits, batch_size)
+        logit_rows = solver.rows(torch.arange(len(logits)), logit=True)
+        n_kept = min(max_features or sources.n_features, sources.n_features)
+        n_nodes = n_kept + sources.n_sources - sources.n_features + len(logits)
+        adjacency = torch.zeros(n_nodes, n_nodes)
+        if n_kept == sources.n_features:  # every feature: rows straight into the adjacency
+            kept = torch.arange(n_kept)
+            solver.rows(kept, logit=False, out=adjacency[:n_kept, : sources.n_sources])
+        else:
+            kept, feature_rows = _most_influential(solver, logit_rows, probabilities, n_kept)
+            columns = torch.cat([kept, torch.arange(sources.n_features, sources.n_sources)])
+            adjacency[:n_kept, : len(columns)] = feature_rows[:, columns]
+            logit_rows = logit_rows[:, columns]
+        adjacency[n_nodes - len(logits) :, : logit_rows.shape[1]] = logit_rows
+        values, constants = (
+            _node_vector(part[0][kept], part[1], n_nodes) for part in solver.values_and_constants()
+        )
     ids = input_ids.tolist()
     return AttributionGraph(
         prompt=prompt,

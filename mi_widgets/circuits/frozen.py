@@ -11,6 +11,14 @@ Hugging Face models are switched to an attention function registered with transf
 ``AttentionInterface`` (it records through the model's own eager attention, then replays the
 recorded pattern); every norm module gets a forward hook. TransformerLens models are hooked at
 ``blocks.{i}.attn.hook_pattern`` and every ``...hook_scale``.
+
+The recorded pattern is the model's own, so whatever shaped it is kept as it was: attention-
+logit soft-capping (Gemma 2), sliding windows (zero outside the window) and query/key norms
+(Gemma 3, OLMo-2; those norms only reach the pattern, so they are not frozen). Every other
+norm is frozen wherever it sits: before attention and MLP, and after them (Gemma 2/3,
+OLMo-2), where it stands between a head's or a feature's output and the residual stream;
+Gemma's RMSNorm multiplies by ``1 + weight``
+(:data:`~mi_widgets.capture.readout.UNIT_OFFSET_NORMS`).
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from typing import Any
 import torch
 
 from ..capture import tlens
+from ..capture.families import detect
 from ..capture.readout import NORM_CLASSES, NormParameters, norm_parameters
 from ..capture.sites import site_width
 
@@ -157,7 +166,8 @@ def _register() -> None:
 
 
 def _norm_modules(model: Any) -> dict[torch.nn.Module, NormParameters]:
-    """Every norm module of a Hugging Face model with its parameters.
+    """Every norm module of a Hugging Face model with its parameters, except the query/key
+    norms inside attention (they only shape the pattern, which is frozen whole).
 
     Raises:
         ValueError: for a module whose class looks like a norm but is not a known one.
@@ -165,10 +175,17 @@ def _norm_modules(model: Any) -> dict[torch.nn.Module, NormParameters]:
     _register()
     d_model = site_width(model, "blocks.0.hook_resid_pre")
     name = type(model).__name__
+    family = detect(model)
+    in_attention = {
+        module
+        for block in family.block_list(model)
+        for module in block.get_submodule(family.attn).modules()
+    }
     return {
         module: norm_parameters(module, d_model, f"{name}.{path}")
         for path, module in model.named_modules()
-        if type(module).__name__ in NORM_CLASSES or "Norm" in type(module).__name__
+        if (type(module).__name__ in NORM_CLASSES or "Norm" in type(module).__name__)
+        and module not in in_attention
     }
 
 

@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..capture.hooks import capture_mode
+from ..capture.precision import model_device
 from .transcoder import TranscoderSet
 
 #: An :class:`~mi_widgets.AttributionGraph` (not imported: the graph imports this module).
@@ -272,9 +274,10 @@ def _edit_layer(
 
 
 def _next_token_probabilities(model: Any, input_ids: torch.Tensor, position: int) -> torch.Tensor:
-    """``[d_vocab]`` float32 next-token probabilities at ``position``."""
-    device = next(model.parameters()).device
-    with torch.no_grad():
+    """``[d_vocab]`` float32 next-token probabilities at ``position`` (eval mode: no dropout;
+    the model's mode is restored after)."""
+    device = model_device(model)
+    with torch.no_grad(), capture_mode(model, eager=False):
         output = model(input_ids.to(device))
     logits = output.logits if hasattr(output, "logits") else output
     return logits[0, position].float().softmax(-1).cpu()

@@ -25,6 +25,7 @@ import torch
 
 from ..capture import tlens
 from ..capture.hooks import capture_mode
+from ..capture.precision import model_device
 from ..capture.readout import _StopForwardError, final_residual, logits_at, readout
 from ..capture.sites import at_site, reading
 from .frozen import FrozenState
@@ -165,7 +166,8 @@ class LocalReplacement:
         """``[batch, n]`` float32 logits of ``token_ids`` ``[n]`` minus the mean logit over the
         vocabulary, at the logit position."""
         directions, offsets = self.logit_directions(token_ids)
-        return run.final.float() @ directions.T.to(run.final.device) + offsets
+        device = run.final.device
+        return run.final.float() @ directions.T.to(device) + offsets.to(device)
 
     def logit_directions(self, token_ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``([n, d_model], [n])``: the unembedding of ``token_ids`` minus its vocabulary mean,
@@ -196,11 +198,7 @@ class LocalReplacement:
         return keep_input, replace_output
 
     def _forward(self, input_ids: torch.Tensor) -> Any:
-        ids = input_ids.to(_device(self.model))
+        ids = input_ids.to(model_device(self.model))
         if tlens.is_hooked_transformer(self.model):
             return self.model(ids)
         return self.model(input_ids=ids, use_cache=False)
-
-
-def _device(model: Any) -> torch.device:
-    return next(model.parameters()).device

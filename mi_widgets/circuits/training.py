@@ -25,6 +25,7 @@ from typing import Any
 
 import torch
 
+from ..capture.precision import model_device, on_device
 from ..capture.reader import CorpusReader
 from ..capture.sites import at_site, n_layers, reading, site_width
 from ..checks import check_layers
@@ -107,7 +108,7 @@ def train_transcoders(
             )
             for layer in trained
         ]
-    )  # fmt: skip
+    ).to(model_device(model))  # fmt: skip
     trainer = SparseCoderTrainer(stack, lr, l1_coefficient, aux_k, dead_after)
     start = time.perf_counter()
 
@@ -119,7 +120,7 @@ def train_transcoders(
         trainer.step(batch[:, 0].transpose(0, 1), batch[:, 1].transpose(0, 1))
 
     run_epochs(rows, step, epochs=epochs, batch_size=batch_size, buffer_size=buffer_size, seed=seed)
-    transcoders = stack.unstack()
+    transcoders = [tc.to(model_device(model)) for tc in stack.unstack()]
     seconds = round(time.perf_counter() - start, 1)
     for tc, loss in zip(transcoders, trainer.last_loss.tolist(), strict=True):
         tc.info = {
@@ -238,21 +239,20 @@ def evaluate_transcoders(
     The loss is next-token cross-entropy over every real token but the last of each text,
     for causal language models (``None`` otherwise).
     """
-    given = _check_transcoders(model, transcoders)
+    device = model_device(model)
+    given = [on_device(tc, device) for tc in _check_transcoders(model, transcoders)]
     reader = CorpusReader(model, tokenizer, max_length)
     sites = [site for tc in given for site in (tc.hook_in, tc.hook_out)]
     sums = [ReconstructionSums(tc.n_features) for tc in given]
     losses = SplicedLosses()
     for batch in reader.stream(corpus, batch_size, truncate=truncate, progress=None):
-        real = batch.mask.bool()
+        real = batch.mask.bool().to(device)
         with reading(model, sites) as records:
             clean = reader.forward(batch.input_ids, batch.mask)
         for tc, layer_sums in zip(given, sums, strict=True):
-            x = records[tc.hook_in].cpu().float()[real]  # [tokens, d_model]
+            x = records[tc.hook_in].float()[real]  # [tokens, d_model]
             features = tc.encode(x)
-            layer_sums.add(
-                records[tc.hook_out].cpu().float()[real], tc.decode(features, x), features
-            )
+            layer_sums.add(records[tc.hook_out].float()[real], tc.decode(features, x), features)
         if clean is None or not reader.causal:
             continue
         with _spliced(model, given):

@@ -41,7 +41,7 @@ class ReconstructionSums:
         total = target.double().sum(0)
         self._total = total if self._total is None else self._total + total
         self._l0 += float((features != 0).sum())
-        self._fired |= (features != 0).any(0)
+        self._fired |= (features != 0).any(0).cpu()
         self.n_tokens += target.shape[0]
 
     @property

@@ -13,6 +13,7 @@ import torch
 from ..analysis._streaming import Scan
 from ..analysis.examples import index_tokens
 from ..analysis.histograms import POWERS_OF_TWO
+from ..capture.precision import on_device
 from ..capture.reader import CorpusReader, TextBatch
 from ..checks import positive_int
 from .code_cache import CodeCache
@@ -179,7 +180,8 @@ def feature_stats(
     ) -> FeatureStats:
         """The statistics of one coder, reading ``hook`` and writing ``output``."""
         reader = CorpusReader(model, tokenizer, max_length)
-        coder = coder.eval()
+        # where the reader brings activations
+        coder = on_device(coder, torch.device("cpu")).eval()
 
         def sampler(maxima: torch.Tensor) -> IntervalSampler:
             return IntervalSampler(

@@ -50,15 +50,18 @@ class SparseCoderTrainer:
     def __init__(self, coder: Any, lr: float, l1: float, aux_k: int, dead_after: int) -> None:
         self.coder, self.l1, self.aux_k, self.dead_after = coder, l1, aux_k, dead_after
         self.optimizer = torch.optim.Adam(coder.parameters(), lr=lr)
-        self.since_fired = torch.zeros(coder.b_enc.shape, dtype=torch.long)  # tokens
+        device = coder.b_enc.device
+        self.since_fired = torch.zeros(coder.b_enc.shape, dtype=torch.long, device=device)
         self.steps = self.tokens = 0
-        self.last_loss = torch.full(coder.b_enc.shape[:-1], torch.nan)
+        self.last_loss = torch.full(coder.b_enc.shape[:-1], torch.nan, device=device)
 
     def step(self, x: torch.Tensor, target: torch.Tensor | None = None) -> None:
         """One optimiser step on input rows ``x`` ``[..., rows, d_in]`` predicting ``target``
-        ``[..., rows, d_out]`` (``x`` itself by default, as an autoencoder does)."""
+        ``[..., rows, d_out]`` (``x`` itself by default, as an autoencoder does), moved to
+        the coder's device."""
         coder = self.coder
-        target = x if target is None else target
+        x = x.to(coder.b_enc.device)
+        target = x if target is None else target.to(x.device)
         if self.steps == 0:  # start the decoder bias at the mean target
             with torch.no_grad():
                 coder.b_dec.copy_(target.mean(-2))

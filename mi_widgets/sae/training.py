@@ -23,6 +23,7 @@ from typing import Any
 
 import torch
 
+from ..capture.precision import model_device, on_device
 from ..capture.reader import CorpusReader
 from ..capture.sites import at_site, canonical_name, reading, site_width
 from .model import SparseAutoencoder
@@ -143,7 +144,7 @@ def train_sae(
         k if activation == "topk" else None,
         hook=hook,
         seed=seed,
-    )
+    ).to(model_device(model))
     trainer = _Trainer(sae, lr, l1_coefficient, aux_k, dead_after)
     start = time.perf_counter()
 
@@ -195,12 +196,13 @@ def evaluate_sae(
     """
     hook = sae.check_sites(model, hook)[0]
     reader = CorpusReader(model, tokenizer, max_length)
+    sae = on_device(sae, model_device(model))
     sums, losses = ReconstructionSums(sae.n_features), SplicedLosses()
     for batch in reader.stream(corpus, batch_size, truncate=truncate, progress=None):
         real = batch.mask.bool()
         with reading(model, [hook]) as records:
             clean = reader.forward(batch.input_ids, batch.mask)
-        x = records[hook].cpu().float()[real]  # [tokens, d_in]
+        x = records[hook].float()[real.to(records[hook].device)]  # [tokens, d_in]
         features = sae.encode(x)
         sums.add(x, sae.decode(features), features)
         if clean is None or not reader.causal:
