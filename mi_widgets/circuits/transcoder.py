@@ -28,19 +28,12 @@ from typing import Any
 import torch
 
 from ..checks import positive_int
-from ..sae.sparse import (
-    as_float_tensors,
-    check_activation,
-    check_shapes,
-    load_tensors,
-    save_tensors,
-    sparse_activation,
-)
+from ..sae.sparse import SparseCoder, as_float_tensors, check_shapes, load_tensors, save_tensors
 
 _FORMAT = "mi_widgets.Transcoder"
 
 
-class Transcoder(torch.nn.Module):
+class Transcoder(SparseCoder):
     """A sparse replacement of the MLP of block ``layer``.
 
     Args:
@@ -61,7 +54,6 @@ class Transcoder(torch.nn.Module):
         info: a dict of facts about the transcoder (training metrics, origin), saved with it.
     """
 
-    threshold: torch.Tensor  # a registered buffer
     W_skip: torch.nn.Parameter | None
     layer: int
 
@@ -77,15 +69,12 @@ class Transcoder(torch.nn.Module):
         skip: bool = False,
         seed: int = 0,
     ) -> None:
-        super().__init__()
         d_in, n_features = positive_int(d_in, "d_in"), positive_int(n_features, "n_features")
         d_out = d_in if d_out is None else positive_int(d_out, "d_out")
         if isinstance(layer, bool) or not isinstance(layer, int) or layer < 0:
             raise ValueError(f"layer must be an int >= 0 (the block's index), got {layer!r}")
-        self.k = check_activation(activation, k, n_features)
-        self.activation = activation
+        super().__init__(n_features, activation, k)
         self.layer = layer
-        self.info: dict[str, Any] = {}
         generator = torch.Generator().manual_seed(seed)
         decoder = torch.randn(n_features, d_out, generator=generator)
         encoder = torch.randn(d_in, n_features, generator=generator)
@@ -94,19 +83,10 @@ class Transcoder(torch.nn.Module):
         self.b_enc = torch.nn.Parameter(torch.zeros(n_features))
         self.b_dec = torch.nn.Parameter(torch.zeros(d_out))
         self.W_skip = torch.nn.Parameter(torch.zeros(d_in, d_out)) if skip else None
-        self.register_buffer("threshold", torch.zeros(n_features))
 
     @property
-    def d_in(self) -> int:
-        return int(self.W_enc.shape[0])
-
-    @property
-    def d_out(self) -> int:
-        return int(self.W_dec.shape[1])
-
-    @property
-    def n_features(self) -> int:
-        return int(self.W_dec.shape[0])
+    def kind(self) -> str:
+        return f"the transcoder of layer {self.layer}"
 
     @property
     def hook_in(self) -> str:
@@ -118,18 +98,42 @@ class Transcoder(torch.nn.Module):
         """The site it predicts: ``blocks.{layer}.hook_mlp_out``."""
         return f"blocks.{self.layer}.hook_mlp_out"
 
+    @property
+    def input_site(self) -> str:
+        """:attr:`hook_in`."""
+        return self.hook_in
+
+    @property
+    def output_site(self) -> str:
+        """:attr:`hook_out`."""
+        return self.hook_out
+
+    def check_sites(self, model: Any, hook: str | None = None) -> tuple[str, str]:
+        """``(hook_in, hook_out)`` in ``model``, checked: the model has block :attr:`layer` and
+        its MLP reads ``d_in`` and writes ``d_out`` wide activations.
+
+        Raises:
+            ValueError: for a layer the model does not have, a ``hook`` other than
+                :attr:`hook_in`, or widths that do not match.
+        """
+        from ..capture.sites import canonical_name, n_layers
+
+        count = n_layers(model)
+        if self.layer >= count:
+            raise ValueError(
+                f"the transcoder reads layer {self.layer} but {type(model).__name__} has {count} "
+                f"blocks (layers 0..{count - 1}): it was made for another model"
+            )
+        if hook is not None and canonical_name(model, hook) != canonical_name(model, self.hook_in):
+            raise ValueError(
+                f"hook = {hook!r}, but {self.kind} reads {self.hook_in}: leave hook out"
+            )
+        return super().check_sites(model)
+
     def pre_activations(self, x: torch.Tensor) -> torch.Tensor:
         """``[..., n_features]`` before the activation function, of ``x`` ``[..., d_in]``."""
         self._check_input(x)
         return x.to(self.W_enc.dtype) @ self.W_enc + self.b_enc
-
-    def activate(self, pre: torch.Tensor) -> torch.Tensor:
-        """The activation function on pre-activations ``[..., n_features]``."""
-        return sparse_activation(pre, self.activation, self.k, self.threshold)
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Feature activations ``[..., n_features]`` of MLP inputs ``x`` ``[..., d_in]``."""
-        return self.activate(self.pre_activations(x))
 
     def decode(self, features: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
         """The predicted MLP output ``[..., d_out]`` of feature activations
@@ -144,15 +148,6 @@ class Transcoder(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The predicted MLP output ``[..., d_out]`` of ``x`` ``[..., d_in]``."""
         return self.decode(self.encode(x), x)
-
-    def _check_input(self, x: Any) -> None:
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
-        if x.ndim == 0 or x.shape[-1] != self.d_in:
-            raise ValueError(
-                f"x has shape {tuple(x.shape)} but the transcoder of layer {self.layer} reads "
-                f"d_in = {self.d_in} (expected [..., {self.d_in}])"
-            )
 
     @classmethod
     def from_tensors(

@@ -1,4 +1,4 @@
-"""What an autoencoder's decoder directions say without any corpus: the tokens whose logits
+"""What a sparse coder's decoder directions say without any corpus: the tokens whose logits
 each feature raises or lowers, and the features with the most similar directions."""
 
 from __future__ import annotations
@@ -10,14 +10,15 @@ import torch
 
 from ..capture.readout import readout
 from ..capture.sites import parse_site
-from .model import SparseAutoencoder
+from .sparse import SparseCoder
 
 
 def logit_effects(
-    model: Any, sae: SparseAutoencoder, hook: str, n: int
+    model: Any, sae: SparseCoder, hook: str, n: int
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``(top ids, values, bottom ids, values)`` ``[feature, n]`` (``[feature, 0]`` when
-    unavailable: sites inside the MLP, models without a linear unembedding)."""
+    """``(top ids, values, bottom ids, values)`` ``[feature, n]`` of the decoder rows written
+    at site ``hook`` (``[feature, 0]`` when unavailable: sites inside the MLP, models without
+    a linear unembedding)."""
     linear = None
     if parse_site(model, hook)[1] != "mlp.hook_post":
         with suppress(ValueError):  # no LM head, or not a linear one (BERT)
@@ -39,7 +40,7 @@ def logit_effects(
     )
 
 
-def nearest(sae: SparseAutoencoder, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+def nearest(sae: SparseCoder, n: int) -> tuple[torch.Tensor, torch.Tensor]:
     """``(features [feature, n], cosine [feature, n])`` of the closest decoder directions."""
     directions = torch.nn.functional.normalize(sae.W_dec.detach().float(), dim=1)
     n = min(n, sae.n_features - 1)

@@ -11,7 +11,7 @@ passes over a corpus; :meth:`FeatureStats.save` / :meth:`FeatureStats.load` keep
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -156,6 +156,31 @@ class FeatureStats(CorpusExamples):
             effects(self.logit_top[f], self.logit_top_values[f]),
             effects(self.logit_bottom[f], self.logit_bottom_values[f]),
         )
+
+    def with_vocabulary(self, vocab_ids: np.ndarray, vocab: list[str]) -> FeatureStats:
+        """The same statistics with their windows and logit tables indexing ``vocab``.
+
+        Args:
+            vocab_ids: int64 ``[n]`` ascending token ids holding every one of
+                :attr:`vocab_ids` (e.g. the union of several statistics' ids, so that the
+                statistics of several layers share one vocabulary).
+            vocab: ``[n]`` the token string of each.
+        """
+        vocab_ids = np.asarray(vocab_ids, dtype=np.int64)
+        where = np.searchsorted(vocab_ids, self.vocab_ids)
+        inside = where < len(vocab_ids)
+        if len(vocab) != len(vocab_ids) or not (
+            inside.all() and np.array_equal(vocab_ids[where], self.vocab_ids)
+        ):
+            raise ValueError(
+                f"vocab_ids ({len(vocab_ids)} ids) and vocab ({len(vocab)} strings) must be as "
+                f"long and hold every one of the {len(self.vocab_ids)} token ids of these "
+                "statistics"
+            )
+        index = np.append(where, -1).astype(np.int32)  # index[-1]: -1 (none) stays -1
+        arrays = ("window_tokens", "interval_window_tokens", "logit_top", "logit_bottom")
+        moved = {name: index[getattr(self, name)] for name in arrays}
+        return replace(self, vocab=list(vocab), vocab_ids=vocab_ids, **moved)
 
     def neighbours(self, feature: int) -> list[tuple[int, float]]:
         """``(feature, cosine)`` of the features whose decoder directions are closest."""

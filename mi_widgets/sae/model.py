@@ -31,19 +31,12 @@ import torch
 
 from ..checks import positive_int
 from .gemma_scope import gemma_scope_weights
-from .sparse import (
-    as_float_tensors,
-    check_activation,
-    check_shapes,
-    load_tensors,
-    save_tensors,
-    sparse_activation,
-)
+from .sparse import SparseCoder, as_float_tensors, check_shapes, load_tensors, save_tensors
 
 _FORMAT = "mi_widgets.SparseAutoencoder"
 
 
-class SparseAutoencoder(torch.nn.Module):
+class SparseAutoencoder(SparseCoder):
     """A sparse autoencoder over the activations at one hook point.
 
     Args:
@@ -63,8 +56,6 @@ class SparseAutoencoder(torch.nn.Module):
         info: a dict of facts about the autoencoder (training metrics, origin), saved with it.
     """
 
-    threshold: torch.Tensor  # a registered buffer
-
     def __init__(
         self,
         d_in: int,
@@ -76,13 +67,10 @@ class SparseAutoencoder(torch.nn.Module):
         apply_b_dec_to_input: bool = True,
         seed: int = 0,
     ) -> None:
-        super().__init__()
         d_in, n_features = positive_int(d_in, "d_in"), positive_int(n_features, "n_features")
-        self.k = check_activation(activation, k, n_features)
-        self.activation = activation
+        super().__init__(n_features, activation, k)
         self.hook = hook
         self.apply_b_dec_to_input = bool(apply_b_dec_to_input)
-        self.info: dict[str, Any] = {}
         generator = torch.Generator().manual_seed(seed)
         directions = torch.randn(n_features, d_in, generator=generator)
         directions /= directions.norm(dim=1, keepdim=True)
@@ -90,15 +78,20 @@ class SparseAutoencoder(torch.nn.Module):
         self.W_enc = torch.nn.Parameter(directions.T.clone())
         self.b_enc = torch.nn.Parameter(torch.zeros(n_features))
         self.b_dec = torch.nn.Parameter(torch.zeros(d_in))
-        self.register_buffer("threshold", torch.zeros(n_features))
 
     @property
-    def d_in(self) -> int:
-        return int(self.W_dec.shape[1])
+    def kind(self) -> str:
+        return "this autoencoder"
 
     @property
-    def n_features(self) -> int:
-        return int(self.W_dec.shape[0])
+    def input_site(self) -> str | None:
+        """:attr:`hook`: the site it reads."""
+        return self.hook
+
+    @property
+    def output_site(self) -> str | None:
+        """:attr:`hook`: the site it reconstructs."""
+        return self.hook
 
     def pre_activations(self, x: torch.Tensor) -> torch.Tensor:
         """``[..., n_features]`` before the activation function."""
@@ -107,14 +100,6 @@ class SparseAutoencoder(torch.nn.Module):
         if self.apply_b_dec_to_input:
             x = x - self.b_dec
         return x @ self.W_enc + self.b_enc
-
-    def activate(self, pre: torch.Tensor) -> torch.Tensor:
-        """The activation function on pre-activations ``[..., n_features]``."""
-        return sparse_activation(pre, self.activation, self.k, self.threshold)
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Feature activations ``[..., n_features]`` of activations ``x`` ``[..., d_in]``."""
-        return self.activate(self.pre_activations(x))
 
     def decode(self, features: torch.Tensor) -> torch.Tensor:
         """Reconstruction ``[..., d_in]`` of feature activations ``[..., n_features]``."""
@@ -128,16 +113,6 @@ class SparseAutoencoder(torch.nn.Module):
     def normalize_decoder(self) -> None:
         """Scale every decoder row to unit norm (rows of zeros stay zero)."""
         self.W_dec.div_(self.W_dec.norm(dim=1, keepdim=True).clamp(min=1e-12))
-
-    def _check_input(self, x: Any) -> None:
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
-        if x.ndim == 0 or x.shape[-1] != self.d_in:
-            raise ValueError(
-                f"x has shape {tuple(x.shape)} but this autoencoder reads d_in = {self.d_in} "
-                f"(expected [..., {self.d_in}])"
-                + (f"; it was made for {self.hook}" if self.hook else "")
-            )
 
     @classmethod
     def from_tensors(

@@ -1,4 +1,4 @@
-"""The live source of feature statistics: computes an autoencoder's features of new text."""
+"""The live source of feature statistics: computes a sparse coder's features of new text."""
 
 from __future__ import annotations
 
@@ -9,18 +9,18 @@ import numpy as np
 import torch
 
 from ..capture.reader import CorpusReader
-from .model import SparseAutoencoder
+from .sparse import SparseCoder
 
 
 @dataclass(frozen=True)
 class FeatureSource:
-    """The model, tokenizer, autoencoder and hook that made some
-    :class:`~mi_widgets.sae.FeatureStats`: computes features of new text for a live
-    dashboard."""
+    """The model, tokenizer, sparse coder (autoencoder or transcoder) and the hook it reads
+    that made some :class:`~mi_widgets.sae.FeatureStats`: computes features of new text for a
+    live dashboard."""
 
     model: Any
     tokenizer: Any
-    sae: SparseAutoencoder
+    sae: SparseCoder
     hook: str
 
     @torch.no_grad()

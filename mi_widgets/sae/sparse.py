@@ -1,4 +1,5 @@
-"""What sparse autoencoders and transcoders share: the activation function that makes their
+"""What sparse autoencoders and transcoders share: the base class of both (:class:`SparseCoder`:
+an encoder with a sparse activation and a decoder), the activation function that makes their
 features sparse, and their one-file storage.
 
 >>> check_activation("topk", 4, n_features=16)
@@ -53,6 +54,114 @@ def sparse_activation(
     assert k is not None  # set whenever activation is "topk"
     top = pre.topk(k, dim=-1)
     return torch.zeros_like(pre).scatter_(-1, top.indices, torch.relu(top.values))
+
+
+class SparseCoder(torch.nn.Module):
+    """An encoder ``W_enc`` ``[d_in, n_features]``, ``b_enc`` ``[n_features]`` followed by a
+    sparse activation, and a decoder ``W_dec`` ``[n_features, d_out]``, ``b_dec`` ``[d_out]``.
+
+    The base of :class:`~mi_widgets.SparseAutoencoder` (reads and writes one site) and
+    :class:`~mi_widgets.Transcoder` (reads an MLP's input, writes its output). Subclasses set
+    the four weights and define :meth:`pre_activations`, :attr:`input_site` and
+    :attr:`output_site`.
+
+    Attributes:
+        activation, k: the activation function (see :data:`ACTIVATIONS`) and, for
+            ``"topk"``, the features kept per token.
+        threshold: ``[n_features]`` (``"jumprelu"`` only, else zeros).
+        info: a dict of facts about the coder (training metrics, origin), saved with it.
+    """
+
+    W_enc: torch.nn.Parameter
+    b_enc: torch.nn.Parameter
+    W_dec: torch.nn.Parameter
+    b_dec: torch.nn.Parameter
+    threshold: torch.Tensor  # a registered buffer
+
+    def __init__(self, n_features: int, activation: str, k: int | None) -> None:
+        super().__init__()
+        self.k = check_activation(activation, k, n_features)
+        self.activation = activation
+        self.info: dict[str, Any] = {}
+        self.register_buffer("threshold", torch.zeros(n_features))
+
+    @property
+    def d_in(self) -> int:
+        return int(self.W_enc.shape[0])
+
+    @property
+    def d_out(self) -> int:
+        return int(self.W_dec.shape[1])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.W_dec.shape[0])
+
+    @property
+    def kind(self) -> str:
+        """What the coder is called in error messages."""
+        return "this sparse coder"
+
+    @property
+    def input_site(self) -> str | None:
+        """The site whose activations the encoder reads (``None``: not known)."""
+        raise NotImplementedError
+
+    @property
+    def output_site(self) -> str | None:
+        """The site the decoder writes to (``None``: not known)."""
+        raise NotImplementedError
+
+    def pre_activations(self, x: torch.Tensor) -> torch.Tensor:
+        """``[..., n_features]`` before the activation function, of ``x`` ``[..., d_in]``."""
+        raise NotImplementedError
+
+    def activate(self, pre: torch.Tensor) -> torch.Tensor:
+        """The activation function on pre-activations ``[..., n_features]``."""
+        return sparse_activation(pre, self.activation, self.k, self.threshold)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Feature activations ``[..., n_features]`` of activations ``x`` ``[..., d_in]``."""
+        return self.activate(self.pre_activations(x))
+
+    def _check_input(self, x: Any) -> None:
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+        if x.ndim == 0 or x.shape[-1] != self.d_in:
+            raise ValueError(
+                f"x has shape {tuple(x.shape)} but {self.kind} reads d_in = {self.d_in} "
+                f"(expected [..., {self.d_in}])"
+                + (f"; it was made for {self.input_site}" if self.input_site else "")
+            )
+
+    def check_sites(self, model: Any, hook: str | None = None) -> tuple[str, str]:
+        """``(input site, output site)``: the canonical names of the sites of ``model`` the
+        coder reads and writes, checked against its widths.
+
+        Args:
+            hook: the site it reads and writes instead of :attr:`input_site` and
+                :attr:`output_site` (for an autoencoder that does not say, or another site).
+
+        Raises:
+            ValueError: when no site is known, or when the activations there are not as wide as
+                the coder reads (``d_in``) or writes (``d_out``).
+        """
+        from ..capture.sites import canonical_name, site_width
+
+        given = (hook, hook) if hook is not None else (self.input_site, self.output_site)
+        if given[0] is None or given[1] is None:
+            raise ValueError(f"hook is required: {self.kind} does not say which site it reads")
+        sites = canonical_name(model, given[0]), canonical_name(model, given[1])
+        for site, width, what in zip(
+            sites, (self.d_in, self.d_out), ("reads d_in", "writes d_out"), strict=True
+        ):
+            actual = site_width(model, site)
+            if actual != width:
+                raise ValueError(
+                    f"the activations at {site} are {actual} wide but {self.kind} {what} = "
+                    f"{width}: it was made for another site or model"
+                )
+        return sites
 
 
 def save_tensors(

@@ -194,7 +194,7 @@ def evaluate_sae(
     The loss is next-token cross-entropy over every real token but the last of each text,
     for causal language models (``None`` otherwise).
     """
-    hook = check_hook(model, sae, hook)
+    hook = sae.check_sites(model, hook)[0]
     reader = CorpusReader(model, tokenizer, max_length)
     sae = on_device(sae, model_device(model))
     sums, losses = ReconstructionSums(sae.n_features), SplicedLosses()
@@ -237,18 +237,3 @@ def _activations(
     for batch in reader.stream(corpus, batch_size, truncate=truncate, progress=progress):
         acts = reader.read(batch.input_ids, batch.mask, [hook])[0]
         yield acts[batch.mask.bool()]  # a copy: the reader's buffer is reused
-
-
-def check_hook(model: Any, sae: SparseAutoencoder, hook: str | None) -> str:
-    """The normalised site name ``hook`` (default ``sae.hook``), checked against ``sae``."""
-    hook = hook if hook is not None else sae.hook
-    if hook is None:
-        raise ValueError("hook is required: this autoencoder does not say which site it reads")
-    hook = canonical_name(model, hook)
-    width = site_width(model, hook)
-    if width != sae.d_in:
-        raise ValueError(
-            f"the activations at {hook} are {width} wide but the autoencoder reads "
-            f"d_in = {sae.d_in}: it was made for another site or model"
-        )
-    return hook

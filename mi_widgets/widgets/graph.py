@@ -57,8 +57,9 @@ class GraphView(SlicedView):
 
     Args:
         graph: the :class:`~mi_widgets.AttributionGraph` to show.
-        stats: the transcoders' feature statistics: a dict layer → :class:`FeatureStats`, a
-            list with one per layer (``None`` for a layer without), or None.
+        stats: the transcoders' feature statistics: a dict layer → :class:`FeatureStats`
+            (``mw.feature_stats(model, tokenizer, transcoders, texts)``), a list with one per
+            layer (``None`` for a layer without), or None.
         selected, pinned, supernodes, node_threshold, edge_threshold: the starting state
             (default: what the graph file carried, see :meth:`to_json`; else nothing
             selected and thresholds 0.8 and 0.98 as circuit-tracer's).
