@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name is imported o
     from .widgets import (
         AttentionView,
         AttributionView,
+        CompositionView,
         FeatureDashboard,
         GraphView,
         HeadScoresView,
@@ -60,6 +61,7 @@ __all__ = [
     "AttributionGraph",
     "AttributionView",
     "CompositionScores",
+    "CompositionView",
     "FeatureDashboard",
     "FeatureStats",
     "GraphView",
@@ -143,6 +145,7 @@ _ORIGINS = {
     "train_toy_superposition": ".toy",
     "AttentionView": ".widgets",
     "AttributionView": ".widgets",
+    "CompositionView": ".widgets",
     "FeatureDashboard": ".widgets",
     "GraphView": ".widgets",
     "HeadScoresView": ".widgets",

@@ -117,15 +117,27 @@ class CompositionScores:
         (layer, head) of the reader, score minus baseline)``, strongest first."""
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise ValueError(f"k must be a positive int, got {k!r}")
-        flat = self.excess(kind).ravel()
-        order = np.argsort(-np.nan_to_num(flat, nan=-np.inf), kind="stable")
-        order = order[~np.isnan(flat[order])][: int(k)]
-        shape = self.scores.shape[1:]
+        excess = self.excess(kind)
         pairs = []
-        for index in order:
-            l1, h1, l2, h2 = (int(i) for i in np.unravel_index(index, shape))
-            pairs.append(((l1, h1), (l2, h2), float(flat[index])))
+        for index in _largest(excess, int(k)):
+            l1, h1, l2, h2 = (int(i) for i in np.unravel_index(index, excess.shape))
+            pairs.append(((l1, h1), (l2, h2), float(excess.flat[index])))
         return pairs
+
+    def partners(
+        self, kind: str, layer: int, head: int, k: int = 3
+    ) -> dict[str, list[tuple[int, int, float]]]:
+        """The ``k`` heads that compose most with head ``layer.head`` by ``kind``:
+        ``"writers"`` (earlier heads it reads from) and ``"readers"`` (later heads that read
+        it), each as ``(layer, head, score minus baseline)``, strongest first."""
+        excess = self.excess(kind)
+        sides = {"writers": excess[:, :, layer, head], "readers": excess[layer, head]}
+        return {
+            side: [
+                (*divmod(int(i), self.n_heads), float(values.flat[i])) for i in _largest(values, k)
+            ]
+            for side, values in sides.items()
+        }
 
     def save(self, path: str | pathlib.Path) -> pathlib.Path:
         """Write one ``.npz`` file (``scores``, ``baseline`` and ``meta.json``)."""
@@ -189,6 +201,13 @@ def composition_scores(
         _random_baseline(d_model, d_head, baseline_samples, seed),
         type(model).__name__,
     )
+
+
+def _largest(values: np.ndarray, k: int) -> np.ndarray:
+    """Flat indices of the ``k`` largest values of ``values`` (NaN left out), largest first."""
+    flat = values.ravel()
+    order = np.argsort(-np.nan_to_num(flat, nan=-np.inf), kind="stable")
+    return order[~np.isnan(flat[order])][:k]
 
 
 class _Factors:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import torch
 
+from .newton import fit_binary_newton
+
 #: The L2 strengths tried when ``l2="auto"``: chosen per layer on a validation split.
 L2_GRID = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0)
 
@@ -21,24 +23,41 @@ L2_GRID = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0)
 def fit_logistic(
     x: torch.Tensor, y: torch.Tensor, n_classes: int, l2: torch.Tensor, max_iter: int = 100
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Fit L2-regularised logistic regressions by full-batch L-BFGS, all at once.
+    """Fit L2-regularised logistic regressions, all at once.
 
     Every layer's activations are fitted to every labelling (the real labels, the control, and
-    while choosing the strength, each strength); the losses are independent, so minimising
-    their sum fits each problem. One batched matrix product per evaluation computes every
-    problem's logits.
+    while choosing the strength, each strength); the problems are independent. Two classes
+    with fewer features than examples (the usual probe) go to Newton's method
+    (:func:`~mi_widgets.probing.newton.fit_binary_newton`: a few steps, each problem stopping
+    when it has converged); otherwise full-batch L-BFGS on the sum of the losses
+    (:func:`fit_logistic_lbfgs`).
 
     Args:
         x: float ``[layer, n, d]`` standardised activations.
         y: int64 ``[variant, n]`` class indices in ``range(n_classes)``.
         n_classes: 2 gives one logit per example (sigmoid); more, one per class (softmax).
         l2: penalty strengths, broadcastable to ``[layer, variant]``.
-        max_iter: L-BFGS iterations (each a few evaluations of the loss).
+        max_iter: L-BFGS iterations (each a few evaluations of the loss); Newton takes at
+            most half as many steps.
 
     Returns:
         ``weight [layer, variant, d, k]`` and ``bias [layer, variant, k]`` with ``k = 1`` for
         two classes, else ``n_classes``.
     """
+    layers, n, d = x.shape
+    if n_classes == 2 and d < n:
+        strengths = torch.as_tensor(l2, dtype=x.dtype).expand(layers, y.shape[0])
+        weight, bias, _ = fit_binary_newton(x, y, strengths, max_iter=max(1, max_iter // 2))
+        return weight, bias
+    return fit_logistic_lbfgs(x, y, n_classes, l2, max_iter)
+
+
+def fit_logistic_lbfgs(
+    x: torch.Tensor, y: torch.Tensor, n_classes: int, l2: torch.Tensor, max_iter: int = 100
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`fit_logistic` by full-batch L-BFGS on the sum of every problem's loss (one
+    batched matrix product per evaluation computes every problem's logits); the arguments
+    and results are :func:`fit_logistic`'s."""
     layers, _, d = x.shape
     variants = y.shape[0]
     k = 1 if n_classes == 2 else n_classes
