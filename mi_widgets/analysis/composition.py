@@ -158,7 +158,7 @@ class CompositionScores:
         ]
         for index, kind in enumerate(KINDS):
             best = "  ".join(
-                f"L{w[0]}H{w[1]}->L{r[0]}H{r[1]} +{s:.3f}" for w, r, s in self.top(kind, 3)
+                f"L{w[0]}H{w[1]}->L{r[0]}H{r[1]} {s:+.3f}" for w, r, s in self.top(kind, 3)
             )
             lines.append(f"  {kind}  baseline {self.baseline[index]:.3f}  top {best}")
         return "\n".join(lines)
