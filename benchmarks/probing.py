@@ -4,9 +4,11 @@ Writes the ``probing`` section of ``benchmarks/RESULTS.md``.
 
 - ``mw.probe`` on activations of a GPT-2-small shape (12 layers, d_model 768) with a label
   planted at one layer: every layer (and every control) fitted in one batched problem, against
-  the same fit called once per layer, and against scikit-learn's ``LogisticRegression`` in a
-  loop over layers making the same fits (same data, split sizes, objective and L2 grid) when
-  scikit-learn is importable (it is not a dependency: put it on ``PYTHONPATH`` to compare).
+  the same fit called once per layer; and the fits alone (six strengths on an inner split, then
+  the real and shuffled labels at the chosen one) by ``fit_logistic`` for every layer at once,
+  one layer at a time, and by scikit-learn's ``LogisticRegression`` in a loop over layers
+  (same data, splits, objective and L2 grid) when scikit-learn is importable (it is not a
+  dependency: put it on ``PYTHONPATH`` to compare).
 - ``mw.train_toy_superposition`` with its defaults (5 features, 2 dimensions, 4 sparsities).
 - ``mw.steer``: a forward pass of the demo model with and without the hook.
 """
@@ -22,7 +24,7 @@ import torch
 
 import mi_widgets as mw
 from benchmarks._environment import write_results
-from mi_widgets.probing.fit import L2_GRID
+from mi_widgets.probing.fit import L2_GRID, fit_logistic, log_loss, logistic_scores
 
 
 def _seconds(run, repeat: int = 1) -> float:
@@ -70,6 +72,29 @@ def x_raw_stats(x: torch.Tensor, train: torch.Tensor) -> tuple[np.ndarray, np.nd
     return rows.mean(0), rows.std(0, ddof=1)
 
 
+def fit_rows(x: torch.Tensor, y: torch.Tensor, control: torch.Tensor, inner: np.ndarray) -> dict:
+    """The same fits as :func:`sklearn_loop` (six strengths on the inner split, then real and
+    shuffled labels at the chosen strength) by ``fit_logistic``: every layer in one batch, and
+    one layer at a time."""
+    grid = torch.tensor(L2_GRID)
+    held = torch.as_tensor(inner)
+
+    def fit_layers(x_layers: torch.Tensor) -> None:
+        fit_y = y[~held].expand(len(grid), -1)
+        weight, bias = fit_logistic(x_layers[:, ~held], fit_y, 2, grid)
+        val_y = y[held].expand(len(grid), -1)
+        loss = log_loss(logistic_scores(x_layers[:, held], weight, bias), val_y)
+        chosen = grid[loss.argmin(-1)][:, None].expand(-1, 2)
+        fit_logistic(x_layers, torch.stack([y, control]), 2, chosen)
+
+    batched = _seconds(lambda: fit_layers(x))
+    looped = _seconds(lambda: [fit_layers(x[i : i + 1]) for i in range(x.shape[0])])
+    return {
+        "fits, all layers at once s": f"{batched:.2f}",
+        "fits, one layer at a time s": f"{looped:.2f}",
+    }
+
+
 def sklearn_loop(acts: torch.Tensor, labels: torch.Tensor, probes) -> dict:
     """The fits ``mw.probe`` makes, by scikit-learn's ``LogisticRegression`` one layer at a time:
     per layer the six strengths on an 80 % inner split of the training examples, then the
@@ -111,11 +136,12 @@ def sklearn_loop(acts: torch.Tensor, labels: torch.Tensor, probes) -> dict:
             predicted = real.predict((acts[layer].numpy() - mean) / std)
             accuracy = float((predicted[test.numpy()] == labels[test].numpy()).mean())
     seconds = time.perf_counter() - start
+    fits = fit_rows(torch.as_tensor(x_all), torch.as_tensor(y), torch.as_tensor(control), inner)
     for layer in range(acts.shape[0]):  # untimed: the same strength as mw's, to compare weights
         theirs = fit(x_all[layer], y, float(probes.l2[layer])).coef_[0]
         ours = probes.coef[layer, 0] * x_raw_stats(acts[layer], train)[1]
         cosines.append(ours @ theirs / np.linalg.norm(ours) / np.linalg.norm(theirs))
-    return {
+    return fits | {
         "scikit-learn loop s": f"{seconds:.2f}",
         "scikit-learn planted layer accuracy": f"{accuracy:.3f}",
         "weight cosine to scikit-learn at mw's l2 (min)": f"{min(cosines):.4f}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import pathlib
 
 import numpy as np
 import pytest
@@ -160,6 +161,18 @@ def test_demo_induction_heads_key_compose_with_the_previous_token_heads():
     for reader in induction:
         assert sorted(np.argsort(-k_scores[:, reader])[:2]) == previous
     assert (k_scores[previous][:, induction] > comp.baseline[KINDS.index("K")] * 2).all()
+    # what README.md and notebook 01 say about it
+    excess = comp.excess("K")[0, previous][:, 1, induction]
+    assert f"{excess.min():.2f} to {excess.max():.2f} above" in readme_composition()
+    assert f"baseline of {comp.baseline[1]:.2f}" in readme_composition()
+    assert "previous-token heads, L0H0 and L0H2" in readme_composition()
+
+
+def readme_composition() -> str:
+    """The "Head composition" section of README.md, lines joined."""
+    text = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text.split("### Head composition", 1)[1].split("\n### ", 1)[0]
+    return " ".join(section.split())
 
 
 def test_baseline_is_about_one_over_sqrt_d_model_and_seeded(tiny_family_models):

@@ -84,7 +84,7 @@ def test_link_checks_the_model_sizes(comp, tiny_family_models):
 
 
 def test_bad_arguments_and_trait_values_are_named(comp):
-    with pytest.raises(TypeError, match="scores must be a mi_widgets.CompositionScores.*dict"):
+    with pytest.raises(TypeError, match=r"scores must be a mi_widgets\.CompositionScores.*dict"):
         mw.CompositionView({"K": np.zeros(3)})
     with pytest.raises(ValueError, match="kind='W' is not a composition kind"):
         mw.CompositionView(comp, kind="W")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 
-from .newton import fit_binary_newton
+from .lbfgs import fit_binary_lbfgs
 
 #: The L2 strengths tried when ``l2="auto"``: chosen per layer on a validation split.
 L2_GRID = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0)
@@ -26,28 +26,26 @@ def fit_logistic(
     """Fit L2-regularised logistic regressions, all at once.
 
     Every layer's activations are fitted to every labelling (the real labels, the control, and
-    while choosing the strength, each strength); the problems are independent. Two classes
-    with fewer features than examples (the usual probe) go to Newton's method
-    (:func:`~mi_widgets.probing.newton.fit_binary_newton`: a few steps, each problem stopping
-    when it has converged); otherwise full-batch L-BFGS on the sum of the losses
-    (:func:`fit_logistic_lbfgs`).
+    while choosing the strength, each strength); the problems are independent. Two classes go
+    to :func:`~mi_widgets.probing.lbfgs.fit_binary_lbfgs` (L-BFGS with a history, a step
+    length and a convergence test per problem: each stops when it has converged); more
+    classes to full-batch L-BFGS on the sum of the losses (:func:`fit_logistic_lbfgs`).
 
     Args:
         x: float ``[layer, n, d]`` standardised activations.
         y: int64 ``[variant, n]`` class indices in ``range(n_classes)``.
         n_classes: 2 gives one logit per example (sigmoid); more, one per class (softmax).
         l2: penalty strengths, broadcastable to ``[layer, variant]``.
-        max_iter: L-BFGS iterations (each a few evaluations of the loss); Newton takes at
-            most half as many steps.
+        max_iter: L-BFGS iterations at most (each a few evaluations of the loss); two
+            classes may take twice as many, as each problem stops on its own.
 
     Returns:
         ``weight [layer, variant, d, k]`` and ``bias [layer, variant, k]`` with ``k = 1`` for
         two classes, else ``n_classes``.
     """
-    layers, n, d = x.shape
-    if n_classes == 2 and d < n:
-        strengths = torch.as_tensor(l2, dtype=x.dtype).expand(layers, y.shape[0])
-        weight, bias, _ = fit_binary_newton(x, y, strengths, max_iter=max(1, max_iter // 2))
+    if n_classes == 2:
+        strengths = torch.as_tensor(l2, dtype=x.dtype).expand(x.shape[0], y.shape[0])
+        weight, bias, _ = fit_binary_lbfgs(x, y, strengths, max_iter=2 * max_iter)
         return weight, bias
     return fit_logistic_lbfgs(x, y, n_classes, l2, max_iter)
 

@@ -226,8 +226,8 @@ def link_heads(scores_view: LinkableView, attention_view: LinkableView) -> Link:
 
     ``scores_view`` is a HeadScoresView, AttributionView or CompositionView; ``attention_view``
     an AttentionView or a CompositionView (its strongest partners light up). The second view
-    first moves to the first one's selection. In a report written by :func:`~mi_widgets.to_html` with both views, the
-    page keeps the link too.
+    first moves to the first one's selection. In a report written by
+    :func:`~mi_widgets.to_html` with both views, the page keeps the link too.
 
     Returns:
         A :class:`Link` (its ``repr`` reads ``HeadLink(...)``); call ``.unlink()`` to stop.

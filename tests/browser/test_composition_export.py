@@ -165,8 +165,10 @@ def test_aria_and_text_alternative(offline, reports):
     assert page.locator(f"{COMPOSITION} [role='radiogroup']").get_attribute("aria-label") == (
         "Composition kind"
     )
-    assert page.locator(f"{COMPOSITION} .mi-selection").text_content().startswith(
-        "selected: L2H1 reading from"
+    assert (
+        page.locator(f"{COMPOSITION} .mi-selection")
+        .text_content()
+        .startswith("selected: L2H1 reading from")
     )
 
 
