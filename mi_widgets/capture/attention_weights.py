@@ -35,6 +35,8 @@ from .families import detect
 from .readout import norm_parameters
 from .sites import head_shape
 
+#: The separate query, key and value projections of Llama-style attention.
+QKV_PROJECTIONS = ("q_proj", "k_proj", "v_proj")
 #: Where a block keeps the norm in front of its attention (GPT-2; NeoX, Llama; TransformerLens).
 _ATTENTION_NORMS = ("ln_1", "input_layernorm", "ln1")
 
@@ -98,23 +100,20 @@ def _read_block(
     """``(W_Q, W_K, W_V [head, d_model, d_head], W_O [head, d_head, d_model])`` of a block."""
     attn = block.get_submodule(attn_path)
     if hasattr(attn, "c_attn"):  # GPT-2: Conv1D stores [in, out]
-        fused = _weight(attn.c_attn)
+        fused = _weight(attn, "c_attn")
         d_model = fused.shape[0]
         w_q, w_k, w_v = fused.reshape(d_model, 3, n_heads, d_head).permute(1, 2, 0, 3)
-        return w_q, w_k, w_v, _weight(attn.c_proj).reshape(n_heads, d_head, -1)
+        return w_q, w_k, w_v, _weight(attn, "c_proj").reshape(n_heads, d_head, -1)
     if hasattr(attn, "query_key_value"):  # GPT-NeoX: Linear stores [out, in]
-        fused = _weight(attn.query_key_value).T
+        fused = _weight(attn, "query_key_value").T
         d_model = fused.shape[0]
         w_q, w_k, w_v = fused.reshape(d_model, n_heads, 3, d_head).permute(2, 1, 0, 3)
-        return w_q, w_k, w_v, _weight(attn.dense).T.reshape(n_heads, d_head, -1)
-    if all(hasattr(attn, name) for name in ("q_proj", "k_proj", "v_proj", "o_proj")):
-        w_q, w_k, w_v = (
-            _weight(projection).T.reshape(-1, _heads(projection, d_head), d_head).transpose(0, 1)
-            for projection in (attn.q_proj, attn.k_proj, attn.v_proj)
-        )
+        return w_q, w_k, w_v, _weight(attn, "dense").T.reshape(n_heads, d_head, -1)
+    if all(hasattr(attn, name) for name in (*QKV_PROJECTIONS, "o_proj")):
+        w_q, w_k, w_v = (_split_heads(_weight(attn, name).T, d_head) for name in QKV_PROJECTIONS)
         repeat = n_heads // w_k.shape[0]
         w_k, w_v = (m.repeat_interleave(repeat, dim=0) for m in (w_k, w_v))
-        return w_q, w_k, w_v, _weight(attn.o_proj).T.reshape(n_heads, d_head, -1)
+        return w_q, w_k, w_v, _weight(attn, "o_proj").T.reshape(n_heads, d_head, -1)
     raise ValueError(
         f"cannot read the head weights of {model_name}: its attention "
         f"({type(attn).__name__}) has none of c_attn (GPT-2), query_key_value (GPT-NeoX) or "
@@ -122,12 +121,14 @@ def _read_block(
     )
 
 
-def _heads(projection: torch.nn.Module, d_head: int) -> int:
-    return int(_weight(projection).shape[0]) // d_head
+def _split_heads(weight: torch.Tensor, d_head: int) -> torch.Tensor:
+    """``[d_model, head * d_head]`` -> ``[head, d_model, d_head]``."""
+    return weight.reshape(weight.shape[0], -1, d_head).transpose(0, 1)
 
 
-def _weight(module: torch.nn.Module) -> torch.Tensor:
-    return module.get_parameter("weight").detach().float().cpu()
+def _weight(attn: torch.nn.Module, name: str) -> torch.Tensor:
+    """The weight of the projection ``name`` of ``attn``, float32 on the CPU."""
+    return attn.get_submodule(name).get_parameter("weight").detach().float().cpu()
 
 
 def _fold_norms(blocks: list[torch.nn.Module], d_model: int, model_name: str) -> torch.Tensor:

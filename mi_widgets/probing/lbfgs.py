@@ -49,11 +49,15 @@ def fit_binary_lbfgs(
     penalty[..., :d] = l2[..., None].to(x.dtype)  # no penalty on the bias
     target = y.to(x.dtype)
 
+    # the activations of the layers still running, gathered again only when one finishes
+    batch = {"rows": torch.arange(layers), "inputs": xb, "weights": penalty}
+
     def objective(theta: torch.Tensor, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Loss ``[layer, variant]`` and gradient ``[layer, variant, d + 1]`` of the layers
         ``rows``."""
-        every_layer = len(rows) == layers
-        inputs, weights = (xb, penalty) if every_layer else (xb[rows], penalty[rows])
+        if not torch.equal(batch["rows"], rows):
+            batch.update(rows=rows, inputs=xb[rows], weights=penalty[rows])
+        inputs, weights = batch["inputs"], batch["weights"]
         logits = torch.bmm(theta, inputs.transpose(1, 2))  # [layer, variant, n]
         loss = torch.nn.functional.binary_cross_entropy_with_logits(
             logits, target.expand_as(logits), reduction="none"
