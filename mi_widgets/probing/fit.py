@@ -16,6 +16,9 @@ import torch
 
 from .lbfgs import fit_binary_lbfgs
 
+#: Bytes of activations one batch of two-class problems reads per evaluation.
+CACHE_BYTES = 16 << 20
+
 #: The L2 strengths tried when ``l2="auto"``: chosen per layer on a validation split.
 L2_GRID = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0)
 
@@ -45,8 +48,15 @@ def fit_logistic(
     """
     if n_classes == 2:
         strengths = torch.as_tensor(l2, dtype=x.dtype).expand(x.shape[0], y.shape[0])
-        weight, bias, _ = fit_binary_lbfgs(x, y, strengths, max_iter=2 * max_iter)
-        return weight, bias
+        # a few layers at a time: each evaluation reads all of a chunk's activations, and a
+        # chunk that stays in the CPU cache is read much faster (measured: a 12-layer batch of
+        # 10 MB layers ran 1.5x slower than one layer at a time)
+        per_chunk = max(1, CACHE_BYTES // max(1, x[0].numel() * x.element_size()))
+        fits = [
+            fit_binary_lbfgs(x[i : i + per_chunk], y, strengths[i : i + per_chunk], 2 * max_iter)
+            for i in range(0, x.shape[0], per_chunk)
+        ]
+        return torch.cat([f[0] for f in fits]), torch.cat([f[1] for f in fits])
     return fit_logistic_lbfgs(x, y, n_classes, l2, max_iter)
 
 

@@ -49,12 +49,13 @@ def fit_binary_lbfgs(
     penalty[..., :d] = l2[..., None].to(x.dtype)  # no penalty on the bias
     target = y.to(x.dtype)
 
-    # the activations of the layers still running, gathered again only when one finishes
+    # the layers in the batch: all at first, gathered again (a copy) only once at most half
+    # of them still have a problem running, so the copies cost at most one more pass
     batch = {"rows": torch.arange(layers), "inputs": xb, "weights": penalty}
 
     def objective(theta: torch.Tensor, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Loss ``[layer, variant]`` and gradient ``[layer, variant, d + 1]`` of the layers
-        ``rows``."""
+        ``rows`` (the batch's)."""
         if not torch.equal(batch["rows"], rows):
             batch.update(rows=rows, inputs=xb[rows], weights=penalty[rows])
         inputs, weights = batch["inputs"], batch["weights"]
@@ -74,10 +75,13 @@ def fit_binary_lbfgs(
     history_s: list[torch.Tensor] = []
     history_y: list[torch.Tensor] = []
     history_rho: list[torch.Tensor] = []
+    rows = torch.arange(layers)
     for _ in range(max_iter):
-        rows = active.any(1).nonzero()[:, 0]  # layers with a problem still running
-        if len(rows) == 0:
+        running = active.any(1)
+        if not running.any():
             break
+        if 2 * int(running[rows].sum()) <= len(rows):  # compact the batch
+            rows = running.nonzero()[:, 0]
         moving = active[rows]
         direction = -_two_loop(
             grad[rows],
@@ -93,7 +97,7 @@ def fit_binary_lbfgs(
             direction = direction / direction.norm(dim=-1, keepdim=True).clamp_min(1e-12)
             slope = (direction * grad[rows]).sum(-1)
         new_theta, new_loss, new_grad = _backtrack(
-            objective, rows, theta[rows], loss[rows], direction, slope, moving
+            objective, rows, theta[rows], loss[rows], grad[rows], direction, slope, moving
         )
         decrease = loss[rows] - new_loss
         s, change = new_theta - theta[rows], new_grad - grad[rows]
@@ -134,25 +138,27 @@ def _backtrack(
     rows: torch.Tensor,
     theta: torch.Tensor,
     loss: torch.Tensor,
+    grad: torch.Tensor,
     direction: torch.Tensor,
     slope: torch.Tensor,
     moving: torch.Tensor,
     halvings: int = 30,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Halve each moving problem's step until its loss drops enough (Armijo); stopped problems
-    stay where they are."""
+    """Halve each moving problem's step until its loss drops enough (Armijo); a problem
+    without a decrease after ``halvings`` stays where it is, as do stopped problems."""
     size = moving.to(theta.dtype)
     for _ in range(halvings):
         candidate = theta + size[..., None] * direction
         new_loss, new_grad = objective(candidate, rows)
         enough = ~moving | (new_loss <= loss + 1e-4 * size * slope)
         if enough.all():
-            break
+            return candidate, new_loss, new_grad
         size = torch.where(enough, size, size / 2)
-    else:  # no decrease found: those problems stay where they are
-        size = torch.where(enough, size, 0.0)
-        candidate = theta + size[..., None] * direction
-        new_loss, new_grad = objective(candidate, rows)
+    candidate[~enough], new_loss[~enough], new_grad[~enough] = (
+        theta[~enough],
+        loss[~enough],
+        grad[~enough],
+    )
     return candidate, new_loss, new_grad
 
 
