@@ -46,8 +46,9 @@ def probe(
     Classes (strings, booleans, integers) get a logistic-regression probe, scalars a ridge
     regression. Every layer, and a control probe trained on shuffled labels, is fitted at once
     on ``[layer, n, d_model]`` tensors (L-BFGS, each problem stopping when it has converged;
-    closed form for ridge), on standardised features, and scored on a seeded held-out split (stratified by class when
-    each text is one example; the tokens of one text are held out together). The control is
+    closed form for ridge), on standardised features, and scored on a seeded held-out split
+    (stratified by class when each text is one example; the tokens of one text are held out
+    together). The control is
     the same probe trained on the training labels shuffled among the training examples and
     scored on the true held-out labels: its training score shows how much a probe can
     memorise, its held-out score sits at chance, and a real feature scores well above it.
