@@ -24,6 +24,7 @@ from ._version import __version__ as __version__
 
 if TYPE_CHECKING:  # what type checkers see; at run time each name is imported on first use
     from .analysis.attribution import Attribution, direct_logit_attribution
+    from .analysis.composition import CompositionScores, composition_scores
     from .analysis.lens import LogitLens, logit_lens
     from .analysis.metrics import logit_diff
     from .analysis.patching import PatchingResult, patch
@@ -41,6 +42,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name is imported o
     from .widgets import (
         AttentionView,
         AttributionView,
+        CompositionView,
         FeatureDashboard,
         GraphView,
         HeadScoresView,
@@ -58,6 +60,8 @@ __all__ = [
     "Attribution",
     "AttributionGraph",
     "AttributionView",
+    "CompositionScores",
+    "CompositionView",
     "FeatureDashboard",
     "FeatureStats",
     "GraphView",
@@ -78,6 +82,7 @@ __all__ = [
     "Trace",
     "Transcoder",
     "attribute",
+    "composition_scores",
     "demo_corpus",
     "demo_model",
     "demo_transcoders",
@@ -105,6 +110,8 @@ __all__ = [
 _ORIGINS = {
     "Attribution": ".analysis.attribution",
     "direct_logit_attribution": ".analysis.attribution",
+    "CompositionScores": ".analysis.composition",
+    "composition_scores": ".analysis.composition",
     "LogitLens": ".analysis.lens",
     "logit_lens": ".analysis.lens",
     "logit_diff": ".analysis.metrics",
@@ -138,6 +145,7 @@ _ORIGINS = {
     "train_toy_superposition": ".toy",
     "AttentionView": ".widgets",
     "AttributionView": ".widgets",
+    "CompositionView": ".widgets",
     "FeatureDashboard": ".widgets",
     "GraphView": ".widgets",
     "HeadScoresView": ".widgets",

@@ -19,6 +19,8 @@ the output:
   last cell (where the last layer predicts the copied token) hovered;
 * ``graph_view.png`` (and ``_dark``): the attribution graph of the same sentence through the
   demo transcoders, the first feature the view keeps selected.
+* ``composition.png`` (and ``_dark``): K-composition of the demo model's heads, opened on the
+  induction head L1H2, next to its head scores.
 """
 
 from __future__ import annotations
@@ -114,6 +116,17 @@ pruned = graph.prune()  # what the view shows at its default thresholds
 view.selected = next(i for i, kind in zip(pruned.node_ids, pruned.node_kinds) if kind == "feature")
 display(view)
 """
+COMPOSITION_CELL = """
+import mi_widgets as mw
+model, tokenizer = mw.demo_model()
+scores = mw.head_scores(model, tokenizer)
+comp = mw.composition_scores(model)
+grid = mw.HeadScoresView(scores, score="induction", layer=1, head=2)
+view = mw.CompositionView(comp, kind="K", title="Demo model: K-composition")
+mw.link_heads(grid, view)
+view.partner_layer, view.partner_head = 0, 0
+display(view, grid)
+"""
 #: file stem, cell, views that must be ready, element to hover, hover point as fractions of
 #: it, also in the dark theme
 SHOTS = [
@@ -152,6 +165,14 @@ SHOTS = [
     ),
     ("logit_lens", LENS_CELL, ("lens-view",), ".mi-lens-overlay", (0.97, 0.83), True),
     ("graph_view", GRAPH_CELL, ("graph-view",), ".mi-graph-overlay", (0.5, 0.5), True),
+    (
+        "composition",
+        COMPOSITION_CELL,
+        ("composition-view", "head-scores-view"),
+        ".mi-composition-view .mi-vgrid-overlay",
+        (0.06, 0.81),
+        True,
+    ),
 ]
 
 

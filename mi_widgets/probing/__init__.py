@@ -45,12 +45,13 @@ def probe(
 
     Classes (strings, booleans, integers) get a logistic-regression probe, scalars a ridge
     regression. Every layer, and a control probe trained on shuffled labels, is fitted at once
-    on ``[layer, n, d_model]`` tensors (full-batch L-BFGS, or closed form for ridge), on
-    standardised features, and scored on a seeded held-out split (stratified by class when
-    each text is one example; the tokens of one text are held out together). The control is
-    the same probe trained on the training labels shuffled among the training examples and
-    scored on the true held-out labels: its training score shows how much a probe can
-    memorise, its held-out score sits at chance, and a real feature scores well above it.
+    on ``[layer, n, d_model]`` tensors (L-BFGS, each problem stopping when it has converged;
+    closed form for ridge), on standardised features, and scored on a seeded held-out split
+    (stratified by class when each text is one example; the tokens of one text are held out
+    together). The control is the same probe trained on the training labels shuffled among
+    the training examples and scored on the true held-out labels: its training score shows how
+    much a probe can memorise, its held-out score sits at chance, and a real feature scores
+    well above it.
 
     Regularisation: an L2 penalty on the standardised weights. ``l2="auto"`` picks, per
     layer, the strength in :data:`~mi_widgets.probing.fit.L2_GRID` (1e-4 to 10) with the

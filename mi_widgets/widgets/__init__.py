@@ -7,6 +7,7 @@ from .._lazy import lazy_exports
 if TYPE_CHECKING:  # what type checkers see; at run time each name is imported on first use
     from .attention import AttentionView
     from .attribution import AttributionView
+    from .composition import CompositionView
     from .feature import FeatureDashboard
     from .graph import GraphView
     from .head_scores import HeadScoresView
@@ -20,6 +21,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name is imported o
 __all__ = [
     "AttentionView",
     "AttributionView",
+    "CompositionView",
     "FeatureDashboard",
     "GraphView",
     "HeadLink",
@@ -38,6 +40,7 @@ __all__ = [
 #: The module of each public name (``widgets.base`` alone loads no view, nor torch).
 _ORIGINS = {
     "AttentionView": ".attention",
+    "CompositionView": ".composition",
     "AttributionView": ".attribution",
     "FeatureDashboard": ".feature",
     "GraphView": ".graph",

@@ -193,14 +193,17 @@ def _same_layers_and_text(lens_view: Any, attention_view: Any) -> None:
 
 ATTENTION_VIEW = Side("attention_view", "a mi_widgets.AttentionView")
 
-#: A view that selects a head (HeadScoresView, AttributionView) ↔ an AttentionView.
+#: A view that selects a head (HeadScoresView, AttributionView, CompositionView) ↔ an
+#: AttentionView or a CompositionView.
 HeadLink = LinkRule(
     name="HeadLink",
     traits={"layer": "layer", "head": "head"},
     source=Side(
-        "scores_view", "a view that selects a head (mi_widgets.HeadScoresView or AttributionView)"
+        "scores_view",
+        "a view that selects a head (mi_widgets.HeadScoresView, AttributionView or "
+        "CompositionView)",
     ),
-    target=ATTENTION_VIEW,
+    target=Side("attention_view", "a mi_widgets.AttentionView (or CompositionView)"),
     check_sizes=_same_heads,
     describe=lambda view: f"layer={view.layer}, head={view.head}",
 )
@@ -221,9 +224,10 @@ LensLink = LinkRule(
 def link_heads(scores_view: LinkableView, attention_view: LinkableView) -> Link:
     """Keep ``attention_view.layer/head`` and ``scores_view.layer/head`` the same, both ways.
 
-    ``scores_view`` is a HeadScoresView or AttributionView. The attention view first moves to
-    its selection. In a report written by :func:`~mi_widgets.to_html` with both views, the
-    page keeps the link too.
+    ``scores_view`` is a HeadScoresView, AttributionView or CompositionView; ``attention_view``
+    an AttentionView or a CompositionView (its strongest partners light up). The second view
+    first moves to the first one's selection. In a report written by
+    :func:`~mi_widgets.to_html` with both views, the page keeps the link too.
 
     Returns:
         A :class:`Link` (its ``repr`` reads ``HeadLink(...)``); call ``.unlink()`` to stop.
