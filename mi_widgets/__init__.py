@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name is imported o
     from .analysis.attribution import Attribution, direct_logit_attribution
     from .analysis.lens import LogitLens, logit_lens
     from .analysis.metrics import logit_diff
+    from .analysis.patch_estimates import PatchingAgreement, patching_agreement
     from .analysis.patching import PatchingResult, patch
     from .analysis.scores import HeadScores, head_scores
     from .analysis.top_activations import TopActivations, top_activations
@@ -66,6 +67,7 @@ __all__ = [
     "LogitLens",
     "LogitLensView",
     "NeuronView",
+    "PatchingAgreement",
     "PatchingResult",
     "PatchingView",
     "Probe",
@@ -91,6 +93,7 @@ __all__ = [
     "logit_diff",
     "logit_lens",
     "patch",
+    "patching_agreement",
     "probe",
     "steer",
     "to_html",
@@ -108,6 +111,8 @@ _ORIGINS = {
     "LogitLens": ".analysis.lens",
     "logit_lens": ".analysis.lens",
     "logit_diff": ".analysis.metrics",
+    "PatchingAgreement": ".analysis.patch_estimates",
+    "patching_agreement": ".analysis.patch_estimates",
     "PatchingResult": ".analysis.patching",
     "patch": ".analysis.patching",
     "HeadScores": ".analysis.scores",

@@ -28,6 +28,7 @@ from ..capture.sites import at_site, head_shape, n_layers, reading
 from ..checks import check_layers, check_token_position, positive_int
 from ._archive import read_archive, write_archive
 from .metrics import bind_metric, metric_name
+from .patch_estimates import cell_estimates, gradient_pass, largest
 
 #: Component names and the site each patches.
 COMPONENTS = {
@@ -44,6 +45,9 @@ GRIDS = {
     "head": ("layer,head", "layer,head,position"),
 }
 DIRECTIONS = ("denoise", "noise")
+#: How cells are measured: patched one by one, estimated from one gradient, or estimated and
+#: the ``verify`` largest then patched.
+METHODS = ("exact", "attribution", "attribution+exact")
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,6 +71,16 @@ class PatchingResult:
         position: the position whose logits the metric read.
         layers: the model layers patched (rows of ``values``).
         model_name: the model's class name.
+        method: ``"exact"`` (every cell patched), ``"attribution"`` (every value a first-order
+            estimate) or ``"attribution+exact"`` (estimates, the largest patched exactly).
+        estimates: with an attribution method, the normalised estimate of every cell (same
+            shape as ``values``); ``None`` for exact patching.
+        verified: with an attribution method, ``True`` where ``values`` comes from exact
+            patching (the rest are estimates); ``None`` for exact patching.
+
+    With an attribution method ``raw`` holds the estimated metric, and the top predictions of
+    cells that were not patched exactly are the base run's with NaN probabilities (a gradient
+    estimates the metric, not the patched run's predictions).
     """
 
     values: np.ndarray
@@ -89,6 +103,14 @@ class PatchingResult:
     position: int
     layers: tuple[int, ...]
     model_name: str
+    method: str = "exact"
+    estimates: np.ndarray | None = None
+    verified: np.ndarray | None = None
+
+    @property
+    def is_estimate(self) -> bool:
+        """Whether some values are first-order estimates rather than patched runs."""
+        return self.verified is not None and not bool(self.verified.all())
 
     @property
     def axes(self) -> tuple[str, ...]:
@@ -124,6 +146,9 @@ class PatchingResult:
     def save(self, path: str | pathlib.Path) -> pathlib.Path:
         """Write to ``path`` (``.npz``: the arrays plus JSON metadata)."""
         arrays = {name: getattr(self, name) for name in _ARRAYS}
+        arrays |= {
+            name: getattr(self, name) for name in _ESTIMATES if getattr(self, name) is not None
+        }
         meta = {name: getattr(self, name) for name in _META}
         meta["layers"] = list(self.layers)
         meta["vocabulary"] = {str(k): v for k, v in self.vocabulary.items()}
@@ -136,13 +161,16 @@ class PatchingResult:
         meta["layers"] = tuple(meta["layers"])
         meta["vocabulary"] = {int(k): v for k, v in meta["vocabulary"].items()}
         fields: dict[str, Any] = {name: arrays[name] for name in _ARRAYS}
-        fields |= {name: meta[name] for name in _META}
+        fields |= {name: arrays.get(name) for name in _ESTIMATES}
+        fields |= {name: meta[name] for name in _META if name != "method"}
+        fields["method"] = meta.get("method", "exact")  # files from before attribution
         return cls(**fields, vocabulary=meta["vocabulary"], layers=meta["layers"])
 
     def __repr__(self) -> str:
         shape = " x ".join(f"{n} {a}s" for n, a in zip(self.values.shape, self.axes, strict=True))
+        method = "" if self.method == "exact" else f" ({self.method})"
         return (
-            f"PatchingResult({self.model_name}: {self.direction} {self.component} over "
+            f"PatchingResult({self.model_name}: {self.direction} {self.component}{method} over "
             f"{shape}; {self.metric} clean {self.clean_metric:.3g}, corrupted "
             f"{self.corrupted_metric:.3g})"
         )
@@ -169,7 +197,9 @@ _META = (
     "metric",
     "position",
     "model_name",
+    "method",
 )
+_ESTIMATES = ("estimates", "verified")
 
 
 def patch(
@@ -186,6 +216,8 @@ def patch(
     layers: Any = None,
     batch_size: int = 32,
     top_k: int = 5,
+    method: str = "exact",
+    verify: int | None = None,
 ) -> PatchingResult:
     """Patch every cell of one component from one run into the other and measure ``metric``.
 
@@ -195,7 +227,8 @@ def patch(
         tokenizer: its tokenizer (``None`` uses ``model.tokenizer`` for TransformerLens).
         clean, corrupted: two texts of the same number of tokens.
         metric: :func:`~mi_widgets.logit_diff` or a callable ``logits [batch, d_vocab] ->
-            [batch]`` applied to the logits at ``position``.
+            [batch]`` applied to the logits at ``position`` (differentiable for the
+            attribution methods).
         component: ``"resid"`` (the residual stream leaving each block, = ``"resid_post"``),
             ``"resid_pre"``, ``"attn"`` (attention output), ``"mlp"`` (MLP output) or
             ``"head"`` (each head's output, before the output projection mixes them).
@@ -208,10 +241,24 @@ def patch(
         layers: model layers to patch; ``None`` for all.
         batch_size: patched runs per forward pass.
         top_k: predictions kept per patched run.
+        method: ``"exact"`` patches every cell; ``"attribution"`` estimates every cell as
+            (activation difference) · (gradient of the metric) from one forward pass over
+            both inputs and one backward pass (see :mod:`~mi_widgets.analysis.patch_estimates`);
+            ``"attribution+exact"`` estimates every cell, then patches the ``verify`` cells
+            of largest estimated magnitude exactly.
+        verify: how many cells ``"attribution+exact"`` patches exactly (default 10).
 
     Returns:
         A :class:`PatchingResult`; ``values`` is normalised so that 0 is the corrupted run's
         metric and 1 the clean run's, whichever the direction.
+
+    Attribution patching covers every grid and both directions. Its estimate of a head's
+    output ``z`` needs no correction for a saturated softmax (AtP*): the patch writes the
+    clean ``z``, the head's own softmax already evaluated, so the head's query, key and value
+    changes enter together and exactly; what stays first-order is everything downstream of
+    the cell (later norms, MLPs and the attention softmaxes the cell's output feeds), which
+    neither AtP nor AtP*'s query/key correction linearises away. AtP*'s GradDrop is not
+    applied.
 
     Example:
         >>> clean = "key = value; key = value; key ="
@@ -220,6 +267,11 @@ def patch(
         ...                   mw.logit_diff(" value", " error"))
         >>> [(cell, round(value, 2)) for cell, value in result.top(2)]
         [({'layer': 1, 'position': 10}, 1.0), ({'layer': 0, 'position': 7}, 0.56)]
+        >>> checked = mw.patch(model, tokenizer, clean, corrupted,
+        ...                    mw.logit_diff(" value", " error"),
+        ...                    method="attribution+exact", verify=3)
+        >>> int(checked.verified.sum()), checked.is_estimate
+        (3, True)
     """
     if component not in COMPONENTS:
         raise ValueError(f"component must be one of {', '.join(COMPONENTS)}, got {component!r}")
@@ -232,6 +284,13 @@ def patch(
         )
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be 'denoise' or 'noise', got {direction!r}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}")
+    if verify is not None and method != "attribution+exact":
+        raise ValueError(
+            f"verify = {verify!r} applies to method='attribution+exact' only, not {method!r}"
+        )
+    verify = positive_int(10 if verify is None else verify, "verify")
     batch_size = positive_int(batch_size, "batch_size")
     top_k = positive_int(top_k, "top_k")
     reader = CorpusReader(model, tokenizer)
@@ -244,9 +303,14 @@ def patch(
         range(count) if layers is None else check_layers(layers, count, type(model).__name__)
     )
     sites = [f"blocks.{layer}.{COMPONENTS[component]}" for layer in chosen]
+    source, base = (0, 1) if direction == "denoise" else (1, 0)
 
-    with torch.no_grad(), _eval_mode(model), reading(model, sites) as records:
-        both = logits_at(model, lambda: reader.forward(ids, mask(ids)), position)
+    if method == "exact":
+        with torch.no_grad(), _eval_mode(model), reading(model, sites) as records:
+            both = logits_at(model, lambda: reader.forward(ids, mask(ids)), position)
+    else:
+        run = gradient_pass(model, reader, ids, score, sites, position, base)
+        both, records = run.logits, run.records
     metrics = score(both).float()
     if metrics.shape != (2,):
         raise ValueError(
@@ -259,39 +323,47 @@ def patch(
             f"the metric is {clean_metric:.6g} on both clean and corrupted inputs: there is no "
             "difference to patch (choose inputs or a metric that tell them apart)"
         )
-    source, base = (0, 1) if direction == "denoise" else (1, 0)
     donors = {site: records[site][source] for site in sites}
     sizes = {"layer": len(chosen), "position": n_tokens, "head": head_shape(model)[0]}
     cells, shape = _cells(over, sizes)
-    prefix = _PrefixCache.of(model, ids[base])
-    # cells patched after the metric's position cannot change it (causal): the base run's
-    # logits; the others in chunks that share the position they start from
     base_logits = both[base : base + 1]
-    logits = torch.empty(len(cells), base_logits.shape[-1])
-    starts = cells[:, 1].clamp(min=0) if prefix else torch.zeros(len(cells), dtype=torch.long)
-    late = starts > position if prefix else torch.zeros(len(cells), dtype=torch.bool)
-    logits[late] = base_logits
-    for index in _chunks(starts, ~late, batch_size):
-        start = int(starts[index[0]])
-        logits[index] = _patched_logits(
-            model, reader, ids[base], donors, cells[index], over, position, prefix, start
-        )
-    raw_values = score(logits).float().reshape(shape).numpy()
+    if method == "exact":
+        patched = torch.arange(len(cells))
+        raw = None
+    else:
+        raw = float(metrics[base]) + cell_estimates(run, sites, over, source).flatten()
+        patched = largest(raw - float(metrics[base]), min(verify, len(cells)))
+        patched = patched if method == "attribution+exact" else patched[:0]
+    logits = base_logits.expand(len(cells), -1).clone()
+    logits[patched] = _exact_logits(
+        model, reader, ids[base], donors, cells[patched], over, position, batch_size, base_logits
+    )
+    exact = score(logits).float()
     top = logits.softmax(-1).topk(top_k, dim=-1)
     first = both.softmax(-1).topk(top_k, dim=-1)
+    top_probs = top.values
+    verified = None
+    if raw is not None:
+        verified = torch.zeros(len(cells), dtype=torch.bool)
+        verified[patched] = True
+        top_probs = top_probs.masked_fill(~verified[:, None], float("nan"))
+    raw_values = (exact if raw is None else torch.where(verified, exact, raw)).reshape(shape)
     all_ids = torch.cat([top.indices, first.indices])
     vocabulary = dict(zip(*_decode_unique(reader, all_ids), strict=True))
+
+    def normalised(metric_values: torch.Tensor) -> np.ndarray:
+        shifted = metric_values.reshape(shape).numpy() - corrupted_metric
+        return (shifted / (clean_metric - corrupted_metric)).astype(np.float32)
+
     return PatchingResult(
-        values=((raw_values - corrupted_metric) / (clean_metric - corrupted_metric)).astype(
-            np.float32
-        ),
-        raw=raw_values.astype(np.float32),
+        values=normalised(raw_values),
+        raw=raw_values.numpy().astype(np.float32),
         clean_metric=clean_metric,
         corrupted_metric=corrupted_metric,
         clean_tokens=reader.decode(ids[0].numpy()),
         corrupted_tokens=reader.decode(ids[1].numpy()),
         top_ids=top.indices.reshape(*shape, top_k).numpy(),
-        top_probs=top.values.reshape(*shape, top_k).numpy().astype(np.float32),
+        top_probs=top_probs.reshape(*shape, top_k).numpy().astype(np.float32),
         clean_top_ids=first.indices[0].numpy(),
         clean_top_probs=first.values[0].numpy().astype(np.float32),
         corrupted_top_ids=first.indices[1].numpy(),
@@ -304,7 +376,39 @@ def patch(
         position=position,
         layers=tuple(chosen),
         model_name=type(model).__name__,
+        method=method,
+        estimates=None if raw is None else normalised(raw),
+        verified=None if verified is None else verified.reshape(shape).numpy(),
     )
+
+
+def _exact_logits(
+    model: Any,
+    reader: CorpusReader,
+    base: torch.Tensor,
+    donors: dict[str, torch.Tensor],
+    cells: torch.Tensor,
+    over: str,
+    position: int,
+    batch_size: int,
+    base_logits: torch.Tensor,
+) -> torch.Tensor:
+    """``[cell, d_vocab]`` logits at ``position`` of the ``base`` ids ``[N]`` with each of
+    ``cells`` ``[cell, 3]`` patched from ``donors``, many cells per forward pass.
+
+    Cells patched after the metric's position cannot change it (causal): the base run's
+    logits ``[1, d_vocab]``; the others run in chunks that share the position they start from.
+    """
+    prefix = _PrefixCache.of(model, base) if len(cells) else None
+    logits = base_logits.expand(len(cells), -1).clone()
+    starts = cells[:, 1].clamp(min=0) if prefix else torch.zeros(len(cells), dtype=torch.long)
+    late = starts > position if prefix else torch.zeros(len(cells), dtype=torch.bool)
+    for index in _chunks(starts, ~late, batch_size):
+        start = int(starts[index[0]])
+        logits[index] = _patched_logits(
+            model, reader, base, donors, cells[index], over, position, prefix, start
+        )
+    return logits
 
 
 def _patched_logits(
