@@ -8,25 +8,20 @@ different cell.
 
 from __future__ import annotations
 
-import copy
-import inspect
 import pathlib
-from collections.abc import Iterator
-from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
-from ..capture import tlens
-from ..capture.families import detect
 from ..capture.hooks import capture_mode
 from ..capture.reader import CorpusReader
 from ..capture.readout import logits_at
-from ..capture.sites import at_site, head_shape, n_layers, reading
+from ..capture.sites import head_shape, n_layers, reading
 from ..checks import check_layers, check_token_position, positive_int
 from ._archive import read_archive, write_archive
+from ._exact_patching import exact_logits
 from .metrics import bind_metric, metric_name
 from .patch_estimates import cell_estimates, gradient_pass, largest
 
@@ -335,7 +330,7 @@ def patch(
         patched = largest(raw - float(metrics[base]), min(verify, len(cells)))
         patched = patched if method == "attribution+exact" else patched[:0]
     logits = base_logits.expand(len(cells), -1).clone()
-    logits[patched] = _exact_logits(
+    logits[patched] = exact_logits(
         model, reader, ids[base], donors, cells[patched], over, position, batch_size, base_logits
     )
     exact = score(logits).float()
@@ -382,107 +377,6 @@ def patch(
     )
 
 
-def _exact_logits(
-    model: Any,
-    reader: CorpusReader,
-    base: torch.Tensor,
-    donors: dict[str, torch.Tensor],
-    cells: torch.Tensor,
-    over: str,
-    position: int,
-    batch_size: int,
-    base_logits: torch.Tensor,
-) -> torch.Tensor:
-    """``[cell, d_vocab]`` logits at ``position`` of the ``base`` ids ``[N]`` with each of
-    ``cells`` ``[cell, 3]`` patched from ``donors``, many cells per forward pass.
-
-    Cells patched after the metric's position cannot change it (causal): the base run's
-    logits ``[1, d_vocab]``; the others run in chunks that share the position they start from.
-    """
-    prefix = _PrefixCache.of(model, base) if len(cells) else None
-    logits = base_logits.expand(len(cells), -1).clone()
-    starts = cells[:, 1].clamp(min=0) if prefix else torch.zeros(len(cells), dtype=torch.long)
-    late = starts > position if prefix else torch.zeros(len(cells), dtype=torch.bool)
-    for index in _chunks(starts, ~late, batch_size):
-        start = int(starts[index[0]])
-        logits[index] = _patched_logits(
-            model, reader, base, donors, cells[index], over, position, prefix, start
-        )
-    return logits
-
-
-def _patched_logits(
-    model: Any,
-    reader: CorpusReader,
-    base: torch.Tensor,
-    donors: dict[str, torch.Tensor],
-    chunk: torch.Tensor,
-    over: str,
-    position: int,
-    prefix: _PrefixCache | None,
-    start: int,
-) -> torch.Tensor:
-    """``[cell, d_vocab]`` logits at ``position`` of ``base`` ids ``[N]`` run once per cell of
-    ``chunk`` (one batch row each), with the donor activation written into that cell.
-
-    With ``start > 0`` only the tokens from ``start`` on run, after the base run's cached
-    keys and values of the earlier ones (which no cell of the chunk changes).
-    """
-    rows = len(chunk)
-    inputs = base[start:].expand(rows, len(base) - start)
-    with ExitStack() as stack, torch.no_grad():
-        stack.enter_context(_eval_mode(model))
-        for layer_row, (site, donor) in enumerate(donors.items()):
-            patch_rows = (chunk[:, 0] == layer_row).nonzero().squeeze(1)
-            if patch_rows.numel():
-                edit = _patcher(donor, chunk[patch_rows], patch_rows, over, start)
-                stack.enter_context(at_site(model, site, edit))
-        if prefix is None or start == 0:
-            run = lambda: reader.forward(inputs, mask(inputs))  # noqa: E731
-        else:
-            run = lambda: prefix.forward(inputs, start)  # noqa: E731
-        return logits_at(model, run, position - start)
-
-
-class _PrefixCache:
-    """The keys and values of one run of a causal Hugging Face decoder, to run only the
-    tokens after a prefix that a patch leaves unchanged."""
-
-    def __init__(self, model: torch.nn.Module, cache: Any, argument: str) -> None:
-        self.model = model
-        self.cache = cache
-        self.argument = argument
-
-    @classmethod
-    def of(cls, model: Any, ids: torch.Tensor) -> _PrefixCache | None:
-        """The cache of ``ids`` ``[N]``; ``None`` for models it does not apply to
-        (TransformerLens, bidirectional encoders)."""
-        if tlens.is_hooked_transformer(model) or not detect(model).causal:
-            return None
-        # transformers 5 names the cache `cache` (earlier: `past_key_values`)
-        argument = "cache" if "cache" in inspect.signature(model.forward).parameters else ""
-        argument = argument or "past_key_values"
-        device = next(model.parameters()).device
-        with torch.no_grad(), _eval_mode(model):
-            out = model(input_ids=ids[None].to(device), use_cache=True)
-        return cls(model, out[argument], argument)
-
-    def forward(self, inputs: torch.Tensor, start: int) -> Any:
-        """Run ``inputs`` ``[batch, N - start]`` after the cached first ``start`` tokens."""
-        past = copy.deepcopy(self.cache)
-        past.crop(start - past.get_seq_length())  # a negative count: the tokens to drop
-        past.batch_repeat_interleave(len(inputs))
-        device = next(self.model.parameters()).device
-        return self.model(input_ids=inputs.to(device), use_cache=True, **{self.argument: past})
-
-
-def _chunks(starts: torch.Tensor, wanted: torch.Tensor, size: int) -> Iterator[torch.Tensor]:
-    """Indices of the ``wanted`` cells in chunks of at most ``size`` that share one start."""
-    for start in torch.unique(starts[wanted]).tolist():
-        index = (wanted & (starts == start)).nonzero().squeeze(1)
-        yield from index.split(size)
-
-
 def mask(ids: torch.Tensor) -> torch.Tensor:
     """The attention mask of unpadded ids: all ones."""
     return torch.ones_like(ids)
@@ -520,31 +414,6 @@ def _cells(over: str, sizes: dict[str, int]) -> tuple[torch.Tensor, tuple[int, .
     everywhere = torch.full_like(columns["layer"], -1)
     cells = [columns.get(axis, everywhere) for axis in ("layer", "position", "head")]
     return torch.stack(cells, dim=1), tuple(sizes[axis] for axis in axes)
-
-
-def _patcher(
-    donor: torch.Tensor, cells: torch.Tensor, rows: torch.Tensor, over: str, start: int = 0
-):
-    """An edit that writes ``donor`` (``[N, width]`` or ``[N, head, d_head]``) into batch
-    ``rows`` at each cell's position and head (all positions / heads where the cell says -1),
-    in a pass whose first token is position ``start``."""
-    positions, heads = cells[:, 1], cells[:, 2]
-    donor = donor[start:]
-
-    def edit(x: torch.Tensor) -> torch.Tensor:
-        x = x.clone()
-        at = positions - start
-        if "position" in over and "head" in over:
-            x[rows, at, heads] = donor[at, heads].to(x.dtype)
-        elif "position" in over:
-            x[rows, at] = donor[at].to(x.dtype)
-        elif "head" in over:
-            x[rows, :, heads] = donor[:, heads].transpose(0, 1).to(x.dtype)
-        else:
-            x[rows] = donor.to(x.dtype)
-        return x
-
-    return edit
 
 
 def _decode_unique(reader: CorpusReader, ids: torch.Tensor) -> tuple[list[int], list[str]]:
