@@ -149,7 +149,8 @@ def largest(estimates: torch.Tensor, k: int) -> torch.Tensor:
     return torch.argsort(estimates.flatten().abs(), descending=True, stable=True)[:k]
 
 
-#: Relative difference under which two cells' effects count as tied for first.
+#: Effects (1 = the clean-corrupted difference) closer than this tie when ranked, and a
+#: relative difference under which two cells count as tied for first.
 TIED = 1e-5
 
 
@@ -159,8 +160,9 @@ class PatchingAgreement:
     exact patching of the same grid).
 
     Attributes:
-        spearman: Spearman rank correlation of the cells' effects (ties get their mean rank;
-            NaN when either result is the same in every cell).
+        spearman: Spearman rank correlation of the cells' effects, rounded to ``TIED`` first
+            (cells that differ by float error, e.g. the many that change nothing, tie; ties
+            get their mean rank; NaN when either result is the same in every cell).
         top_cell_agrees: whether the cell of largest effect (in magnitude) in ``estimate`` is
             the largest in ``reference`` (or tied with it, within a relative ``TIED``).
         top_k_overlap: the fraction of the ``k`` cells of largest effect in ``reference``
@@ -209,7 +211,7 @@ def patching_agreement(
     if k > a.size:
         raise ValueError(f"k = {k} is more than the {a.size} cells compared")
     order_a, order_b = (np.argsort(-np.abs(x), kind="stable") for x in (a, b))
-    ranks_a, ranks_b = _ranks(a), _ranks(b)
+    ranks_a, ranks_b = _ranks(np.round(a / TIED)), _ranks(np.round(b / TIED))
     constant = ranks_a.std() == 0 or ranks_b.std() == 0
     return PatchingAgreement(
         spearman=float("nan") if constant else float(np.corrcoef(ranks_a, ranks_b)[0, 1]),
