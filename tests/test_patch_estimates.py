@@ -167,18 +167,19 @@ def test_attribution_then_exact_patches_the_largest_estimates(demo, direction):
     assert not np.isnan(both.top_probs[both.verified]).any()
 
 
-def test_estimates_round_trip(demo, tmp_path):
+@pytest.fixture(scope="module")
+def checked_heads(demo):
+    """Every head estimated, the 2 largest patched exactly."""
     model, tokenizer = demo
-    result = mw.patch(
-        model,
-        tokenizer,
-        CLEAN,
-        CORRUPTED,
-        METRIC,
-        component="head",
-        method="attribution+exact",
+    return mw.patch(
+        model, tokenizer, CLEAN, CORRUPTED, METRIC, component="head", method="attribution+exact",
         verify=2,
-    )
+    )  # fmt: skip
+
+
+def test_estimates_round_trip(demo, checked_heads, tmp_path):
+    model, tokenizer = demo
+    result = checked_heads
     assert "(attribution+exact)" in repr(result)
     loaded = PatchingResult.load(result.save(tmp_path / "estimates.npz"))
     assert loaded.method == "attribution+exact"
@@ -231,18 +232,9 @@ def test_bad_methods_and_metrics_without_a_gradient_are_named(demo):
     mw.patch(model, tokenizer, CLEAN, CORRUPTED, detached, over="layer")
 
 
-def test_the_view_says_the_values_are_estimates(demo):
+def test_the_view_says_the_values_are_estimates(demo, checked_heads):
     model, tokenizer = demo
-    result = mw.patch(
-        model,
-        tokenizer,
-        CLEAN,
-        CORRUPTED,
-        METRIC,
-        component="head",
-        method="attribution+exact",
-        verify=2,
-    )
+    result = checked_heads
     view = mw.PatchingView(result)
     assert (
         view.title == "Denoising head outputs over layer x head, estimated by attribution patching"

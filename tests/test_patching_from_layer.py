@@ -11,17 +11,10 @@ from mi_widgets.analysis.patching import COMPONENTS
 from mi_widgets.capture.hooks import capture_mode
 from mi_widgets.capture.readout import readout
 from mi_widgets.capture.sites import at_site, reading
+from tests.test_patch_estimates import GRIDS
 
 CLEAN = "When Mary and John went to the store, John gave a drink to"
 CORRUPTED = "When Mary and John went to the store, Mary gave a drink to"
-GRIDS = [
-    ("resid", "layer,position"),
-    ("resid_pre", "layer,position"),
-    ("attn", "layer,position"),
-    ("mlp", "layer"),
-    ("head", "layer,head"),
-    ("head", "layer,head,position"),
-]
 
 
 def one_full_pass_per_cell(model, tokenizer, component, over, direction):

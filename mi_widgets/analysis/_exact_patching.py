@@ -152,7 +152,7 @@ def exact_logits(
     entries = [entry_site(model, site) for site in donors]
     starts = cells[:, 1].clamp(min=0) if run.cache is not None else torch.zeros_like(cells[:, 1])
     entry = torch.tensor([layer for layer, _ in entries])[cells[:, 0]]
-    wanted = starts <= position if run.cache is not None else torch.ones_like(starts, dtype=bool)
+    wanted = starts <= position if run.cache is not None else torch.ones_like(starts).bool()
     for index in _chunks(entry, starts, wanted, batch_size):
         logits[index] = _patched_logits(
             model,

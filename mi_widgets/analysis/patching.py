@@ -338,11 +338,13 @@ def patch(
     first = both.softmax(-1).topk(top_k, dim=-1)
     top_probs = top.values
     verified = None
+    raw_values = exact
     if raw is not None:
         verified = torch.zeros(len(cells), dtype=torch.bool)
         verified[patched] = True
         top_probs = top_probs.masked_fill(~verified[:, None], float("nan"))
-    raw_values = (exact if raw is None else torch.where(verified, exact, raw)).reshape(shape)
+        raw_values = torch.where(verified, exact, raw)
+    raw_values = raw_values.reshape(shape)
     all_ids = torch.cat([top.indices, first.indices])
     vocabulary = dict(zip(*_decode_unique(reader, all_ids), strict=True))
 
