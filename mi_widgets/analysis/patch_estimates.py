@@ -31,7 +31,6 @@ from ..checks import positive_int
 
 if TYPE_CHECKING:
     from ..capture.reader import CorpusReader
-    from .patching import PatchingResult
 
 
 @dataclass(frozen=True)
@@ -176,9 +175,7 @@ class PatchingAgreement:
     k: int
 
 
-def patching_agreement(
-    estimate: PatchingResult | np.ndarray, reference: PatchingResult | np.ndarray, k: int = 10
-) -> PatchingAgreement:
+def patching_agreement(estimate: Any, reference: Any, k: int = 10) -> PatchingAgreement:
     """Compare two results of the same grid (cells with a NaN in either are left out).
 
     A cell's effect is its distance from the unpatched run: ``values`` when denoising,
@@ -221,7 +218,7 @@ def patching_agreement(
     )
 
 
-def _effects(result: PatchingResult | np.ndarray) -> np.ndarray:
+def _effects(result: Any) -> np.ndarray:
     """A result's change from the unpatched run per cell (an array as it is), float64."""
     values = getattr(result, "values", result)
     shift = 1.0 if getattr(result, "direction", "denoise") == "noise" else 0.0
