@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name is imported o
     from .analysis.composition import CompositionScores, composition_scores
     from .analysis.lens import LogitLens, logit_lens
     from .analysis.metrics import logit_diff
+    from .analysis.patch_estimates import PatchingAgreement, patching_agreement
     from .analysis.patching import PatchingResult, patch
     from .analysis.scores import HeadScores, head_scores
     from .analysis.top_activations import TopActivations, top_activations
@@ -70,6 +71,7 @@ __all__ = [
     "LogitLens",
     "LogitLensView",
     "NeuronView",
+    "PatchingAgreement",
     "PatchingResult",
     "PatchingView",
     "Probe",
@@ -96,6 +98,7 @@ __all__ = [
     "logit_diff",
     "logit_lens",
     "patch",
+    "patching_agreement",
     "probe",
     "steer",
     "to_html",
@@ -115,6 +118,8 @@ _ORIGINS = {
     "LogitLens": ".analysis.lens",
     "logit_lens": ".analysis.lens",
     "logit_diff": ".analysis.metrics",
+    "PatchingAgreement": ".analysis.patch_estimates",
+    "patching_agreement": ".analysis.patch_estimates",
     "PatchingResult": ".analysis.patching",
     "patch": ".analysis.patching",
     "HeadScores": ".analysis.scores",

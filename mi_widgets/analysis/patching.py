@@ -8,27 +8,22 @@ different cell.
 
 from __future__ import annotations
 
-import copy
-import inspect
 import pathlib
-from collections.abc import Iterator
-from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
-from ..capture import tlens
-from ..capture.families import detect
 from ..capture.hooks import capture_mode
-from ..capture.precision import model_device
 from ..capture.reader import CorpusReader
 from ..capture.readout import logits_at
-from ..capture.sites import at_site, head_shape, n_layers, reading
+from ..capture.sites import head_shape, n_layers, reading
 from ..checks import check_layers, check_token_position, positive_int
 from ._archive import read_archive, write_archive
+from ._exact_patching import exact_logits
 from .metrics import bind_metric, metric_name
+from .patch_estimates import cell_estimates, gradient_pass, largest
 
 #: Component names and the site each patches.
 COMPONENTS = {
@@ -45,6 +40,9 @@ GRIDS = {
     "head": ("layer,head", "layer,head,position"),
 }
 DIRECTIONS = ("denoise", "noise")
+#: How cells are measured: patched one by one, estimated from one gradient, or estimated and
+#: the ``verify`` largest then patched.
+METHODS = ("exact", "attribution", "attribution+exact")
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,6 +66,16 @@ class PatchingResult:
         position: the position whose logits the metric read.
         layers: the model layers patched (rows of ``values``).
         model_name: the model's class name.
+        method: ``"exact"`` (every cell patched), ``"attribution"`` (every value a first-order
+            estimate) or ``"attribution+exact"`` (estimates, the largest patched exactly).
+        estimates: with an attribution method, the normalised estimate of every cell (same
+            shape as ``values``); ``None`` for exact patching.
+        verified: with an attribution method, ``True`` where ``values`` comes from exact
+            patching (the rest are estimates); ``None`` for exact patching.
+
+    With an attribution method ``raw`` holds the estimated metric, and the top predictions of
+    cells that were not patched exactly are the base run's with NaN probabilities (a gradient
+    estimates the metric, not the patched run's predictions).
     """
 
     values: np.ndarray
@@ -90,6 +98,14 @@ class PatchingResult:
     position: int
     layers: tuple[int, ...]
     model_name: str
+    method: str = "exact"
+    estimates: np.ndarray | None = None
+    verified: np.ndarray | None = None
+
+    @property
+    def is_estimate(self) -> bool:
+        """Whether some values are first-order estimates rather than patched runs."""
+        return self.verified is not None and not bool(self.verified.all())
 
     @property
     def axes(self) -> tuple[str, ...]:
@@ -125,6 +141,9 @@ class PatchingResult:
     def save(self, path: str | pathlib.Path) -> pathlib.Path:
         """Write to ``path`` (``.npz``: the arrays plus JSON metadata)."""
         arrays = {name: getattr(self, name) for name in _ARRAYS}
+        arrays |= {
+            name: getattr(self, name) for name in _ESTIMATES if getattr(self, name) is not None
+        }
         meta = {name: getattr(self, name) for name in _META}
         meta["layers"] = list(self.layers)
         meta["vocabulary"] = {str(k): v for k, v in self.vocabulary.items()}
@@ -137,13 +156,16 @@ class PatchingResult:
         meta["layers"] = tuple(meta["layers"])
         meta["vocabulary"] = {int(k): v for k, v in meta["vocabulary"].items()}
         fields: dict[str, Any] = {name: arrays[name] for name in _ARRAYS}
-        fields |= {name: meta[name] for name in _META}
+        fields |= {name: arrays.get(name) for name in _ESTIMATES}
+        fields |= {name: meta[name] for name in _META if name != "method"}
+        fields["method"] = meta.get("method", "exact")  # files from before attribution
         return cls(**fields, vocabulary=meta["vocabulary"], layers=meta["layers"])
 
     def __repr__(self) -> str:
         shape = " x ".join(f"{n} {a}s" for n, a in zip(self.values.shape, self.axes, strict=True))
+        method = "" if self.method == "exact" else f" ({self.method})"
         return (
-            f"PatchingResult({self.model_name}: {self.direction} {self.component} over "
+            f"PatchingResult({self.model_name}: {self.direction} {self.component}{method} over "
             f"{shape}; {self.metric} clean {self.clean_metric:.3g}, corrupted "
             f"{self.corrupted_metric:.3g})"
         )
@@ -170,7 +192,9 @@ _META = (
     "metric",
     "position",
     "model_name",
+    "method",
 )
+_ESTIMATES = ("estimates", "verified")
 
 
 def patch(
@@ -187,6 +211,8 @@ def patch(
     layers: Any = None,
     batch_size: int = 32,
     top_k: int = 5,
+    method: str = "exact",
+    verify: int | None = None,
 ) -> PatchingResult:
     """Patch every cell of one component from one run into the other and measure ``metric``.
 
@@ -196,7 +222,8 @@ def patch(
         tokenizer: its tokenizer (``None`` uses ``model.tokenizer`` for TransformerLens).
         clean, corrupted: two texts of the same number of tokens.
         metric: :func:`~mi_widgets.logit_diff` or a callable ``logits [batch, d_vocab] ->
-            [batch]`` applied to the logits at ``position``.
+            [batch]`` applied to the logits at ``position`` (differentiable for the
+            attribution methods).
         component: ``"resid"`` (the residual stream leaving each block, = ``"resid_post"``),
             ``"resid_pre"``, ``"attn"`` (attention output), ``"mlp"`` (MLP output) or
             ``"head"`` (each head's output, before the output projection mixes them).
@@ -209,10 +236,24 @@ def patch(
         layers: model layers to patch; ``None`` for all.
         batch_size: patched runs per forward pass.
         top_k: predictions kept per patched run.
+        method: ``"exact"`` patches every cell; ``"attribution"`` estimates every cell as
+            (activation difference) · (gradient of the metric) from one forward pass over
+            both inputs and one backward pass (see :mod:`~mi_widgets.analysis.patch_estimates`);
+            ``"attribution+exact"`` estimates every cell, then patches the ``verify`` cells
+            of largest estimated magnitude exactly.
+        verify: how many cells ``"attribution+exact"`` patches exactly (default 10).
 
     Returns:
         A :class:`PatchingResult`; ``values`` is normalised so that 0 is the corrupted run's
         metric and 1 the clean run's, whichever the direction.
+
+    Attribution patching covers every grid and both directions. Its estimate of a head's
+    output ``z`` needs no correction for a saturated softmax (AtP*): the patch writes the
+    clean ``z``, the head's own softmax already evaluated, so the head's query, key and value
+    changes enter together and exactly; what stays first-order is everything downstream of
+    the cell (later norms, MLPs and the attention softmaxes the cell's output feeds), which
+    neither AtP nor AtP*'s query/key correction linearises away. AtP*'s GradDrop is not
+    applied.
 
     Example:
         >>> clean = "key = value; key = value; key ="
@@ -221,6 +262,11 @@ def patch(
         ...                   mw.logit_diff(" value", " error"))
         >>> [(cell, round(value, 2)) for cell, value in result.top(2)]
         [({'layer': 1, 'position': 10}, 1.0), ({'layer': 0, 'position': 7}, 0.56)]
+        >>> checked = mw.patch(model, tokenizer, clean, corrupted,
+        ...                    mw.logit_diff(" value", " error"),
+        ...                    method="attribution+exact", verify=3)
+        >>> int(checked.verified.sum()), checked.is_estimate
+        (3, True)
     """
     if component not in COMPONENTS:
         raise ValueError(f"component must be one of {', '.join(COMPONENTS)}, got {component!r}")
@@ -233,6 +279,13 @@ def patch(
         )
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be 'denoise' or 'noise', got {direction!r}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}")
+    if verify is not None and method != "attribution+exact":
+        raise ValueError(
+            f"verify = {verify!r} applies to method='attribution+exact' only, not {method!r}"
+        )
+    verify = positive_int(10 if verify is None else verify, "verify")
     batch_size = positive_int(batch_size, "batch_size")
     top_k = positive_int(top_k, "top_k")
     reader = CorpusReader(model, tokenizer)
@@ -245,9 +298,14 @@ def patch(
         range(count) if layers is None else check_layers(layers, count, type(model).__name__)
     )
     sites = [f"blocks.{layer}.{COMPONENTS[component]}" for layer in chosen]
+    source, base = (0, 1) if direction == "denoise" else (1, 0)
 
-    with torch.no_grad(), _eval_mode(model), reading(model, sites) as records:
-        both = logits_at(model, lambda: reader.forward(ids, mask(ids)), position)
+    if method == "exact":
+        with torch.no_grad(), _eval_mode(model), reading(model, sites) as records:
+            both = logits_at(model, lambda: reader.forward(ids, mask(ids)), position)
+    else:
+        run = gradient_pass(model, reader, ids, score, sites, position, base)
+        both, records = run.logits, run.records
     metrics = score(both).float()
     if metrics.shape != (2,):
         raise ValueError(
@@ -260,38 +318,50 @@ def patch(
             f"the metric is {clean_metric:.6g} on both clean and corrupted inputs: there is no "
             "difference to patch (choose inputs or a metric that tell them apart)"
         )
-    source, base = (0, 1) if direction == "denoise" else (1, 0)
     donors = {site: records[site][source] for site in sites}
     sizes = {"layer": len(chosen), "position": n_tokens, "head": head_shape(model)[0]}
     cells, shape = _cells(over, sizes)
-    prefix = _PrefixCache.of(model, ids[base])
-    # cells patched after the metric's position cannot change it (causal): the base run's
-    # logits; the others in chunks that share the position they start from
     base_logits = both[base : base + 1]
-    logits = torch.empty(len(cells), base_logits.shape[-1], device=base_logits.device)
-    starts = cells[:, 1].clamp(min=0) if prefix else torch.zeros(len(cells), dtype=torch.long)
-    late = starts > position if prefix else torch.zeros(len(cells), dtype=torch.bool)
-    logits[late] = base_logits
-    for index in _chunks(starts, ~late, batch_size):
-        start = int(starts[index[0]])
-        logits[index] = _patched_logits(
-            model, reader, ids[base], donors, cells[index], over, position, prefix, start
-        )
-    raw_values = score(logits).float().reshape(shape).cpu().numpy()
-    top, first = (_top_tokens(x, top_k) for x in (logits, both))
+    if method == "exact":
+        patched = torch.arange(len(cells))
+        raw = None
+    else:
+        raw = float(metrics[base]) + cell_estimates(run, sites, over, source).flatten().cpu()
+        patched = largest(raw - float(metrics[base]), min(verify, len(cells)))
+        patched = patched if method == "attribution+exact" else patched[:0]
+    logits = base_logits.expand(len(cells), -1).clone()
+    logits[patched] = exact_logits(
+        model, reader, ids[base], donors, cells[patched], over, position, batch_size, base_logits
+    )
+    logits, both = logits.float().cpu(), both.float().cpu()  # the model's device until here
+    exact = score(logits).float()
+    top = logits.softmax(-1).topk(top_k, dim=-1)
+    first = both.softmax(-1).topk(top_k, dim=-1)
+    top_probs = top.values
+    verified = None
+    raw_values = exact
+    if raw is not None:
+        verified = torch.zeros(len(cells), dtype=torch.bool)
+        verified[patched] = True
+        top_probs = top_probs.masked_fill(~verified[:, None], float("nan"))
+        raw_values = torch.where(verified, exact, raw)
+    raw_values = raw_values.reshape(shape)
     all_ids = torch.cat([top.indices, first.indices])
     vocabulary = dict(zip(*_decode_unique(reader, all_ids), strict=True))
+
+    def normalised(metric_values: torch.Tensor) -> np.ndarray:
+        shifted = metric_values.reshape(shape).numpy() - corrupted_metric
+        return (shifted / (clean_metric - corrupted_metric)).astype(np.float32)
+
     return PatchingResult(
-        values=((raw_values - corrupted_metric) / (clean_metric - corrupted_metric)).astype(
-            np.float32
-        ),
-        raw=raw_values.astype(np.float32),
+        values=normalised(raw_values),
+        raw=raw_values.numpy().astype(np.float32),
         clean_metric=clean_metric,
         corrupted_metric=corrupted_metric,
         clean_tokens=reader.decode(ids[0].numpy()),
         corrupted_tokens=reader.decode(ids[1].numpy()),
         top_ids=top.indices.reshape(*shape, top_k).numpy(),
-        top_probs=top.values.reshape(*shape, top_k).numpy().astype(np.float32),
+        top_probs=top_probs.reshape(*shape, top_k).numpy().astype(np.float32),
         clean_top_ids=first.indices[0].numpy(),
         clean_top_probs=first.values[0].numpy().astype(np.float32),
         corrupted_top_ids=first.indices[1].numpy(),
@@ -304,84 +374,10 @@ def patch(
         position=position,
         layers=tuple(chosen),
         model_name=type(model).__name__,
+        method=method,
+        estimates=None if raw is None else normalised(raw),
+        verified=None if verified is None else verified.reshape(shape).numpy(),
     )
-
-
-def _patched_logits(
-    model: Any,
-    reader: CorpusReader,
-    base: torch.Tensor,
-    donors: dict[str, torch.Tensor],
-    chunk: torch.Tensor,
-    over: str,
-    position: int,
-    prefix: _PrefixCache | None,
-    start: int,
-) -> torch.Tensor:
-    """``[cell, d_vocab]`` logits at ``position`` of ``base`` ids ``[N]`` run once per cell of
-    ``chunk`` (one batch row each), with the donor activation written into that cell.
-
-    With ``start > 0`` only the tokens from ``start`` on run, after the base run's cached
-    keys and values of the earlier ones (which no cell of the chunk changes).
-    """
-    rows = len(chunk)
-    inputs = base[start:].expand(rows, len(base) - start)
-    with ExitStack() as stack, torch.no_grad():
-        stack.enter_context(_eval_mode(model))
-        for layer_row, (site, donor) in enumerate(donors.items()):
-            patch_rows = (chunk[:, 0] == layer_row).nonzero().squeeze(1)
-            if patch_rows.numel():
-                edit = _patcher(donor, chunk[patch_rows], patch_rows, over, start)
-                stack.enter_context(at_site(model, site, edit))
-        if prefix is None or start == 0:
-            run = lambda: reader.forward(inputs, mask(inputs))  # noqa: E731
-        else:
-            run = lambda: prefix.forward(inputs, start)  # noqa: E731
-        return logits_at(model, run, position - start)
-
-
-class _PrefixCache:
-    """The keys and values of one run of a causal Hugging Face decoder, to run only the
-    tokens after a prefix that a patch leaves unchanged."""
-
-    def __init__(self, model: torch.nn.Module, cache: Any, argument: str) -> None:
-        self.model = model
-        self.cache = cache
-        self.argument = argument
-
-    @classmethod
-    def of(cls, model: Any, ids: torch.Tensor) -> _PrefixCache | None:
-        """The cache of ``ids`` ``[N]``; ``None`` for models it does not apply to
-        (TransformerLens, bidirectional encoders)."""
-        if tlens.is_hooked_transformer(model) or not detect(model).causal:
-            return None
-        # transformers 5 names the cache `cache` (earlier: `past_key_values`)
-        argument = "cache" if "cache" in inspect.signature(model.forward).parameters else ""
-        argument = argument or "past_key_values"
-        from transformers import DynamicCache
-
-        device = model_device(model)
-        # sliding-window layers (Gemma 2/3) keep every key, so the cache can be cut back
-        cache = DynamicCache(config=model.config)
-        cache.activate_past_recording()
-        with torch.no_grad(), _eval_mode(model):
-            out = model(input_ids=ids[None].to(device), use_cache=True, **{argument: cache})
-        return cls(model, out[argument], argument)
-
-    def forward(self, inputs: torch.Tensor, start: int) -> Any:
-        """Run ``inputs`` ``[batch, N - start]`` after the cached first ``start`` tokens."""
-        past = copy.deepcopy(self.cache)
-        past.crop(start - past.get_seq_length())  # a negative count: the tokens to drop
-        past.batch_repeat_interleave(len(inputs))
-        device = model_device(self.model)
-        return self.model(input_ids=inputs.to(device), use_cache=True, **{self.argument: past})
-
-
-def _chunks(starts: torch.Tensor, wanted: torch.Tensor, size: int) -> Iterator[torch.Tensor]:
-    """Indices of the ``wanted`` cells in chunks of at most ``size`` that share one start."""
-    for start in torch.unique(starts[wanted]).tolist():
-        index = (wanted & (starts == start)).nonzero().squeeze(1)
-        yield from index.split(size)
 
 
 def mask(ids: torch.Tensor) -> torch.Tensor:
@@ -421,38 +417,6 @@ def _cells(over: str, sizes: dict[str, int]) -> tuple[torch.Tensor, tuple[int, .
     everywhere = torch.full_like(columns["layer"], -1)
     cells = [columns.get(axis, everywhere) for axis in ("layer", "position", "head")]
     return torch.stack(cells, dim=1), tuple(sizes[axis] for axis in axes)
-
-
-def _patcher(
-    donor: torch.Tensor, cells: torch.Tensor, rows: torch.Tensor, over: str, start: int = 0
-):
-    """An edit that writes ``donor`` (``[N, width]`` or ``[N, head, d_head]``) into batch
-    ``rows`` at each cell's position and head (all positions / heads where the cell says -1),
-    in a pass whose first token is position ``start``."""
-    positions, heads = cells[:, 1], cells[:, 2]
-    donor = donor[start:]
-
-    def edit(x: torch.Tensor) -> torch.Tensor:
-        x = x.clone()
-        at = positions - start
-        if "position" in over and "head" in over:
-            x[rows, at, heads] = donor[at, heads].to(x.dtype)
-        elif "position" in over:
-            x[rows, at] = donor[at].to(x.dtype)
-        elif "head" in over:
-            x[rows, :, heads] = donor[:, heads].transpose(0, 1).to(x.dtype)
-        else:
-            x[rows] = donor.to(x.dtype)
-        return x
-
-    return edit
-
-
-def _top_tokens(logits: torch.Tensor, k: int) -> Any:
-    """``(values, indices)`` ``[row, k]`` on the CPU: the ``k`` most likely next tokens of
-    each row of ``logits`` ``[row, d_vocab]`` and their probabilities."""
-    top = logits.softmax(-1).topk(k, dim=-1)
-    return type(top)((top.values.cpu(), top.indices.cpu()))
 
 
 def _decode_unique(reader: CorpusReader, ids: torch.Tensor) -> tuple[list[int], list[str]]:

@@ -151,6 +151,10 @@ class CorpusReader:
     def forward(self, input_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor | None:
         """The model's logits ``[batch, pos, vocab]`` on a right-padded batch (on the model's
         device), or ``None`` for a model without an LM head."""
+        return self.run(input_ids, mask)
+
+    def run(self, input_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor | None:
+        """:meth:`forward` with autograd as the caller set it (for gradients of the output)."""
         if tlens.is_hooked_transformer(self.model):
             device = self.model.cfg.device
             return self.model(input_ids.to(device), attention_mask=mask.to(device))

@@ -28,7 +28,8 @@ class PatchingView(SlicedView):
     columns are positions labelled ``token_index`` from the clean input, heads (``H0``), or
     one column for ``over="layer"``. Colours: blue below 0, red above, white at 0, on a scale
     symmetric around 0 that reaches the largest magnitude (at least 1, the clean run). Values
-    travel as float32, exactly.
+    travel as float32, exactly. Results of attribution patching say so in the title and
+    subtitle (values are estimates); their estimated cells list no patched predictions.
 
     Args:
         result: what :func:`~mi_widgets.patch` returned (or :meth:`PatchingResult.load`).
@@ -79,7 +80,7 @@ class PatchingView(SlicedView):
             title=_title(result) if title is None else title,
             subtitle=(
                 f"{result.metric}: clean {result.clean_metric:.4g}, corrupted "
-                f"{result.corrupted_metric:.4g}; 1 = clean, 0 = corrupted"
+                f"{result.corrupted_metric:.4g}; 1 = clean, 0 = corrupted{_estimated(result)}"
             ),
             row_labels=_row_labels(result),
             column_labels=_column_labels(result, n_columns),
@@ -143,7 +144,17 @@ def _title(result: PatchingResult) -> str:
     what |= {"resid_post": "residual stream", "attn": "attention output", "mlp": "MLP output"}
     what["head"] = "head outputs"
     verb = "Denoising" if result.direction == "denoise" else "Noising"
-    return f"{verb} {what[result.component]} over {result.over.replace(',', ' x ')}"
+    title = f"{verb} {what[result.component]} over {result.over.replace(',', ' x ')}"
+    return title if result.method == "exact" else f"{title}, estimated by attribution patching"
+
+
+def _estimated(result: PatchingResult) -> str:
+    """What of the values are estimates, for the subtitle ("" for exact patching)."""
+    if result.verified is None:
+        return ""
+    note = "; values are first-order estimates (activation difference x gradient)"
+    patched = int(result.verified.sum())
+    return f"{note}, the {patched} largest patched exactly" if patched else note
 
 
 def _row_labels(result: PatchingResult) -> list[str]:

@@ -166,13 +166,15 @@ export class PatchingController extends GridController<Model> {
     }
   }
 
-  /** The selected cell's patched predictions (token strings), most likely first. */
+  /** The selected cell's patched predictions (token strings), most likely first; none for a
+   * cell that was estimated, not run (NaN probabilities). */
   private patched(cell: Cell): Prediction[] {
     const { ids, probs } = this;
     const vocabulary = this.model.get("_predictions").vocabulary;
     if (!ids || !probs) return [];
     const k = ids.shape[ids.shape.length - 1];
     const start = (cell.row * (this.grid.spec?.columns ?? 1) + cell.column) * k;
+    if (Number.isNaN(probs.data[start])) return [];
     return Array.from({ length: k }, (_, i) => [vocabulary[ids.data[start + i]] ?? "", probs.data[start + i]]);
   }
 
@@ -186,6 +188,7 @@ export class PatchingController extends GridController<Model> {
       ["corrupted", predictions.corrupted],
       [`patched ${this.component(cell)}`, this.patched(cell)],
     ];
+    if (!columns[2][1].length) columns[2][0] = `${this.component(cell)}: estimated, not run`;
     const cells: HTMLElement[] = columns.map(([label]) => {
       const head = doc.createElement("div");
       head.className = "mi-pred-head";
