@@ -306,7 +306,9 @@ def test_a_feature_id_shared_with_an_error_clamps_the_feature(demo):
 
     with mw.capture.sites.at_site(model, "blocks.0.hook_mlp_out", edit):
         expected = model(graph.input_ids[None]).logits[0, pos].softmax(-1)
-    np.testing.assert_allclose(result.new_probabilities, expected.topk(3).values.detach(), atol=1e-6)
+    np.testing.assert_allclose(
+        result.new_probabilities, expected.topk(3).values.detach(), atol=1e-6
+    )
     assert not np.allclose(result.new_of_old, result.old_probabilities, atol=1e-4)
     with pytest.raises(ValueError, match=rf"values\['0_0_{pos}'\] is an error node"):
         graph.intervene({f"0_0_{pos}": 0.0})
