@@ -4,6 +4,7 @@ model for interventions."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -63,6 +64,15 @@ def known_graph(tokens: list[str] | None = None) -> AttributionGraph:
         constants=torch.zeros(n),
         n_layers=2,
     )
+
+
+def shared_id_graph() -> AttributionGraph:
+    """:func:`known_graph` with feature 1 (layer 0 @4) made feature 1 instead of 412: its id
+    ``0_1_4`` is also the id of error 5 (layer 1 @4), as the graph-file convention has it."""
+    graph = known_graph()
+    features = graph.features.clone()
+    features[1, 2] = 1
+    return replace(graph, features=features)
 
 
 def random_graph(
@@ -143,6 +153,41 @@ def demo_graph(demo, text="def add(a, b):\n    return a + b") -> tuple[Attributi
     )
     strongest = int(active[acts[active].argmax()])
     return graph, f"0_{strongest}_{n_pos - 1}"
+
+
+def shared_id_demo_graph(demo) -> tuple[AttributionGraph, int]:
+    """A graph of the demo model's prompt ``def add(a, b):`` with feature 1 of layer 0 and the
+    errors of layers 0 and 1, all at the last position ``pos`` (no edges), so that the feature
+    and the layer-1 error share the id ``0_1_{pos}``; and ``pos``."""
+    import mi_widgets as mw
+
+    model, tokenizer, transcoders = demo
+    ids = tokenizer("def add(a, b):", return_tensors="pt").input_ids[0]
+    n_pos = len(ids)
+    pos = n_pos - 1
+    with mw.capture.sites.reading(model, [transcoders[0].hook_in]) as seen:
+        model(ids[None])
+    activation = transcoders[0].encode(seen[transcoders[0].hook_in])[0, pos, 1].detach()
+    n = 1 + 2 + n_pos + 1
+    graph = AttributionGraph(
+        prompt="def add(a, b):",
+        tokens=[tokenizer.decode([i]) for i in ids.tolist()],
+        input_ids=ids,
+        features=torch.tensor([[0, pos, 1]]),
+        activations=activation[None],
+        errors=torch.tensor([[0, pos], [1, pos]]),
+        embeddings=torch.arange(n_pos),
+        logits=torch.tensor([0]),
+        logit_tokens=["x"],
+        logit_probabilities=torch.tensor([0.5]),
+        logit_position=pos,
+        adjacency=torch.zeros(n, n),
+        values=torch.full((n,), math.nan),
+        constants=torch.full((n,), math.nan),
+        n_layers=transcoders.layers[-1] + 1,
+    )
+    graph.attach_model(model, tokenizer, transcoders)
+    return graph, pos
 
 
 def demo_transcoders(model) -> TranscoderSet:

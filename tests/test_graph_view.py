@@ -22,6 +22,8 @@ from tests.graph_fixtures import (
     demo_transcoders,
     known_graph,
     random_graph,
+    shared_id_demo_graph,
+    shared_id_graph,
 )
 from tests.synthetic_features import synthetic_stats
 
@@ -285,3 +287,64 @@ def test_a_circuit_tracer_graph_opens_with_the_views_thresholds():
     assert (view.node_threshold, view.edge_threshold) == (0.8, 0.98)
     assert view.node_ids == graph.node_ids and view.tokens == graph.tokens
     assert len(decode_array(view._edges["weight"])) == int((graph.adjacency != 0).sum())
+
+
+def test_a_feature_id_shared_with_an_error_clamps_the_feature(demo):
+    model, _, transcoders = demo
+    graph, pos = shared_id_demo_graph(demo)
+    node = f"0_1_{pos}"
+    assert graph.node_ids.count(node) == 2  # the feature's id and the layer-1 error's
+    result = graph.intervene({node: 4.0}, top_k=3)
+    assert (result.changes[0].layer, result.changes[0].feature) == (0, 1)
+    # the same change made by hand: add (4 − activation) × W_dec[1] to layer 0's MLP output
+    shift = (4.0 - float(graph.activations[0])) * transcoders[0].W_dec[1].detach()
+
+    def edit(out):
+        out = out.clone()
+        out[:, pos] += shift
+        return out
+
+    with mw.capture.sites.at_site(model, "blocks.0.hook_mlp_out", edit):
+        expected = model(graph.input_ids[None]).logits[0, pos].softmax(-1)
+    np.testing.assert_allclose(
+        result.new_probabilities, expected.topk(3).values.detach(), atol=1e-6
+    )
+    assert not np.allclose(result.new_of_old, result.old_probabilities, atol=1e-4)
+    with pytest.raises(ValueError, match=rf"values\['0_0_{pos}'\] is an error node"):
+        graph.intervene({f"0_0_{pos}": 0.0})
+
+
+def test_a_shared_id_selects_the_feature_and_the_suffixed_id_the_error():
+    graph = shared_id_graph()
+    assert graph.node_ids[1] == graph.node_ids[5] == "0_1_4"
+    view = mw.GraphView(graph, selected="0_1_4", pinned=["0_1_4#error"])
+    assert view.node_ids[1] == "0_1_4" and view.node_ids[5] == "0_1_4#error"
+    assert len(set(view.node_ids)) == len(view.node_ids)
+    assert view.node_ids[:5] + view.node_ids[6:] == graph.node_ids[:5] + graph.node_ids[6:]
+    assert view._index["0_1_4"] == 1 and view._index["0_1_4#error"] == 5
+    view.pinned = ["0_1_4", "0_1_4#error"]
+    assert view.pinned == ["0_1_4", "0_1_4#error"]  # two nodes, not one repeated
+    view.supernodes = {"pair": ["0_1_4#error", "0_7_1"]}
+    with pytest.raises(ValueError, match="in more than one supernode"):
+        view.supernodes = {"a": ["0_1_4"], "b": ["0_1_4", "0_1_4#error"]}
+    view.selected = "0_1_4#error"
+    assert view._feature_keys("0_1_4#error") == []  # an error has no feature statistics
+
+
+def test_the_pins_of_a_feature_and_an_error_sharing_an_id_survive_the_graph_json(tmp_path):
+    view = mw.GraphView(
+        shared_id_graph(),
+        selected="0_1_4#error",
+        pinned=["0_1_4", "0_1_4#error"],
+        supernodes={"g": ["0_1_4#error", "1_3_2"]},
+    )
+    path = view.to_json(tmp_path / "graph.json")
+    document = json.loads(path.read_text())
+    assert document["qParams"]["pinnedIds"] == ["0_1_4", "0_1_4#error"]
+    assert [n["node_id"] for n in document["nodes"]].count("0_1_4") == 2  # the format's ids
+    again = mw.GraphView(mw.AttributionGraph.from_json(path))
+    assert again.pinned == ["0_1_4", "0_1_4#error"]
+    assert (again.selected, again.supernodes) == ("0_1_4#error", {"g": ["0_1_4#error", "1_3_2"]})
+    assert again.node_ids == view.node_ids
+    only_feature = mw.GraphView(mw.AttributionGraph.from_json(path), pinned=["0_1_4"])
+    assert only_feature.pinned == ["0_1_4"]

@@ -13,6 +13,9 @@ Changes are given per feature node id (``{layer}_{feature}_{pos}``, as in the gr
 - ``{"1_412_7": 0.0}`` clamps feature 412 of layer 1 to 0 at position 7 (ablates it);
 - ``{"1_412_7": ("scale", 2.0)}`` doubles it there.
 
+An id that the graph file gives both a layer-0 feature and an error (``0_1_18``: feature 1 of
+layer 0 and the layer-1 error, both at 18) names the feature; the ids of errors alone are refused.
+
 With ``positions=`` the ids may leave the position out (``"1_412"``) and each change applies at
 every position listed (``positions="all"``: every position of the prompt).
 """
@@ -155,10 +158,12 @@ def parse_changes(graph: Graph, values: Any, positions: Any = None) -> list[Feat
         )
     n_pos = len(graph.tokens)
     shared = _positions(positions, n_pos)
-    errors = set(graph.node_ids[graph.slices["error"]])
+    ids = graph.node_ids
+    # an error's id can also be a layer-0 feature's (graph_json.shared_ids): it names the feature
+    only_errors = set(ids[graph.slices["error"]]) - set(ids[graph.slices["feature"]])
     changes = []
     for key, setting in values.items():
-        if key in errors:
+        if key in only_errors:
             raise ValueError(
                 f"values[{key!r}] is an error node: only transcoder features can be clamped or "
                 "scaled"

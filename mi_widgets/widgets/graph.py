@@ -13,6 +13,7 @@ import numpy as np
 import traitlets
 
 from ..circuits.graph import NODE_KINDS, AttributionGraph
+from ..circuits.graph_json import shared_ids
 from ..sae.stats import FeatureStats
 from ._serialization import EncodedArray, encode_array, split_header
 from .base import SlicedView
@@ -27,6 +28,10 @@ NO_MODEL_NOTE = (
 EXPORT_NOTE = "Interventions need a live kernel: this is an exported report."
 #: How much an intervention button changes a feature: clamp to 0 (ablate) or scale.
 INTERVENTION_MODES = ("clamp", "scale")
+#: Added to the id of an error node whose graph-file id is also a feature's (see
+#: :func:`view_node_ids`): ``"0_1_18"`` is the layer-0 feature 1 at 18, ``"0_1_18#error"`` the
+#: layer-1 error at 18.
+SHARED_ERROR_SUFFIX = "#error"
 
 
 class GraphView(SlicedView):
@@ -54,6 +59,13 @@ class GraphView(SlicedView):
 
     The graph travels as binary arrays (see ``js/CONTRACT.md``): node arrays and an edge list of
     the adjacency's nonzero entries (source, target as int32, weight as float32, exact).
+
+    Node ids are the graph file's (``view.node_ids``), made unique: where the layer-``f`` error
+    at position ``p`` and the layer-0 feature ``f`` at ``p`` share the file's id ``0_{f}_{p}``,
+    the bare id means the feature and the error's id ends in ``"#error"``
+    (``SHARED_ERROR_SUFFIX``), in ``selected``, ``pinned``, ``supernodes`` and the page alike.
+    :meth:`to_json` writes these ids into ``qParams``, so both nodes of such a pair keep their
+    pins through a file (a reader that does not know the suffix skips the error's).
 
     Args:
         graph: the :class:`~mi_widgets.AttributionGraph` to show.
@@ -116,7 +128,7 @@ class GraphView(SlicedView):
                 f"AttributionGraph.from_json(path)), got {type(graph).__name__}"
             )
         self._graph = graph
-        self._ids = graph.node_ids
+        self._ids = view_node_ids(graph)
         self._index = {node: i for i, node in enumerate(self._ids)}
         self._stats = _check_stats(stats, graph)
         vocab = next((list(s.vocab) for s in self._stats.values()), [])
@@ -186,7 +198,9 @@ class GraphView(SlicedView):
         """Write the graph as Neuronpedia graph JSON with this view's state: pins, supernodes
         and the selection in ``qParams`` (``pinnedIds``, ``supernodes`` as
         ``[[name, *node ids], ...]``, ``clickedId``), the thresholds in ``metadata``
-        (``node_threshold``, ``edge_threshold``). A GraphView of the file opens the same way."""
+        (``node_threshold``, ``edge_threshold``). A GraphView of the file opens the same way.
+        The node ids are the view's (an error sharing a feature's id keeps its ``"#error"``
+        suffix, see the class docstring); the nodes and links keep the file format's ids."""
         q_params = {
             **self._graph.metadata.get("qParams", {}),
             "pinnedIds": list(self.pinned),
@@ -336,14 +350,24 @@ class GraphView(SlicedView):
         return f"GraphView({self._graph!r}{shown})"
 
 
+def view_node_ids(graph: AttributionGraph) -> list[str]:
+    """``[node]`` the graph's node ids made unique for the view: an error whose id is also a
+    feature's (:func:`~mi_widgets.circuits.graph_json.shared_ids`) gets ``SHARED_ERROR_SUFFIX``."""
+    ids = graph.node_ids
+    for error in shared_ids(graph)[1].tolist():
+        ids[error] += SHARED_ERROR_SUFFIX
+    return ids
+
+
 def saved_view_state(graph: AttributionGraph) -> dict[str, Any]:
     """The view state a graph file carries (``qParams`` and thresholds in its metadata, as
-    :meth:`GraphView.to_json` writes them), node ids not in the graph left out; defaults
+    :meth:`GraphView.to_json` writes them) in the view's node ids (:func:`view_node_ids`: a
+    bare shared id is the feature), node ids not in the graph left out; defaults
     (nothing selected, thresholds 0.8 and 0.98) where it carries none. The thresholds are a
     view's only when both are there (``edge_threshold`` is ours)."""
     metadata = graph.metadata
     q_params = metadata.get("qParams") or {}
-    known = set(graph.node_ids)
+    known = set(view_node_ids(graph))
     groups = {}
     for group in q_params.get("supernodes") or []:
         if isinstance(group, list) and group and isinstance(group[0], str):

@@ -14,7 +14,7 @@ import mi_widgets as mw
 from mi_widgets.widgets.graph import EXPORT_NOTE
 from tests.browser.conftest import SCREENSHOTS
 from tests.browser.pixels import canvas_rgba, diverging_colors, expected_colors
-from tests.graph_fixtures import HOSTILE, known_graph, random_graph
+from tests.graph_fixtures import HOSTILE, known_graph, random_graph, shared_id_graph
 from tests.synthetic_features import synthetic_stats
 
 pytestmark = pytest.mark.browser
@@ -210,4 +210,41 @@ def test_a_graph_written_by_circuit_tracer_opens_and_paints(offline, tmp_path):
         page.locator(ROOT).get_attribute("data-kept-ids").split(",")
         == graph.prune(0.8, 0.98).node_ids
     )
+    assert session.requests == [] and session.errors == []
+
+
+def hovered_node(page, x: float, y: float) -> str | None:
+    """The id the tooltip names with the mouse at canvas pixel (x, y), or None."""
+    box = page.locator(f"{ROOT} .mi-graph-overlay").bounding_box()
+    page.mouse.move(box["x"] + x, box["y"] + y)
+    tip = page.locator(f"{ROOT} .mi-tooltip")
+    return tip.get_attribute("data-node") if tip.is_visible() else None
+
+
+def test_a_feature_and_an_error_sharing_an_id_are_selected_apart(offline, tmp_path):
+    view = mw.GraphView(shared_id_graph(), node_threshold=1.0, edge_threshold=1.0)
+    session, page = open_view(offline, tmp_path, view, name="shared")
+    kept = page.locator(ROOT).get_attribute("data-kept-ids").split(",")
+    assert "0_1_4" in kept and "0_1_4#error" in kept
+    rgba = canvas_rgba(page, CANVAS)
+    box = page.locator(f"{ROOT} .mi-graph-overlay").bounding_box()
+    x, y = node_centre(rgba, expected_colors(np.array([2.0, 1.0, 0.5, 0.1]), False)[1])
+    assert hovered_node(page, x, y) == "0_1_4"
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    page.wait_for_selector(f"{ROOT}[data-selected='0_1_4']")
+    # the layer-1 error at position 4 (a square in the muted grey, 0.6 black on white) shares
+    # the row and column of feature 1_88_4
+    height, width = rgba.shape[:2]
+    column = (width - MARGIN["left"] - MARGIN["right"]) / 5
+    row = (height - MARGIN["top"] - MARGIN["bottom"]) / 4
+    left, top = int(MARGIN["left"] + 4 * column), int(MARGIN["top"] + row)
+    cell = rgba[top : int(top + row), left : int(left + column), :3].astype(int)
+    ys, xs = np.nonzero((np.abs(cell - 102) <= 1).all(-1))
+    assert len(xs) > 10, "no error square drawn in layer 1 at position 4"
+    error = (left + float(np.median(xs)), top + float(np.median(ys)))
+    assert hovered_node(page, *error) == "0_1_4#error"
+    page.mouse.click(box["x"] + error[0], box["y"] + error[1])
+    page.wait_for_selector(f"{ROOT}[data-selected='0_1_4#error']")
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    page.wait_for_selector(f"{ROOT}[data-selected='0_1_4']")
     assert session.requests == [] and session.errors == []
