@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name is imported o
     from .circuits.training import evaluate_transcoders, train_transcoders
     from .demo import demo_corpus, demo_model, demo_transcoders
     from .export import to_html
+    from .pretrained import smollm2_model
     from .probing import Probe, ProbeResult, probe
     from .sae import FeatureStats, SparseAutoencoder, evaluate_sae, feature_stats, train_sae
     from .toy import ToySuperposition, train_toy_superposition
@@ -100,6 +101,7 @@ __all__ = [
     "patch",
     "patching_agreement",
     "probe",
+    "smollm2_model",
     "steer",
     "to_html",
     "top_activations",
@@ -141,6 +143,7 @@ _ORIGINS = {
     "Probe": ".probing",
     "ProbeResult": ".probing",
     "probe": ".probing",
+    "smollm2_model": ".pretrained",
     "FeatureStats": ".sae",
     "SparseAutoencoder": ".sae",
     "evaluate_sae": ".sae",
